@@ -1,0 +1,104 @@
+//! The command line, as clap parses it. Nothing here does I/O; `app` turns
+//! these arguments into a run.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+/// Simulate multi-agent coordination: Byzantine and gossip consensus.
+///
+/// A TOML scenario describes the agents, their votes and behaviours; moai runs
+/// the algorithm under a seeded generator and prints tables or JSON. Exit
+/// codes: 0 success, 2 bad input or usage.
+#[derive(Debug, Parser)]
+#[command(name = "moai", version, about, long_about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Byzantine fault-tolerant voting with detection of vote-changing agents.
+    Byzantine(ByzantineArgs),
+    /// Gossip (epidemic) consensus with round-by-round convergence.
+    Gossip(GossipArgs),
+    /// Run a scenario with the algorithm it names.
+    Run(RunArgs),
+    /// List the bundled scenarios.
+    Scenarios(ListArgs),
+}
+
+/// Options every simulation takes.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Seed of the random generator (overrides the scenario's `seed`).
+    #[arg(long, value_name = "U64")]
+    pub seed: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `moai byzantine`.
+#[derive(Debug, Args)]
+pub struct ByzantineArgs {
+    /// Scenario file (default: the bundled scenarios/infra.toml).
+    pub scenario: Option<PathBuf>,
+    /// f, the number of faulty agents to tolerate (needs n >= 3f+1).
+    #[arg(long, value_name = "F")]
+    pub fault_tolerance: Option<u32>,
+    /// Number of voting rounds (at least 3).
+    #[arg(long, value_name = "N")]
+    pub rounds: Option<u32>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `moai gossip`.
+#[derive(Debug, Args)]
+pub struct GossipArgs {
+    /// Scenario file (default: the bundled scenarios/gossip-swarm.toml).
+    pub scenario: Option<PathBuf>,
+    /// Replace the agents with N generated ones (`agent-1` ... `agent-N`).
+    #[arg(long, value_name = "N")]
+    pub agents: Option<u64>,
+    /// With generated agents: the first K approve and the rest reject.
+    #[arg(long, value_name = "K")]
+    pub approve: Option<u64>,
+    /// Peers each agent contacts per round.
+    #[arg(long, value_name = "K")]
+    pub fanout: Option<u32>,
+    /// Maximum number of rounds.
+    #[arg(long, value_name = "N")]
+    pub rounds: Option<u32>,
+    /// Agreement ratio that counts as converged, in (0.5, 1].
+    #[arg(long, value_name = "RATIO")]
+    pub convergence_threshold: Option<f64>,
+    /// Approval share needed to approve, in (0, 1].
+    #[arg(long, value_name = "RATIO")]
+    pub threshold: Option<f64>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `moai run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file; its `algorithm` key chooses what runs.
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `moai scenarios`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}

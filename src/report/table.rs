@@ -1,0 +1,194 @@
+//! Human-readable rendering: titled comfy-table tables, laid out like the
+//! printed output of the source document's examples.
+
+use std::fmt::Write;
+
+use comfy_table::{Table, presets};
+
+use super::{ConsensusReport, Report, ScenarioEntry};
+use crate::consensus::byzantine::ByzantineOutcome;
+use crate::consensus::gossip::GossipOutcome;
+
+/// Renders any report as tables.
+pub(super) fn render(report: &Report) -> String {
+    match report {
+        Report::Byzantine(r) => byzantine(r),
+        Report::Gossip(r) => gossip(r),
+        Report::Scenarios(entries) => scenarios(entries),
+    }
+}
+
+fn new_table() -> Table {
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    table
+}
+
+/// A two-column table of labels and values.
+fn key_values(rows: &[(&str, String)]) -> Table {
+    let mut table = new_table();
+    for (label, value) in rows {
+        table.add_row(vec![label.to_string(), value.clone()]);
+    }
+    table
+}
+
+fn percent(ratio: f64) -> String {
+    format!("{:.2}%", ratio * 100.0)
+}
+
+fn list(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none".to_string()
+    } else {
+        ids.join(", ")
+    }
+}
+
+/// The title, scenario line and proposal shared by consensus reports.
+fn header<O>(out: &mut String, title: &str, report: &ConsensusReport<O>) {
+    let _ = writeln!(out, "=== {title} ===");
+    let _ = writeln!(out, "Scenario: {} (seed {})", report.scenario, report.seed);
+    if let Some(description) = &report.description {
+        let _ = writeln!(out, "Description: {description}");
+    }
+    if let Some(proposal) = &report.proposal {
+        let fields: Vec<String> = proposal.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let _ = writeln!(out, "Proposal: {}", fields.join(", "));
+    }
+}
+
+fn byzantine(report: &ConsensusReport<ByzantineOutcome>) -> String {
+    let outcome = &report.outcome;
+    let meta = &outcome.metadata;
+    let mut out = String::new();
+    header(&mut out, "Byzantine Consensus Result", report);
+    let mut rows = vec![
+        ("Decision", outcome.decision.name().to_string()),
+        ("Fault tolerance", format!("f={}", meta.fault_tolerance)),
+        (
+            "Agreement threshold",
+            format!("{} (2f+1)", meta.agreement_threshold),
+        ),
+        (
+            "Minimum participants",
+            format!("{} (3f+1)", meta.min_participants),
+        ),
+        ("Total participants", meta.total_participants.to_string()),
+        ("Honest participants", meta.honest_participants.to_string()),
+        ("Malicious detected", meta.malicious_detected.to_string()),
+        ("Malicious agents", list(&meta.malicious_agents)),
+        ("Voting rounds", meta.num_rounds.to_string()),
+        ("Byzantine safe", meta.byzantine_safe.to_string()),
+    ];
+    if let Some(reason) = &meta.reason {
+        rows.push(("Reason", reason.clone()));
+    }
+    let _ = writeln!(out, "{}", key_values(&rows));
+
+    let _ = writeln!(
+        out,
+        "\nVote counts (final round, detected agents excluded):"
+    );
+    let mut counts = new_table();
+    counts.set_header(vec!["FOR", "AGAINST", "ABSTAIN", "Threshold"]);
+    counts.add_row(vec![
+        outcome.counts.votes_for.to_string(),
+        outcome.counts.votes_against.to_string(),
+        outcome.counts.abstain.to_string(),
+        meta.agreement_threshold.to_string(),
+    ]);
+    let _ = writeln!(out, "{counts}");
+
+    let _ = writeln!(out, "\nRound history (all participants):");
+    let mut history = new_table();
+    history.set_header(vec!["Round", "FOR", "AGAINST", "ABSTAIN"]);
+    for round in &meta.round_history {
+        history.add_row(vec![
+            round.round.to_string(),
+            round.counts.votes_for.to_string(),
+            round.counts.votes_against.to_string(),
+            round.counts.abstain.to_string(),
+        ]);
+    }
+    let _ = writeln!(out, "{history}");
+
+    let _ = writeln!(out, "\nBlacklist: {}", list(&meta.blacklist));
+    let _ = writeln!(
+        out,
+        "Healthy agents for next proposal: {}",
+        list(&meta.healthy_agents)
+    );
+    out
+}
+
+fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
+    let outcome = &report.outcome;
+    let meta = &outcome.metadata;
+    let initial = &meta.initial_distribution;
+    let mut out = String::new();
+    header(&mut out, "Gossip Protocol Consensus", report);
+    let rows = [
+        ("Initial approve", initial.votes_for.to_string()),
+        ("Initial reject", initial.votes_against.to_string()),
+        ("Initial abstain", initial.abstain.to_string()),
+        ("Fanout", meta.fanout.to_string()),
+        ("Max rounds", meta.max_rounds.to_string()),
+        ("Convergence threshold", percent(meta.convergence_threshold)),
+        ("Approval threshold", percent(meta.threshold)),
+    ];
+    let _ = writeln!(out, "{}", key_values(&rows));
+
+    let _ = writeln!(out, "\n=== Convergence Result ===");
+    let rows = [
+        ("Decision", outcome.decision.name().to_string()),
+        ("Rounds completed", meta.rounds_completed.to_string()),
+        ("Converged", meta.converged.to_string()),
+        ("Final agreement", percent(meta.agreement_ratio)),
+        ("Approve", outcome.counts.votes_for.to_string()),
+        ("Reject", outcome.counts.votes_against.to_string()),
+        ("Abstain", outcome.counts.abstain.to_string()),
+    ];
+    let _ = writeln!(out, "{}", key_values(&rows));
+
+    let _ = writeln!(out, "\n=== Round-by-Round Convergence ===");
+    let mut history = new_table();
+    history.set_header(vec![
+        "Round",
+        "Agreement",
+        "Approve",
+        "Reject",
+        "Abstain",
+        "",
+    ]);
+    for round in &meta.round_history {
+        history.add_row(vec![
+            round.round.to_string(),
+            percent(round.agreement_ratio),
+            round.counts.votes_for.to_string(),
+            round.counts.votes_against.to_string(),
+            round.counts.abstain.to_string(),
+            if round.converged {
+                "→ Converged!".to_string()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    let _ = writeln!(out, "{history}");
+    out
+}
+
+fn scenarios(entries: &[ScenarioEntry]) -> String {
+    let mut table = new_table();
+    table.set_header(vec!["Name", "Algorithm", "File", "Description"]);
+    for entry in entries {
+        table.add_row(vec![
+            entry.name.clone(),
+            entry.algorithm.name().to_string(),
+            entry.file.clone(),
+            entry.description.clone(),
+        ]);
+    }
+    format!("{table}\n")
+}

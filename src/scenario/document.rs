@@ -1,0 +1,202 @@
+//! A scenario's source text and the name it is reported under, and the one
+//! place that turns "key path + message" into a located [`Error`].
+
+use std::fmt;
+use std::path::Path;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::error::{Error, Location};
+
+/// One segment of a key path: a table key or an array index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// A key in a table.
+    Key(String),
+    /// A position in an array, from 0.
+    Index(usize),
+}
+
+/// A path to a value in a scenario, displayed as `agents[2].id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPath(pub Vec<Segment>);
+
+impl KeyPath {
+    /// Parses a dotted path such as `gossip.fanout` or `agents[2].id`.
+    pub fn parse(dotted: &str) -> Self {
+        let mut segments = Vec::new();
+        for part in dotted.split('.').filter(|p| !p.is_empty()) {
+            let mut pieces = part.split('[');
+            if let Some(key) = pieces.next().filter(|k| !k.is_empty()) {
+                segments.push(Segment::Key(key.to_string()));
+            }
+            for index in pieces {
+                if let Ok(i) = index.trim_end_matches(']').parse() {
+                    segments.push(Segment::Index(i));
+                }
+            }
+        }
+        KeyPath(segments)
+    }
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Key(key) if i == 0 => write!(f, "{key}")?,
+                Segment::Key(key) => write!(f, ".{key}")?,
+                Segment::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The text of a scenario and the name errors call it by.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// How messages name the source: the path as given, or `bundled:NAME`.
+    pub name: String,
+    /// The default scenario name: the file stem.
+    pub stem: String,
+    /// The TOML text.
+    pub text: String,
+}
+
+impl Document {
+    /// Reads a scenario file; unreadable or non-UTF-8 files are errors.
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| Error::Read {
+            path: name.clone(),
+            reason: io_reason(&e),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(&e.into_bytes()[..offset]).into_owned();
+            Error::Scenario {
+                location: Some(Location::of_offset(&text, offset)),
+                source_name: name.clone(),
+                key: None,
+                message: format!("the file is not valid UTF-8 (byte {offset})"),
+            }
+        })?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.clone());
+        Ok(Document { name, stem, text })
+    }
+
+    /// A document from text already in memory (bundled scenarios, tests).
+    pub fn from_text(name: &str, stem: &str, text: &str) -> Self {
+        Document {
+            name: name.to_string(),
+            stem: stem.to_string(),
+            text: text.to_string(),
+        }
+    }
+
+    /// An error about `key`, located at the key's value when the file has it
+    /// (or at its nearest enclosing table when it does not).
+    pub fn error_at_key(&self, key: &KeyPath, message: impl Into<String>) -> Error {
+        let span = DeTable::parse(&self.text)
+            .ok()
+            .and_then(|root| locate(&root, &key.0));
+        Error::Scenario {
+            source_name: self.name.clone(),
+            location: span.map(|offset| Location::of_offset(&self.text, offset)),
+            key: (!key.0.is_empty()).then(|| key.to_string()),
+            message: message.into(),
+        }
+    }
+
+    /// An error at a byte offset of the text, with an optional key.
+    pub fn error_at_offset(
+        &self,
+        offset: Option<usize>,
+        key: Option<String>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::Scenario {
+            source_name: self.name.clone(),
+            location: offset.map(|o| Location::of_offset(&self.text, o)),
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+/// The byte offset of the deepest part of `path` present in the document.
+fn locate(root: &Spanned<DeTable<'_>>, path: &[Segment]) -> Option<usize> {
+    let mut best = None;
+    let mut table: Option<&DeTable<'_>> = Some(root.get_ref());
+    let mut array: Option<&[Spanned<DeValue<'_>>]> = None;
+    for segment in path {
+        let value = match (segment, table, array) {
+            (Segment::Key(key), Some(t), _) => t.get(key.as_str()),
+            (Segment::Index(i), _, Some(a)) => a.get(*i),
+            _ => None,
+        };
+        let Some(value) = value else { break };
+        best = Some(value.span().start);
+        table = None;
+        array = None;
+        match value.get_ref() {
+            DeValue::Table(t) => table = Some(t),
+            DeValue::Array(a) => array = Some(a),
+            _ => {}
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_path_round_trips_through_display() {
+        for dotted in [
+            "gossip.fanout",
+            "agents[2].id",
+            "states[0].versions[1].value",
+        ] {
+            assert_eq!(KeyPath::parse(dotted).to_string(), dotted);
+        }
+    }
+
+    #[test]
+    fn error_at_key_points_at_the_value() {
+        let doc = Document::from_text(
+            "s.toml",
+            "s",
+            "algorithm = \"gossip\"\n[gossip]\nfanout = 0\n",
+        );
+        let err = doc.error_at_key(&KeyPath::parse("gossip.fanout"), "must be at least 1");
+        assert_eq!(
+            err.to_string(),
+            "s.toml:3:10: key 'gossip.fanout': must be at least 1"
+        );
+    }
+
+    #[test]
+    fn error_at_missing_key_points_at_nearest_table() {
+        let doc = Document::from_text("s.toml", "s", "x = 1\n[agents_table]\ny = 2\n");
+        let err = doc.error_at_key(&KeyPath::parse("agents_table.z"), "missing");
+        assert!(err.to_string().starts_with("s.toml:2:"), "{err}");
+        let err = doc.error_at_key(&KeyPath::parse("nowhere"), "missing");
+        assert_eq!(err.to_string(), "s.toml: key 'nowhere': missing");
+    }
+}
