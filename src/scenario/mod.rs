@@ -223,8 +223,20 @@ impl Scenario {
 
 fn toml_error(doc: &Document, key: Option<String>, error: &toml::de::Error) -> Error {
     let key = key.filter(|k| k != ".");
-    let message = error.message().trim().replace('\n', " ");
+    let message = plain_types(&error.message().trim().replace('\n', " "));
     doc.error_at_offset(error.span().map(|s| s.start), key, message)
+}
+
+/// Serde names Rust types in its messages; users know TOML's.
+fn plain_types(message: &str) -> String {
+    [
+        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected f64", "expected a number"),
+        ("expected usize", "expected a whole number >= 0"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (rust, plain)| m.replace(rust, plain))
 }
 
 fn build_agents(

@@ -1,0 +1,556 @@
+//! End-to-end tests of the `moai` binary: bundled scenarios, flags, output
+//! formats, determinism and every kind of bad input.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn moai() -> Command {
+    Command::cargo_bin("moai").unwrap()
+}
+
+/// Runs moai, expects success, returns stdout.
+fn stdout_of(args: &[&str]) -> String {
+    let out = moai().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "moai {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs moai with `--format json` appended and parses the whole of stdout.
+fn json_of(args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.extend(["--format", "json"]);
+    serde_json::from_str(&stdout_of(&args)).expect("stdout is one JSON document")
+}
+
+/// Writes a scenario into the test's scratch folder and returns its path.
+fn scenario_file(name: &str, text: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs moai on a scenario file expected to be rejected; returns stderr.
+fn rejected(name: &str, text: &str, command: &str) -> String {
+    let path = scenario_file(name, text);
+    rejected_args(&[command, path.to_str().unwrap()])
+}
+
+/// Runs moai expecting exit code 2, empty stdout and one line on stderr.
+fn rejected_args(args: &[&str]) -> String {
+    let out = moai().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "moai {args:?} should exit 2");
+    assert!(out.stdout.is_empty(), "stdout must stay empty on errors");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line on stderr, got: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+fn ids(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
+
+const AGENTS_4: &str = "[[groups]]\ncount = 4\nvote = \"for\"\n";
+
+#[test]
+fn byzantine_example_one_gives_the_documents_facts() {
+    let v = json_of(&["byzantine", "scenarios/infra.toml"]);
+    assert_eq!(v["scenario"], "infra");
+    assert_eq!(v["algorithm"], "byzantine");
+    assert_eq!(v["decision"], "approved");
+    assert_eq!(v["votes_for"], 7);
+    assert_eq!(v["votes_against"], 0);
+    assert_eq!(v["abstain"], 0);
+    assert_eq!(v["participants"].as_array().unwrap().len(), 10);
+    assert_eq!(v["proposal"]["action"], "upgrade_database");
+    let m = &v["metadata"];
+    assert_eq!(m["fault_tolerance"], 3);
+    assert_eq!(m["min_participants"], 10);
+    assert_eq!(m["agreement_threshold"], 7);
+    assert_eq!(m["total_participants"], 10);
+    assert_eq!(m["honest_participants"], 7);
+    assert_eq!(m["malicious_detected"], 3);
+    assert_eq!(
+        ids(&m["malicious_agents"]),
+        ["agent-8", "agent-9", "agent-10"]
+    );
+    assert_eq!(ids(&m["blacklist"]), ["agent-8", "agent-9", "agent-10"]);
+    assert_eq!(m["byzantine_safe"], true);
+    assert_eq!(m["num_rounds"], 5);
+    assert_eq!(
+        ids(&m["healthy_agents"]),
+        [
+            "agent-1", "agent-2", "agent-3", "agent-4", "agent-5", "agent-6", "agent-7"
+        ]
+    );
+    let history = m["round_history"].as_array().unwrap();
+    assert_eq!(history.len(), 5);
+    assert_eq!(
+        history[4]["votes_against"], 3,
+        "the final round shows declared votes"
+    );
+}
+
+#[test]
+fn byzantine_table_shows_the_documents_labels() {
+    let text = stdout_of(&["byzantine"]);
+    for expected in [
+        "Decision             ┆ approved",
+        "Fault tolerance      ┆ f=3",
+        "Agreement threshold  ┆ 7 (2f+1)",
+        "Malicious agents     ┆ agent-8, agent-9, agent-10",
+        "Byzantine safe       ┆ true",
+        "Blacklist: agent-8, agent-9, agent-10",
+        "Healthy agents for next proposal: agent-1, agent-2, agent-3, agent-4, agent-5, agent-6, agent-7",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn bundled_default_equals_the_file_in_scenarios() {
+    assert_eq!(
+        stdout_of(&["byzantine"]),
+        stdout_of(&["byzantine", "scenarios/infra.toml"])
+    );
+    assert_eq!(
+        stdout_of(&["gossip"]),
+        stdout_of(&["gossip", "scenarios/gossip-swarm.toml"])
+    );
+}
+
+#[test]
+fn bundled_scenarios_work_from_any_directory() {
+    let out = moai()
+        .arg("byzantine")
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Malicious detected"));
+}
+
+#[test]
+fn gossip_example_two_converges_to_approval() {
+    let v = json_of(&["gossip", "--fanout", "5", "--seed", "42"]);
+    assert_eq!(v["algorithm"], "gossip");
+    assert_eq!(v["seed"], 42);
+    assert_eq!(v["decision"], "approved");
+    let m = &v["metadata"];
+    assert_eq!(m["fanout"], 5);
+    assert_eq!(m["max_rounds"], 7);
+    assert_eq!(m["convergence_threshold"], 0.95);
+    assert_eq!(m["threshold"], 0.66);
+    assert_eq!(m["converged"], true);
+    assert_eq!(m["initial_distribution"]["votes_for"], 15);
+    assert_eq!(m["initial_distribution"]["votes_against"], 5);
+    let history = m["round_history"].as_array().unwrap();
+    assert_eq!(
+        history.len() as u64,
+        m["rounds_completed"].as_u64().unwrap()
+    );
+    let last = history.last().unwrap();
+    assert_eq!(last["converged"], true);
+    assert!(last["agreement_ratio"].as_f64().unwrap() >= 0.95);
+    assert_eq!(m["agreement_ratio"], last["agreement_ratio"]);
+    for round in history {
+        let sum = ["votes_for", "votes_against", "abstain"].map(|k| round[k].as_u64().unwrap());
+        assert_eq!(sum.iter().sum::<u64>(), 20);
+    }
+}
+
+#[test]
+fn gossip_table_marks_the_converged_round() {
+    let text = stdout_of(&["gossip", "--fanout", "5", "--seed", "42"]);
+    assert!(text.contains("=== Round-by-Round Convergence ==="));
+    assert!(text.contains("Converged        ┆ true"));
+    assert_eq!(text.matches("→ Converged!").count(), 1);
+}
+
+#[test]
+fn gossip_flags_override_the_scenario() {
+    let v = json_of(&[
+        "gossip",
+        "--agents",
+        "50",
+        "--approve",
+        "10",
+        "--fanout",
+        "3",
+        "--rounds",
+        "2",
+        "--convergence-threshold",
+        "1.0",
+        "--threshold",
+        "0.9",
+    ]);
+    let m = &v["metadata"];
+    assert_eq!(v["participants"].as_array().unwrap().len(), 50);
+    assert_eq!(m["initial_distribution"]["votes_for"], 10);
+    assert_eq!(m["initial_distribution"]["votes_against"], 40);
+    assert_eq!(m["fanout"], 3);
+    assert_eq!(m["max_rounds"], 2);
+    assert_eq!(m["convergence_threshold"], 1.0);
+    assert_eq!(m["threshold"], 0.9);
+    assert!(m["rounds_completed"].as_u64().unwrap() <= 2);
+    assert_eq!(v["decision"], "rejected", "a 20% minority cannot win");
+}
+
+#[test]
+fn agents_alone_keeps_the_scenarios_approving_share() {
+    let v = json_of(&["gossip", "--agents", "100"]);
+    assert_eq!(v["metadata"]["initial_distribution"]["votes_for"], 75);
+    assert_eq!(v["metadata"]["initial_distribution"]["votes_against"], 25);
+}
+
+#[test]
+fn byzantine_flags_override_the_scenario() {
+    let v = json_of(&["byzantine", "--fault-tolerance", "2", "--rounds", "4"]);
+    let m = &v["metadata"];
+    assert_eq!(m["fault_tolerance"], 2);
+    assert_eq!(m["agreement_threshold"], 5);
+    assert_eq!(m["num_rounds"], 4);
+    assert_eq!(m["round_history"].as_array().unwrap().len(), 4);
+    // Three detected with f = 2: approved, but not safe.
+    assert_eq!(v["decision"], "approved");
+    assert_eq!(m["byzantine_safe"], false);
+    assert!(m["reason"].as_str().unwrap().contains("more than f = 2"));
+}
+
+#[test]
+fn run_uses_the_algorithm_the_file_names() {
+    assert_eq!(
+        json_of(&["run", "scenarios/infra.toml"]),
+        json_of(&["byzantine", "scenarios/infra.toml"])
+    );
+    assert_eq!(
+        json_of(&["run", "scenarios/gossip-swarm.toml"]),
+        json_of(&["gossip"])
+    );
+    assert_eq!(
+        json_of(&["run", "scenarios/gossip-swarm.toml", "--seed", "7"])["seed"],
+        7
+    );
+}
+
+#[test]
+fn scenarios_lists_every_bundled_scenario() {
+    let v = json_of(&["scenarios"]);
+    let names: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["infra", "gossip-swarm"]);
+    for entry in v.as_array().unwrap() {
+        let file = entry["file"].as_str().unwrap();
+        assert!(
+            std::path::Path::new(file).exists(),
+            "{file} is listed but missing"
+        );
+        assert!(!entry["description"].as_str().unwrap().is_empty());
+    }
+    let text = stdout_of(&["scenarios"]);
+    assert!(text.contains("scenarios/infra.toml") && text.contains("scenarios/gossip-swarm.toml"));
+}
+
+#[test]
+fn same_seed_gives_byte_identical_output_and_the_seed_matters() {
+    let args = [
+        "gossip",
+        "--agents",
+        "300",
+        "--approve",
+        "170",
+        "--fanout",
+        "2",
+        "--rounds",
+        "30",
+    ];
+    let with_seed = |seed: &str| {
+        let mut a = args.to_vec();
+        a.extend(["--seed", seed, "--format", "json"]);
+        stdout_of(&a)
+    };
+    assert_eq!(with_seed("5"), with_seed("5"));
+    assert_ne!(with_seed("5"), with_seed("6"));
+    assert_eq!(stdout_of(&["byzantine"]), stdout_of(&["byzantine"]));
+}
+
+#[test]
+fn seed_flag_beats_the_file_and_the_default_applies_without_either() {
+    assert_eq!(json_of(&["byzantine", "--seed", "9"])["seed"], 9);
+    let path = scenario_file(
+        "no-seed.toml",
+        &format!("algorithm = \"byzantine\"\n{AGENTS_4}"),
+    );
+    let v = json_of(&["run", path.to_str().unwrap()]);
+    assert_eq!(v["seed"], 42);
+    assert_eq!(
+        v["scenario"], "no-seed",
+        "the name defaults to the file stem"
+    );
+}
+
+#[test]
+fn byzantine_on_a_gossip_scenario_uses_its_agents_and_default_settings() {
+    let v = json_of(&["byzantine", "scenarios/gossip-swarm.toml"]);
+    assert_eq!(v["metadata"]["fault_tolerance"], 1);
+    assert_eq!(v["metadata"]["num_rounds"], 3);
+    assert_eq!(v["votes_for"], 15);
+    assert_eq!(v["decision"], "approved");
+}
+
+// ---- bad input: one line on stderr naming the place, exit code 2 ----
+
+#[test]
+fn malformed_toml_names_file_line_and_column() {
+    let err = rejected(
+        "malformed.toml",
+        "algorithm = \"gossip\"\nfanout = = 3\n",
+        "run",
+    );
+    assert!(err.contains("malformed.toml:2:"), "{err}");
+}
+
+#[test]
+fn unknown_keys_are_errors() {
+    let err = rejected(
+        "unknown-key.toml",
+        "algorithm = \"gossip\"\n[gossip]\nfanot = 3\n",
+        "run",
+    );
+    assert!(err.contains("unknown-key.toml:3:1: key 'gossip"), "{err}");
+    assert!(err.contains("unknown field `fanot`"), "{err}");
+    let err = rejected(
+        "unknown-top.toml",
+        "algorithm = \"gossip\"\nagentz = 3\n",
+        "run",
+    );
+    assert!(
+        err.contains("unknown-top.toml:2:1") && err.contains("agentz"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_algorithm_vote_and_behavior_are_errors() {
+    let err = rejected("algo.toml", "algorithm = \"paxos\"\n", "run");
+    assert!(
+        err.contains("algo.toml:1:13: key 'algorithm'") && err.contains("paxos"),
+        "{err}"
+    );
+    let err = rejected(
+        "vote.toml",
+        "algorithm = \"gossip\"\n[[agents]]\nid = \"a\"\nvote = \"maybe\"\n",
+        "run",
+    );
+    assert!(
+        err.contains("vote.toml:4:8: key 'agents[0].vote'") && err.contains("maybe"),
+        "{err}"
+    );
+    let err = rejected(
+        "behavior.toml",
+        "algorithm = \"byzantine\"\n[[groups]]\ncount = 4\nvote = \"for\"\nbehavior = \"sneaky\"\n",
+        "run",
+    );
+    assert!(
+        err.contains("behavior.toml:5:12: key 'groups[0].behavior'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn behaviours_gossip_cannot_simulate_are_errors() {
+    let err = rejected(
+        "gossip-flip.toml",
+        "algorithm = \"gossip\"\n[[agents]]\nid = \"a\"\nvote = \"for\"\nbehavior = \"flip\"\n",
+        "run",
+    );
+    assert!(
+        err.contains("gossip-flip.toml:5:12: key 'agents[0].behavior'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_agent_ids_are_errors() {
+    let err = rejected(
+        "dup.toml",
+        "algorithm = \"byzantine\"\n[[agents]]\nid = \"agent-1\"\nvote = \"for\"\n\
+         [[groups]]\ncount = 3\nvote = \"for\"\n",
+        "run",
+    );
+    assert!(
+        err.contains("dup.toml:5:1: key 'groups[0].id': duplicate agent id 'agent-1'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn too_few_participants_for_f_is_an_error() {
+    let text = format!("algorithm = \"byzantine\"\n[byzantine]\nfault_tolerance = 2\n{AGENTS_4}");
+    let err = rejected("few.toml", &text, "run");
+    assert!(
+        err.contains("few.toml:3:19: key 'byzantine.fault_tolerance'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("needs at least 7 participants (3f+1), the scenario has 4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn too_few_rounds_is_an_error() {
+    let text = format!("algorithm = \"byzantine\"\n[byzantine]\nnum_rounds = 2\n{AGENTS_4}");
+    let err = rejected("rounds.toml", &text, "run");
+    assert!(
+        err.contains("rounds.toml:3:14: key 'byzantine.num_rounds'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fanout_zero_and_thresholds_out_of_range_are_errors() {
+    let gossip =
+        |settings: &str| format!("algorithm = \"gossip\"\n[gossip]\n{settings}\n{AGENTS_4}");
+    let err = rejected("fanout.toml", &gossip("fanout = 0"), "run");
+    assert!(
+        err.contains("fanout.toml:3:10: key 'gossip.fanout': fanout must be at least 1"),
+        "{err}"
+    );
+    let err = rejected("conv.toml", &gossip("convergence_threshold = 0.5"), "run");
+    assert!(
+        err.contains("conv.toml:3:25: key 'gossip.convergence_threshold'"),
+        "{err}"
+    );
+    let err = rejected("thr.toml", &gossip("threshold = 1.2"), "run");
+    assert!(
+        err.contains("thr.toml:3:13: key 'gossip.threshold'"),
+        "{err}"
+    );
+    let err = rejected("nan.toml", &gossip("threshold = nan"), "run");
+    assert!(
+        err.contains("nan.toml:3:13: key 'gossip.threshold'"),
+        "{err}"
+    );
+    let err = rejected("neg.toml", &gossip("fanout = -1"), "run");
+    assert!(err.contains("neg.toml:3:10: key 'gossip.fanout'"), "{err}");
+    assert!(err.contains("expected a whole number"), "no Rust type names: {err}");
+}
+
+#[test]
+fn zero_agents_is_an_error() {
+    let err = rejected("empty-swarm.toml", "algorithm = \"gossip\"\n", "run");
+    assert!(
+        err.contains("empty-swarm.toml: key 'agents': the scenario has no agents"),
+        "{err}"
+    );
+    let err = rejected(
+        "zero-group.toml",
+        "algorithm = \"gossip\"\n[[groups]]\ncount = 0\nvote = \"for\"\n",
+        "run",
+    );
+    assert!(
+        err.contains("zero-group.toml:3:9: key 'groups[0].count'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_file_is_an_error() {
+    let err = rejected_args(&["run", "does/not/exist.toml"]);
+    assert!(
+        err.contains("cannot read scenario 'does/not/exist.toml': no such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_and_non_utf8_files_are_errors() {
+    let err = rejected("empty.toml", "", "run");
+    assert!(
+        err.contains("empty.toml") && err.contains("missing field `algorithm`"),
+        "{err}"
+    );
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("latin1.toml");
+    std::fs::write(&path, b"algorithm = \"gossip\"\nname = \"caf\xe9\"\n").unwrap();
+    let err = rejected_args(&["run", path.to_str().unwrap()]);
+    assert!(
+        err.contains("latin1.toml:2:12: the file is not valid UTF-8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn huge_group_counts_are_refused_before_allocating() {
+    let err = rejected(
+        "huge.toml",
+        "algorithm = \"gossip\"\n[[groups]]\ncount = 9000000000000\nvote = \"for\"\n",
+        "run",
+    );
+    assert!(
+        err.contains("huge.toml:3:9: key 'groups[0].count'") && err.contains("limit"),
+        "{err}"
+    );
+    let err = rejected_args(&["gossip", "--agents", "99999999999"]);
+    assert!(err.starts_with("moai: --agents:"), "{err}");
+}
+
+#[test]
+fn bad_flag_values_name_the_flag() {
+    let err = rejected_args(&["gossip", "--fanout", "0"]);
+    assert_eq!(err, "moai: --fanout: fanout must be at least 1\n");
+    let err = rejected_args(&["gossip", "--approve", "21"]);
+    assert!(err.starts_with("moai: --approve:"), "{err}");
+    let err = rejected_args(&["byzantine", "--fault-tolerance", "4"]);
+    assert!(
+        err.starts_with("moai: --fault-tolerance:") && err.contains("at least 13"),
+        "{err}"
+    );
+    let err = rejected_args(&["byzantine", "--rounds", "2"]);
+    assert!(err.starts_with("moai: --rounds:"), "{err}");
+    let err = rejected_args(&["gossip", "--threshold", "0"]);
+    assert!(err.starts_with("moai: --threshold:"), "{err}");
+}
+
+#[test]
+fn usage_errors_are_one_line_with_exit_code_2() {
+    let err = rejected_args(&["gossip", "--fanout", "many"]);
+    assert!(
+        err.contains("--fanout") && err.contains("moai --help"),
+        "{err}"
+    );
+    rejected_args(&["frobnicate"]);
+    rejected_args(&["run"]);
+    rejected_args(&["gossip", "--format", "xml"]);
+}
+
+#[test]
+fn help_and_version_succeed() {
+    assert!(stdout_of(&["--help"]).contains("byzantine"));
+    assert!(stdout_of(&["gossip", "--help"]).contains("--convergence-threshold"));
+    assert!(stdout_of(&["--version"]).starts_with("moai "));
+}
