@@ -458,7 +458,10 @@ fn fanout_zero_and_thresholds_out_of_range_are_errors() {
     );
     let err = rejected("neg.toml", &gossip("fanout = -1"), "run");
     assert!(err.contains("neg.toml:3:10: key 'gossip.fanout'"), "{err}");
-    assert!(err.contains("expected a whole number"), "no Rust type names: {err}");
+    assert!(
+        err.contains("expected a whole number"),
+        "no Rust type names: {err}"
+    );
 }
 
 #[test]

@@ -230,13 +230,18 @@ fn toml_error(doc: &Document, key: Option<String>, error: &toml::de::Error) -> E
 /// Serde names Rust types in its messages; users know TOML's.
 fn plain_types(message: &str) -> String {
     [
-        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
         ("expected u64", "expected a whole number >= 0"),
         ("expected f64", "expected a number"),
         ("expected usize", "expected a whole number >= 0"),
     ]
     .iter()
-    .fold(message.to_string(), |m, (rust, plain)| m.replace(rust, plain))
+    .fold(message.to_string(), |m, (rust, plain)| {
+        m.replace(rust, plain)
+    })
 }
 
 fn build_agents(
