@@ -12,7 +12,8 @@ use clap::Parser;
 use crate::cli::{ByzantineArgs, Cli, Command, CommonArgs, GossipArgs, RunArgs};
 use crate::consensus::{byzantine, gossip};
 use crate::error::{Error, InvalidSetting};
-use crate::report::{self, ConsensusReport, Format, Report, ScenarioEntry};
+use crate::report::{self, ConsensusReport, Format, Report, ResolveReport, ScenarioEntry};
+use crate::resolve::{self, Strategy};
 use crate::rng;
 use crate::scenario::bundled::{self, Bundled};
 use crate::scenario::{self, Algorithm, Document, KeyPath, Scenario, Vote};
@@ -83,6 +84,13 @@ pub fn execute(command: Command) -> Result<(Report, Format), Error> {
             let format = args.common.format;
             Ok((run_gossip(&doc, scenario, &args)?, format))
         }
+        Command::Resolve(args) => {
+            let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
+            Ok((
+                run_resolve(&doc, &scenario, args.strategy)?,
+                args.common.format,
+            ))
+        }
         Command::Run(RunArgs {
             scenario: path,
             common,
@@ -93,26 +101,19 @@ pub fn execute(command: Command) -> Result<(Report, Format), Error> {
             let report = match scenario.algorithm {
                 Algorithm::Byzantine => {
                     let args = ByzantineArgs {
-                        scenario: None,
-                        fault_tolerance: None,
-                        rounds: None,
                         common,
+                        ..ByzantineArgs::default()
                     };
                     run_byzantine(&doc, &scenario, &args)?
                 }
                 Algorithm::Gossip => {
                     let args = GossipArgs {
-                        scenario: None,
-                        agents: None,
-                        approve: None,
-                        fanout: None,
-                        rounds: None,
-                        convergence_threshold: None,
-                        threshold: None,
                         common,
+                        ..GossipArgs::default()
                     };
                     run_gossip(&doc, scenario, &args)?
                 }
+                Algorithm::Resolve => run_resolve(&doc, &scenario, None)?,
             };
             Ok((report, format))
         }
@@ -229,6 +230,30 @@ fn run_gossip(doc: &Document, mut scenario: Scenario, args: &GossipArgs) -> Resu
         Algorithm::Gossip,
         outcome,
     )))
+}
+
+fn run_resolve(
+    doc: &Document,
+    scenario: &Scenario,
+    strategy: Option<Strategy>,
+) -> Result<Report, Error> {
+    let config = &scenario.resolve;
+    let strategy = strategy.or(config.strategy).ok_or_else(|| {
+        doc.error_at_key(
+            &KeyPath::parse("strategy"),
+            "no strategy: set strategy = \"lww\", \"vector\", \"crdt\" or \"hybrid\", or pass --strategy",
+        )
+    })?;
+    config
+        .validate(strategy)
+        .map_err(|e| Overrides::default().locate(doc, e))?;
+    Ok(Report::Resolve(ResolveReport {
+        scenario: scenario.name.clone(),
+        algorithm: Algorithm::Resolve,
+        strategy,
+        description: scenario.description.clone(),
+        resolutions: resolve::resolve(config, strategy),
+    }))
 }
 
 /// The swarm `--agents N --approve K` asks for. A missing `--agents` keeps

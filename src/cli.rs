@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
+use crate::resolve::Strategy;
 
-/// Simulate multi-agent coordination: Byzantine and gossip consensus.
+/// Simulate multi-agent coordination: Byzantine and gossip consensus, and
+/// conflict resolution between versions of shared state.
 ///
 /// A TOML scenario describes the agents, their votes and behaviours; moai runs
 /// the algorithm under a seeded generator and prints tables or JSON. Exit
@@ -27,6 +29,8 @@ pub enum Command {
     Byzantine(ByzantineArgs),
     /// Gossip (epidemic) consensus with round-by-round convergence.
     Gossip(GossipArgs),
+    /// Resolve conflicting versions of state: lww, vector clocks, CRDT merges, hybrid.
+    Resolve(ResolveArgs),
     /// Run a scenario with the algorithm it names.
     Run(RunArgs),
     /// List the bundled scenarios.
@@ -34,9 +38,10 @@ pub enum Command {
 }
 
 /// Options every simulation takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct CommonArgs {
-    /// Seed of the random generator (overrides the scenario's `seed`).
+    /// Seed of the random generator (overrides the scenario's `seed`;
+    /// `resolve` draws no random numbers).
     #[arg(long, value_name = "U64")]
     pub seed: Option<u64>,
     /// Output format.
@@ -45,7 +50,7 @@ pub struct CommonArgs {
 }
 
 /// `moai byzantine`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ByzantineArgs {
     /// Scenario file (default: the bundled scenarios/infra.toml).
     pub scenario: Option<PathBuf>,
@@ -60,7 +65,7 @@ pub struct ByzantineArgs {
 }
 
 /// `moai gossip`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct GossipArgs {
     /// Scenario file (default: the bundled scenarios/gossip-swarm.toml).
     pub scenario: Option<PathBuf>,
@@ -82,6 +87,18 @@ pub struct GossipArgs {
     /// Approval share needed to approve, in (0, 1].
     #[arg(long, value_name = "RATIO")]
     pub threshold: Option<f64>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `moai resolve`.
+#[derive(Debug, Default, Args)]
+pub struct ResolveArgs {
+    /// Scenario file (default: the bundled scenarios/crdt-patterns.toml).
+    pub scenario: Option<PathBuf>,
+    /// Strategy to use instead of the file's `strategy`.
+    #[arg(long, value_enum)]
+    pub strategy: Option<Strategy>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

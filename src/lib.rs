@@ -13,5 +13,6 @@ pub mod cli;
 pub mod consensus;
 pub mod error;
 pub mod report;
+pub mod resolve;
 pub mod rng;
 pub mod scenario;

@@ -262,7 +262,16 @@ fn scenarios_lists_every_bundled_scenario() {
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["infra", "gossip-swarm"]);
+    assert_eq!(
+        names,
+        [
+            "infra",
+            "gossip-swarm",
+            "crdt-patterns",
+            "vector-clocks",
+            "hybrid"
+        ]
+    );
     for entry in v.as_array().unwrap() {
         let file = entry["file"].as_str().unwrap();
         assert!(
@@ -272,7 +281,15 @@ fn scenarios_lists_every_bundled_scenario() {
         assert!(!entry["description"].as_str().unwrap().is_empty());
     }
     let text = stdout_of(&["scenarios"]);
-    assert!(text.contains("scenarios/infra.toml") && text.contains("scenarios/gossip-swarm.toml"));
+    for file in [
+        "infra",
+        "gossip-swarm",
+        "crdt-patterns",
+        "vector-clocks",
+        "hybrid",
+    ] {
+        assert!(text.contains(&format!("scenarios/{file}.toml")), "{text}");
+    }
 }
 
 #[test]
@@ -556,4 +573,347 @@ fn help_and_version_succeed() {
     assert!(stdout_of(&["--help"]).contains("byzantine"));
     assert!(stdout_of(&["gossip", "--help"]).contains("--convergence-threshold"));
     assert!(stdout_of(&["--version"]).starts_with("moai "));
+}
+
+// ---- resolve ----
+
+fn resolution<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["resolutions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no resolution for {key}"))
+}
+
+fn sorted_strings(value: &Value) -> Vec<&str> {
+    let mut items = ids(value);
+    items.sort_unstable();
+    items
+}
+
+#[test]
+fn crdt_patterns_gives_the_documents_merges() {
+    let v = json_of(&["resolve", "scenarios/crdt-patterns.toml"]);
+    assert_eq!(v["algorithm"], "resolve");
+    assert_eq!(v["strategy"], "crdt");
+    let counter = resolution(&v, "task_count");
+    assert_eq!(counter["value"], 105);
+    assert_eq!(counter["agent"], "coordinator");
+    assert_eq!(counter["version"], 4);
+    assert_eq!(counter["metadata"]["resolution_strategy"], "crdt");
+    assert_eq!(counter["metadata"]["crdt_type"], "counter");
+    assert_eq!(
+        ids(&counter["metadata"]["merged_from_agents"]),
+        ["agent-1", "agent-2", "agent-3"]
+    );
+    let tags = resolution(&v, "tags");
+    assert_eq!(
+        sorted_strings(&tags["value"]),
+        ["api", "async", "fastapi", "python"]
+    );
+    let config = resolution(&v, "config");
+    assert_eq!(
+        serde_json::to_string(&config["value"]).unwrap(),
+        r#"{"max_workers":15,"timeout":60,"retry":5,"batch_size":100,"queue_size":1000}"#
+    );
+    let flags = resolution(&v, "feature_flags");
+    assert_eq!(flags["metadata"]["crdt_type"], "map-of-sets");
+    assert_eq!(
+        sorted_strings(&flags["value"]["auth"]),
+        ["enabled", "mfa", "oauth", "sso"]
+    );
+    assert_eq!(
+        sorted_strings(&flags["value"]["api"]),
+        ["graphql", "v2"],
+        "agent-1's api key stands"
+    );
+    assert_eq!(
+        sorted_strings(&flags["value"]["cache"]),
+        ["memcached", "redis"]
+    );
+}
+
+#[test]
+fn vector_clocks_gives_the_documents_winners() {
+    let v = json_of(&["resolve", "scenarios/vector-clocks.toml"]);
+    let document = resolution(&v, "document");
+    assert_eq!(document["value"], "Version B");
+    assert_eq!(document["metadata"]["resolution_strategy"], "vector_causal");
+    assert_eq!(ids(&document["metadata"]["siblings"]), ["agent-2"]);
+    let state = resolution(&v, "state");
+    assert_eq!(state["value"], "Update from Agent-1");
+    assert_eq!(
+        state["metadata"]["resolution_strategy"],
+        "vector_concurrent_lww"
+    );
+    assert_eq!(ids(&state["metadata"]["siblings"]), ["agent-1", "agent-2"]);
+    let config = resolution(&v, "config");
+    assert_eq!(config["value"], "Config A");
+    assert_eq!(
+        config["metadata"]["resolution_strategy"],
+        "vector_concurrent_lww"
+    );
+    assert_eq!(config["versions"][0]["vector_clock"]["agent-1"], 5);
+    assert_eq!(config["versions"][0]["timestamp"], "2025-01-01T10:00:02Z");
+    assert_eq!(config["versions"][0]["role"], "winner");
+}
+
+#[test]
+fn hybrid_routes_each_key_and_gives_80_b_15() {
+    let v = json_of(&["resolve", "scenarios/hybrid.toml"]);
+    assert_eq!(v["strategy"], "hybrid");
+    let counter = resolution(&v, "counter_tasks");
+    assert_eq!(
+        (&counter["value"], &counter["strategy"]),
+        (&Value::from(80), &Value::from("crdt"))
+    );
+    assert_eq!(counter["metadata"]["route"], "counter_");
+    let causal = resolution(&v, "causal_document");
+    assert_eq!(
+        (&causal["value"], &causal["strategy"]),
+        (&Value::from("B"), &Value::from("vector"))
+    );
+    assert_eq!(causal["metadata"]["resolution_strategy"], "vector_causal");
+    let workers = resolution(&v, "max_workers");
+    assert_eq!(
+        (&workers["value"], &workers["strategy"]),
+        (&Value::from(15), &Value::from("lww"))
+    );
+    assert_eq!(workers["metadata"]["resolution_strategy"], "lww");
+    assert_eq!(workers["metadata"]["discarded_versions"], 1);
+    assert_eq!(workers["metadata"]["route"], "default");
+}
+
+#[test]
+fn resolve_tables_show_versions_winner_and_strategy() {
+    let text = stdout_of(&["resolve", "scenarios/vector-clocks.toml"]);
+    assert!(
+        text.contains("│ agent-1 ┆ Version A ┆ 1       ┆ {agent-1=5, agent-2=3} ┆ dominated │"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Resolved: Version B (agent agent-2, version 2)"),
+        "{text}"
+    );
+    assert!(text.contains("Strategy: vector_causal"), "{text}");
+    assert!(text.contains("2025-01-01T10:00:02Z"), "{text}");
+    let text = stdout_of(&["resolve", "scenarios/hybrid.toml"]);
+    assert!(text.contains("Route: counter_ → crdt"), "{text}");
+    assert!(
+        text.contains("│ max_workers     ┆ lww      ┆ lww           ┆ 15    │"),
+        "{text}"
+    );
+    let text = stdout_of(&["resolve"]);
+    assert!(
+        text.contains("Resolved: 105 (agent coordinator, version 4)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn run_and_resolve_agree_on_every_resolve_scenario() {
+    for file in [
+        "scenarios/crdt-patterns.toml",
+        "scenarios/vector-clocks.toml",
+        "scenarios/hybrid.toml",
+    ] {
+        assert_eq!(json_of(&["run", file]), json_of(&["resolve", file]));
+        assert_eq!(stdout_of(&["run", file]), stdout_of(&["resolve", file]));
+    }
+    assert_eq!(
+        stdout_of(&["resolve"]),
+        stdout_of(&["resolve", "scenarios/crdt-patterns.toml"])
+    );
+}
+
+#[test]
+fn strategy_flag_overrides_the_file() {
+    let v = json_of(&[
+        "resolve",
+        "scenarios/crdt-patterns.toml",
+        "--strategy",
+        "lww",
+    ]);
+    assert_eq!(v["strategy"], "lww");
+    let counter = resolution(&v, "task_count");
+    assert_eq!(counter["value"], 25, "the newest version, not the sum");
+    assert_eq!(counter["metadata"]["resolution_strategy"], "lww");
+    let v = json_of(&[
+        "resolve",
+        "scenarios/vector-clocks.toml",
+        "--strategy",
+        "lww",
+    ]);
+    // Without causality, "Version B" still wins on version number.
+    assert_eq!(resolution(&v, "document")["value"], "Version B");
+    let v = json_of(&["resolve", "scenarios/hybrid.toml", "--strategy", "crdt"]);
+    assert_eq!(
+        resolution(&v, "max_workers")["value"],
+        25,
+        "inferred counter: 10 + 15"
+    );
+}
+
+#[test]
+fn missing_strategy_is_an_error_unless_the_flag_gives_one() {
+    let text = "algorithm = \"resolve\"\n[[states]]\nkey = \"k\"\nversions = [{ agent = \"a\", value = 1 }]\n";
+    let err = rejected("no-strategy.toml", text, "resolve");
+    assert!(
+        err.contains("no-strategy.toml: key 'strategy': no strategy"),
+        "{err}"
+    );
+    let path = scenario_file("no-strategy-ok.toml", text);
+    let v = json_of(&["resolve", path.to_str().unwrap(), "--strategy", "crdt"]);
+    assert_eq!(resolution(&v, "k")["value"], 1);
+}
+
+/// A resolve scenario with one state whose versions are `versions`.
+fn one_state(crdt_type: &str, versions: &str) -> String {
+    format!(
+        "algorithm = \"resolve\"\nstrategy = \"crdt\"\n[[states]]\nkey = \"k\"\n{crdt_type}versions = [\n{versions}\n]\n"
+    )
+}
+
+#[test]
+fn resolve_bad_input_is_located() {
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "r-empty.toml",
+            one_state("", ""),
+            "r-empty.toml:5:12: key 'states[0].versions': state 'k' has no versions",
+        ),
+        (
+            "r-dupkey.toml",
+            format!(
+                "{}[[states]]\nkey = \"k\"\nversions = [{{ agent = \"a\", value = 1 }}]\n",
+                one_state("", "{ agent = \"a\", value = 1 }")
+            ),
+            "r-dupkey.toml:9:7: key 'states[1].key': duplicate state key 'k'",
+        ),
+        (
+            "r-noagent.toml",
+            one_state("", "{ value = 1 }"),
+            "missing field `agent`",
+        ),
+        (
+            "r-novalue.toml",
+            one_state("", "{ agent = \"a\" }"),
+            "missing field `value`",
+        ),
+        (
+            "r-negver.toml",
+            one_state("", "{ agent = \"a\", value = 1, version = -1 }"),
+            "r-negver.toml:6:37: key 'states[0].versions[0].version'",
+        ),
+        (
+            "r-dot.toml",
+            one_state(
+                "",
+                "{ agent = \"a\", value = 1, version = 2 },\n{ agent = \"a\", value = 5, version = 2 }",
+            ),
+            "r-dot.toml:7:1: key 'states[0].versions[1]': state 'k': agent 'a' version 2 appears twice with different values",
+        ),
+        (
+            "r-time.toml",
+            one_state(
+                "",
+                "{ agent = \"a\", value = 1, timestamp = \"yesterday\" }",
+            ),
+            "r-time.toml:6:39: key 'states[0].versions[0].timestamp': state 'k': timestamp 'yesterday' is not RFC 3339",
+        ),
+        (
+            "r-clockneg.toml",
+            one_state(
+                "",
+                "{ agent = \"a\", value = 1, vector_clock = { a = -1 } }",
+            ),
+            "r-clockneg.toml:6:48: key 'states[0].versions[0].vector_clock.a'",
+        ),
+        (
+            "r-clockfloat.toml",
+            one_state(
+                "",
+                "{ agent = \"a\", value = 1, vector_clock = { a = 1.5 } }",
+            ),
+            "key 'states[0].versions[0].vector_clock.a'",
+        ),
+        (
+            "r-counter.toml",
+            one_state(
+                "crdt_type = \"counter\"\n",
+                "{ agent = \"a\", value = 1 },\n{ agent = \"b\", value = \"many\" }",
+            ),
+            "r-counter.toml:8:24: key 'states[0].versions[1].value': state 'k': a counter takes whole numbers >= 0, got \"many\"",
+        ),
+        (
+            "r-set.toml",
+            one_state("crdt_type = \"set\"\n", "{ agent = \"a\", value = 3 }"),
+            "r-set.toml:7:24: key 'states[0].versions[0].value': state 'k': a set takes arrays, got 3",
+        ),
+        (
+            "r-crdttype.toml",
+            one_state("crdt_type = \"bag\"\n", "{ agent = \"a\", value = 3 }"),
+            "r-crdttype.toml:5:13: key 'states[0].crdt_type': unknown variant `bag`",
+        ),
+        (
+            "r-strategy.toml",
+            "algorithm = \"resolve\"\nstrategy = \"newest\"\n".to_string(),
+            "r-strategy.toml:2:12: key 'strategy': unknown variant `newest`",
+        ),
+        (
+            "r-route.toml",
+            format!(
+                "{}[[routes]]\nprefix = \"x\"\nstrategy = \"random\"\n",
+                one_state("", "{ agent = \"a\", value = 1 }")
+            ),
+            "r-route.toml:10:12: key 'routes[0].strategy': unknown variant `random`",
+        ),
+        (
+            "r-route-hybrid.toml",
+            format!(
+                "{}[[routes]]\nprefix = \"x\"\nstrategy = \"hybrid\"\n",
+                one_state("", "{ agent = \"a\", value = 1 }")
+            ),
+            "r-route-hybrid.toml:10:12: key 'routes[0].strategy': a route cannot lead to hybrid",
+        ),
+        (
+            "r-unknown.toml",
+            one_state("", "{ agent = \"a\", value = 1, clock = 3 }"),
+            "unknown field `clock`",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let err = rejected(name, text, "resolve");
+        assert!(
+            err.contains(expected),
+            "{name}: expected {expected:?} in {err}"
+        );
+    }
+}
+
+#[test]
+fn negative_counter_value_suggests_a_register() {
+    let err = rejected(
+        "r-negcounter.toml",
+        &one_state(
+            "",
+            "{ agent = \"a\", value = 4 },\n{ agent = \"b\", value = -2 }",
+        ),
+        "resolve",
+    );
+    assert!(
+        err.contains("key 'states[0].versions[1].value'")
+            && err.contains("crdt_type = \"register\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn resolve_on_a_consensus_scenario_says_there_is_nothing_to_resolve() {
+    let err = rejected_args(&["resolve", "scenarios/infra.toml", "--strategy", "lww"]);
+    assert!(
+        err.contains("key 'states': the scenario has no states to resolve"),
+        "{err}"
+    );
 }

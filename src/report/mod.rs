@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::gossip::GossipOutcome;
+use crate::resolve::{Resolution, Strategy};
 use crate::scenario::Algorithm;
 
 /// How results are printed.
@@ -41,6 +42,22 @@ pub struct ConsensusReport<O> {
     pub outcome: O,
 }
 
+/// A conflict-resolution run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolveReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Always `resolve`.
+    pub algorithm: Algorithm,
+    /// The strategy asked for (a resolution may name the one hybrid routed it to).
+    pub strategy: Strategy,
+    /// The scenario's description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// One resolution per state, in file order.
+    pub resolutions: Vec<Resolution>,
+}
+
 /// One line of `moai scenarios`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioEntry {
@@ -62,6 +79,8 @@ pub enum Report {
     Byzantine(ConsensusReport<ByzantineOutcome>),
     /// A gossip run.
     Gossip(ConsensusReport<GossipOutcome>),
+    /// A conflict resolution.
+    Resolve(ResolveReport),
     /// The bundled scenarios.
     Scenarios(Vec<ScenarioEntry>),
 }

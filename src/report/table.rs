@@ -5,15 +5,17 @@ use std::fmt::Write;
 
 use comfy_table::{Table, presets};
 
-use super::{ConsensusReport, Report, ScenarioEntry};
+use super::{ConsensusReport, Report, ResolveReport, ScenarioEntry};
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::gossip::GossipOutcome;
+use crate::resolve::{Resolution, ResolutionMetadata};
 
 /// Renders any report as tables.
 pub(super) fn render(report: &Report) -> String {
     match report {
         Report::Byzantine(r) => byzantine(r),
         Report::Gossip(r) => gossip(r),
+        Report::Resolve(r) => resolve(r),
         Report::Scenarios(entries) => scenarios(entries),
     }
 }
@@ -177,6 +179,105 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
     }
     let _ = writeln!(out, "{history}");
     out
+}
+
+/// A value as a person reads it: strings bare, anything else as JSON.
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn resolve(report: &ResolveReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "=== Conflict Resolution ({}) ===",
+        report.strategy.name()
+    );
+    let _ = writeln!(out, "Scenario: {}", report.scenario);
+    if let Some(description) = &report.description {
+        let _ = writeln!(out, "Description: {description}");
+    }
+    for resolution in &report.resolutions {
+        let _ = writeln!(out, "\n{}", resolution.key);
+        let _ = writeln!(out, "{}", versions_table(resolution));
+        let _ = writeln!(
+            out,
+            "  Resolved: {} (agent {}, version {})",
+            value_text(&resolution.value),
+            resolution.agent,
+            resolution.version
+        );
+        let _ = writeln!(out, "  Strategy: {}", how(&resolution.metadata));
+        if let Some(route) = &resolution.metadata.route {
+            let _ = writeln!(out, "  Route: {route} → {}", resolution.strategy.name());
+        }
+    }
+    let _ = writeln!(out, "\n=== Summary ===");
+    let mut summary = new_table();
+    summary.set_header(vec!["Key", "Strategy", "Resolution", "Value"]);
+    for r in &report.resolutions {
+        summary.add_row(vec![
+            r.key.clone(),
+            r.strategy.name().to_string(),
+            r.metadata.resolution_strategy.to_string(),
+            value_text(&r.value),
+        ]);
+    }
+    let _ = writeln!(out, "{summary}");
+    out
+}
+
+/// The competing versions of one key; timestamp and clock columns only when
+/// some version has one.
+fn versions_table(resolution: &Resolution) -> Table {
+    let versions = &resolution.versions;
+    let timestamps = versions.iter().any(|v| v.version.timestamp.is_some());
+    let clocks = versions.iter().any(|v| v.version.vector_clock.is_some());
+    let mut header = vec!["Agent", "Value", "Version"];
+    header.extend(timestamps.then_some("Timestamp"));
+    header.extend(clocks.then_some("Vector clock"));
+    header.push("Role");
+    let mut table = new_table();
+    table.set_header(header);
+    for ranked in versions {
+        let v = &ranked.version;
+        let mut row = vec![v.agent.clone(), value_text(&v.value), v.version.to_string()];
+        if timestamps {
+            row.push(v.timestamp.map(|t| t.to_string()).unwrap_or_default());
+        }
+        if clocks {
+            let clock = v.vector_clock.as_ref().map(|c| {
+                let entries: Vec<String> = c.iter().map(|(a, n)| format!("{a}={n}")).collect();
+                format!("{{{}}}", entries.join(", "))
+            });
+            row.push(clock.unwrap_or_default());
+        }
+        row.push(ranked.role.name().to_string());
+        table.add_row(row);
+    }
+    table
+}
+
+/// How a resolution was reached, in words.
+fn how(meta: &ResolutionMetadata) -> String {
+    let mut text = meta.resolution_strategy.to_string();
+    if let Some(discarded) = meta.discarded_versions {
+        text.push_str(&format!(" ({discarded} discarded)"));
+    }
+    if let Some(siblings) = &meta.siblings {
+        text.push_str(&format!(" (maximal versions: {})", list(siblings)));
+    }
+    if let (Some(crdt_type), Some(agents)) = (meta.crdt_type, &meta.merged_from_agents) {
+        text.push_str(&format!(
+            " ({} merged from {})",
+            crdt_type.name(),
+            list(agents)
+        ));
+    }
+    text
 }
 
 fn scenarios(entries: &[ScenarioEntry]) -> String {

@@ -36,5 +36,23 @@ pub const GOSSIP_SWARM: Bundled = Bundled {
     text: include_str!("../../scenarios/gossip-swarm.toml"),
 };
 
+/// Example 3: CRDT merges of a counter, a set, a map and a map of sets.
+pub const CRDT_PATTERNS: Bundled = Bundled {
+    file: "crdt-patterns.toml",
+    text: include_str!("../../scenarios/crdt-patterns.toml"),
+};
+
+/// Example 4: causal dominance and concurrent updates by vector clocks.
+pub const VECTOR_CLOCKS: Bundled = Bundled {
+    file: "vector-clocks.toml",
+    text: include_str!("../../scenarios/vector-clocks.toml"),
+};
+
+/// Example 5: each key routed to a strategy by its prefix.
+pub const HYBRID: Bundled = Bundled {
+    file: "hybrid.toml",
+    text: include_str!("../../scenarios/hybrid.toml"),
+};
+
 /// Every bundled scenario, in the order `moai scenarios` lists them.
-pub const ALL: &[Bundled] = &[INFRA, GOSSIP_SWARM];
+pub const ALL: &[Bundled] = &[INFRA, GOSSIP_SWARM, CRDT_PATTERNS, VECTOR_CLOCKS, HYBRID];

@@ -7,6 +7,7 @@
 
 pub mod bundled;
 mod document;
+mod states;
 
 use std::collections::HashSet;
 
@@ -18,6 +19,7 @@ pub use document::{Document, KeyPath, Segment};
 use crate::consensus::byzantine::ByzantineConfig;
 use crate::consensus::gossip::GossipConfig;
 use crate::error::Error;
+use crate::resolve::{ResolveConfig, Strategy};
 
 /// The seed used when neither the scenario nor `--seed` gives one.
 pub const DEFAULT_SEED: u64 = 42;
@@ -33,6 +35,8 @@ pub enum Algorithm {
     Byzantine,
     /// Gossip (epidemic) majority consensus.
     Gossip,
+    /// Conflict resolution between versions of state.
+    Resolve,
 }
 
 impl Algorithm {
@@ -41,6 +45,7 @@ impl Algorithm {
         match self {
             Algorithm::Byzantine => "byzantine",
             Algorithm::Gossip => "gossip",
+            Algorithm::Resolve => "resolve",
         }
     }
 }
@@ -148,6 +153,8 @@ pub struct Scenario {
     pub byzantine: ByzantineConfig,
     /// `[gossip]` settings (defaults when absent).
     pub gossip: GossipConfig,
+    /// `strategy`, `[[states]]` and `[[routes]]` for conflict resolution.
+    pub resolve: ResolveConfig,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +173,12 @@ struct ScenarioFile {
     byzantine: ByzantineConfig,
     #[serde(default)]
     gossip: GossipConfig,
+    strategy: Option<Strategy>,
+    #[serde(default)]
+    states: Vec<states::StateSpec>,
+    #[serde(default)]
+    routes: Vec<states::RouteSpec>,
+    default_strategy: Option<Strategy>,
 }
 
 #[derive(Deserialize)]
@@ -208,6 +221,13 @@ impl Scenario {
             toml_error(doc, Some(key), e.inner())
         })?;
         let agents = build_agents(doc, &file.agents, &file.groups)?;
+        let resolve = states::build(
+            doc,
+            file.strategy,
+            file.states,
+            file.routes,
+            file.default_strategy,
+        )?;
         Ok(Scenario {
             name: file.name.unwrap_or_else(|| doc.stem.clone()),
             description: file.description,
@@ -217,6 +237,7 @@ impl Scenario {
             agents,
             byzantine: file.byzantine,
             gossip: file.gossip,
+            resolve,
         })
     }
 }

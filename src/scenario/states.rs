@@ -1,0 +1,187 @@
+//! The `resolve` part of the file format: `strategy`, `[[states]]` with their
+//! versions, and hybrid `[[routes]]`, checked into a [`ResolveConfig`].
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::{Document, KeyPath};
+use crate::error::Error;
+use crate::resolve::{CrdtType, ResolveConfig, Route, State, Strategy, Version};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StateSpec {
+    key: String,
+    crdt_type: Option<CrdtType>,
+    versions: Vec<VersionSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionSpec {
+    agent: String,
+    value: toml::Value,
+    #[serde(default)]
+    version: u64,
+    timestamp: Option<toml::Value>,
+    vector_clock: Option<IndexMap<String, u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteSpec {
+    prefix: String,
+    strategy: Strategy,
+}
+
+/// Checks the resolve sections of a scenario.
+pub(super) fn build(
+    doc: &Document,
+    strategy: Option<Strategy>,
+    states: Vec<StateSpec>,
+    routes: Vec<RouteSpec>,
+    default_strategy: Option<Strategy>,
+) -> Result<ResolveConfig, Error> {
+    let at = |key: String, message: String| doc.error_at_key(&KeyPath::parse(&key), message);
+    if default_strategy == Some(Strategy::Hybrid) {
+        return Err(at(
+            "default_strategy".into(),
+            "default_strategy cannot be hybrid".into(),
+        ));
+    }
+    for (i, route) in routes.iter().enumerate() {
+        if route.strategy == Strategy::Hybrid {
+            return Err(at(
+                format!("routes[{i}].strategy"),
+                "a route cannot lead to hybrid".into(),
+            ));
+        }
+    }
+    let mut keys: HashMap<&str, usize> = HashMap::new();
+    for (i, spec) in states.iter().enumerate() {
+        if let Some(first) = keys.insert(spec.key.as_str(), i) {
+            return Err(at(
+                format!("states[{i}].key"),
+                format!(
+                    "duplicate state key '{}' (first at states[{first}])",
+                    spec.key
+                ),
+            ));
+        }
+        if spec.versions.is_empty() {
+            return Err(at(
+                format!("states[{i}].versions"),
+                format!("state '{}' has no versions", spec.key),
+            ));
+        }
+    }
+    let states = states
+        .into_iter()
+        .enumerate()
+        .map(|(i, spec)| build_state(doc, i, spec))
+        .collect::<Result<_, _>>()?;
+    let routes = routes
+        .into_iter()
+        .map(|r| Route {
+            prefix: r.prefix,
+            strategy: r.strategy,
+        })
+        .collect();
+    Ok(ResolveConfig {
+        strategy,
+        states,
+        routes,
+        default_strategy,
+    })
+}
+
+fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error> {
+    let key = spec.key;
+    let mut versions: Vec<Version> = Vec::with_capacity(spec.versions.len());
+    // Agent and version number identify a version, as a dot does in CRDTs.
+    let mut dots: HashMap<(String, u64), usize> = HashMap::new();
+    for (j, v) in spec.versions.into_iter().enumerate() {
+        let path = |field: &str| KeyPath::parse(&format!("states[{i}].versions[{j}].{field}"));
+        if v.agent.trim().is_empty() {
+            return Err(doc.error_at_key(&path("agent"), "an agent id cannot be empty"));
+        }
+        let timestamp = match &v.timestamp {
+            None => None,
+            Some(t) => Some(parse_timestamp(t).map_err(|m| {
+                doc.error_at_key(&path("timestamp"), format!("state '{key}': {m}"))
+            })?),
+        };
+        let version = Version {
+            agent: v.agent,
+            value: super::value_to_json(&v.value),
+            version: v.version,
+            timestamp,
+            vector_clock: v.vector_clock,
+        };
+        if let Some(&first) = dots.get(&(version.agent.clone(), version.version)) {
+            if versions[first].value != version.value {
+                return Err(doc.error_at_key(
+                    &KeyPath::parse(&format!("states[{i}].versions[{j}]")),
+                    format!(
+                        "state '{key}': agent '{}' version {} appears twice with different values (versions[{first}] and versions[{j}]); agent and version identify a version",
+                        version.agent, version.version
+                    ),
+                ));
+            }
+        } else {
+            dots.insert((version.agent.clone(), version.version), j);
+        }
+        versions.push(version);
+    }
+    Ok(State {
+        key,
+        crdt_type: spec.crdt_type,
+        versions,
+    })
+}
+
+/// An RFC 3339 timestamp from a string or a TOML offset datetime.
+fn parse_timestamp(value: &toml::Value) -> Result<jiff::Timestamp, String> {
+    let text = match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) if d.offset.is_some() && d.date.is_some() && d.time.is_some() => {
+            d.to_string()
+        }
+        toml::Value::Datetime(d) => {
+            return Err(format!(
+                "timestamp {d} needs a date, a time and a UTC offset (such as 2025-01-01T10:00:00Z)"
+            ));
+        }
+        other => {
+            return Err(format!(
+                "timestamp must be an RFC 3339 string or a TOML datetime, got {}",
+                super::value_to_json(other)
+            ));
+        }
+    };
+    text.parse::<jiff::Timestamp>().map_err(|e| {
+        format!("timestamp '{text}' is not RFC 3339 (such as 2025-01-01T10:00:00Z): {e}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_accept_rfc3339_strings_and_toml_datetimes() {
+        let s = parse_timestamp(&toml::Value::String("2025-01-01T11:00:00+01:00".into())).unwrap();
+        let d: toml::value::Datetime = "2025-01-01T10:00:00Z".parse().unwrap();
+        assert_eq!(parse_timestamp(&toml::Value::Datetime(d)).unwrap(), s);
+        let local: toml::value::Datetime = "2025-01-01T10:00:00".parse().unwrap();
+        assert!(
+            parse_timestamp(&toml::Value::Datetime(local))
+                .unwrap_err()
+                .contains("UTC offset")
+        );
+        assert!(parse_timestamp(&toml::Value::String("yesterday".into())).is_err());
+        assert!(parse_timestamp(&toml::Value::Integer(3)).is_err());
+    }
+}
