@@ -24,35 +24,30 @@ impl Bundled {
     }
 }
 
+/// A bundled scenario read from `scenarios/FILE` at compile time.
+macro_rules! bundled {
+    ($file:literal) => {
+        Bundled {
+            file: $file,
+            text: include_str!(concat!("../../scenarios/", $file)),
+        }
+    };
+}
+
 /// Example 1 of the source document: 10 agents, f = 3, three vote changers.
-pub const INFRA: Bundled = Bundled {
-    file: "infra.toml",
-    text: include_str!("../../scenarios/infra.toml"),
-};
+pub const INFRA: Bundled = bundled!("infra.toml");
 
 /// Example 2 of the source document: 20 agents gossiping, 15 approve.
-pub const GOSSIP_SWARM: Bundled = Bundled {
-    file: "gossip-swarm.toml",
-    text: include_str!("../../scenarios/gossip-swarm.toml"),
-};
+pub const GOSSIP_SWARM: Bundled = bundled!("gossip-swarm.toml");
 
 /// Example 3: CRDT merges of a counter, a set, a map and a map of sets.
-pub const CRDT_PATTERNS: Bundled = Bundled {
-    file: "crdt-patterns.toml",
-    text: include_str!("../../scenarios/crdt-patterns.toml"),
-};
+pub const CRDT_PATTERNS: Bundled = bundled!("crdt-patterns.toml");
 
 /// Example 4: causal dominance and concurrent updates by vector clocks.
-pub const VECTOR_CLOCKS: Bundled = Bundled {
-    file: "vector-clocks.toml",
-    text: include_str!("../../scenarios/vector-clocks.toml"),
-};
+pub const VECTOR_CLOCKS: Bundled = bundled!("vector-clocks.toml");
 
 /// Example 5: each key routed to a strategy by its prefix.
-pub const HYBRID: Bundled = Bundled {
-    file: "hybrid.toml",
-    text: include_str!("../../scenarios/hybrid.toml"),
-};
+pub const HYBRID: Bundled = bundled!("hybrid.toml");
 
 /// Every bundled scenario, in the order `moai scenarios` lists them.
 pub const ALL: &[Bundled] = &[INFRA, GOSSIP_SWARM, CRDT_PATTERNS, VECTOR_CLOCKS, HYBRID];
