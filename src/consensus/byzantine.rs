@@ -152,7 +152,7 @@ pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> Byza
         .iter()
         .map(|agent| match agent.behavior {
             Behavior::Flip => Some(rng.random_range(1..rounds)),
-            Behavior::Honest => None,
+            _ => None,
         })
         .collect();
 
@@ -227,7 +227,11 @@ fn cast(
     rng: &mut SimRng,
 ) -> Vote {
     match agent.behavior {
-        Behavior::Honest => agent.vote,
+        Behavior::Honest
+        | Behavior::Stubborn
+        | Behavior::Silent
+        | Behavior::Random
+        | Behavior::Equivocate => agent.vote,
         Behavior::Flip if round == rounds => agent.vote,
         Behavior::Flip if forced_change == Some(round) => other_vote(agent.vote, rng),
         Behavior::Flip => {

@@ -85,6 +85,14 @@ pub enum Behavior {
     /// Byzantine: casts a different vote in at least one earlier round and its
     /// declared vote in the final round.
     Flip,
+    /// Crashed: casts no vote, answers no one, never updates.
+    Silent,
+    /// Byzantine: votes for or against at random each round.
+    Random,
+    /// Byzantine: sends different votes to different agents in one round.
+    Equivocate,
+    /// Gossip: always reports its initial vote and never changes it.
+    Stubborn,
 }
 
 impl Behavior {
@@ -93,6 +101,10 @@ impl Behavior {
         match self {
             Behavior::Honest => "honest",
             Behavior::Flip => "flip",
+            Behavior::Silent => "silent",
+            Behavior::Random => "random",
+            Behavior::Equivocate => "equivocate",
+            Behavior::Stubborn => "stubborn",
         }
     }
 }
