@@ -12,7 +12,10 @@ use clap::Parser;
 use crate::cli::{ByzantineArgs, Cli, Command, CommonArgs, GossipArgs, RunArgs};
 use crate::consensus::{byzantine, gossip};
 use crate::error::{Error, InvalidSetting};
-use crate::report::{self, ConsensusReport, Format, Report, ResolveReport, ScenarioEntry};
+use crate::report::{
+    self, ConsensusReport, Format, ProposalEntry, ProposalSequence, Report, ResolveReport,
+    ScenarioEntry,
+};
 use crate::resolve::{self, Strategy};
 use crate::rng;
 use crate::scenario::bundled::{self, Bundled};
@@ -195,13 +198,44 @@ fn run_byzantine(
         .validate(&scenario.agents)
         .map_err(|e| overrides.locate(doc, e))?;
     let seed = seed(&args.common, scenario);
-    let outcome = byzantine::run(&scenario.agents, &config, &mut rng::generator(seed));
-    Ok(Report::Byzantine(consensus_report(
+    let mut rng = rng::generator(seed);
+    if scenario.proposals.is_empty() {
+        let outcome = byzantine::run(&scenario.agents, &config, &mut rng);
+        return Ok(Report::Byzantine(Box::new(consensus_report(
+            scenario,
+            seed,
+            Algorithm::Byzantine,
+            outcome,
+        ))));
+    }
+    let (results, blacklist) = byzantine::run_sequence(
+        &scenario.agents,
+        scenario.proposals.len(),
+        &config,
+        &mut rng,
+    );
+    let sequence = ProposalSequence {
+        proposals: scenario
+            .proposals
+            .iter()
+            .cloned()
+            .zip(results)
+            .map(|(proposal, result)| ProposalEntry { proposal, result })
+            .collect(),
+        healthy_agents: scenario
+            .agents
+            .iter()
+            .filter(|a| !blacklist.contains(&a.id))
+            .map(|a| a.id.clone())
+            .collect(),
+        blacklist,
+    };
+    Ok(Report::ByzantineSequence(Box::new(consensus_report(
         scenario,
         seed,
         Algorithm::Byzantine,
-        outcome,
-    )))
+        sequence,
+    ))))
 }
 
 fn run_gossip(doc: &Document, mut scenario: Scenario, args: &GossipArgs) -> Result<Report, Error> {
@@ -224,12 +258,12 @@ fn run_gossip(doc: &Document, mut scenario: Scenario, args: &GossipArgs) -> Resu
         .map_err(|e| overrides.locate(doc, e))?;
     let seed = seed(&args.common, &scenario);
     let outcome = gossip::run(&scenario.agents, &config, &mut rng::generator(seed));
-    Ok(Report::Gossip(consensus_report(
+    Ok(Report::Gossip(Box::new(consensus_report(
         &scenario,
         seed,
         Algorithm::Gossip,
         outcome,
-    )))
+    ))))
 }
 
 fn run_resolve(

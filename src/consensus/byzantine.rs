@@ -85,14 +85,33 @@ impl ByzantineConfig {
     }
 }
 
-/// Votes cast in one round by all participants.
+/// Votes cast in one round, as the honest agents saw them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ByzantineRound {
     /// Round number, from 1.
     pub round: u32,
-    /// What was cast this round.
+    /// Consistent votes cast this round.
     #[serde(flatten)]
     pub counts: VoteCounts,
+    /// Agents that cast nothing (crashed).
+    pub silent: u64,
+    /// Agents shown this round to have sent different votes to different agents.
+    pub equivocations: u64,
+}
+
+/// How well detection matched the behaviours the scenario declared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DetectionQuality {
+    /// Agents declared faulty (flip, random, equivocate, silent).
+    pub faulty_agents: u64,
+    /// Whether faulty agents stay within `f`, the bound the 3f+1 guarantee needs.
+    pub safety_guaranteed: bool,
+    /// Detected agents that are faulty.
+    pub detected_correctly: u64,
+    /// Detected agents that are not faulty.
+    pub false_positives: Vec<String>,
+    /// Faulty agents that voted and were not detected: their votes were tallied.
+    pub missed: Vec<String>,
 }
 
 /// Everything a Byzantine run found besides the decision and counts.
@@ -106,21 +125,33 @@ pub struct ByzantineMetadata {
     pub agreement_threshold: u64,
     /// Everyone who took part.
     pub total_participants: u64,
-    /// Participants not detected as malicious.
+    /// Participants whose votes were tallied: not detected, not silent.
     pub honest_participants: u64,
     /// How many agents were detected.
     pub malicious_detected: u64,
     /// The detected agents, in scenario order.
     pub malicious_agents: Vec<String>,
+    /// Detected because their votes differed between rounds.
+    pub vote_changers: Vec<String>,
+    /// Detected because relays showed them sending different votes in one round.
+    pub equivocators: Vec<String>,
+    /// Agents that cast no vote (crashed); not counted, not accused.
+    pub silent_agents: Vec<String>,
     /// Voting rounds run.
     pub num_rounds: u32,
     /// Whether the vote timed out.
     pub timeout_reached: bool,
-    /// Whether the decision is backed by `2f+1` honest votes with at most `f`
+    /// Whether the decision is backed by `2f+1` tallied votes with at most `f`
     /// agents detected as malicious.
     pub byzantine_safe: bool,
     /// Why the run is not safe, when it is not.
     pub reason: Option<String>,
+    /// Whether the decision went against the majority of the agents declared
+    /// honest (`approved` while they lean against, or `rejected` while they
+    /// lean for); false on a timeout or an honest tie.
+    pub against_honest_majority: bool,
+    /// Detection measured against the declared behaviours.
+    pub detection: DetectionQuality,
     /// Agents to exclude from future proposals.
     pub blacklist: Vec<String>,
     /// Agents that may take part in the next proposal, in scenario order.
@@ -134,7 +165,7 @@ pub struct ByzantineMetadata {
 pub struct ByzantineOutcome {
     /// The decision.
     pub decision: Decision,
-    /// The tally: final-round votes of agents not detected as malicious.
+    /// The tally: final-round votes of agents neither detected nor silent.
     #[serde(flatten)]
     pub counts: VoteCounts,
     /// Everyone who took part, in scenario order.
@@ -143,57 +174,165 @@ pub struct ByzantineOutcome {
     pub metadata: ByzantineMetadata,
 }
 
+/// One proposal of a sequence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ProposalResult {
+    /// The proposal was voted on.
+    Decided(Box<ByzantineOutcome>),
+    /// Too few healthy agents were left to vote safely.
+    Skipped {
+        /// Why it did not run.
+        reason: String,
+        /// Agents not blacklisted by earlier proposals.
+        healthy_agents: Vec<String>,
+    },
+}
+
+/// Votes on several proposals in order. Agents detected in one proposal are
+/// blacklisted and left out of every later one; a proposal for which fewer
+/// than 3f+1 healthy agents remain is skipped with the reason. Returns each
+/// proposal's result and the final blacklist.
+pub fn run_sequence(
+    agents: &[Agent],
+    proposals: usize,
+    config: &ByzantineConfig,
+    rng: &mut SimRng,
+) -> (Vec<ProposalResult>, Vec<String>) {
+    let mut blacklist: Vec<String> = Vec::new();
+    let mut results = Vec::with_capacity(proposals);
+    for _ in 0..proposals {
+        let healthy: Vec<Agent> = agents
+            .iter()
+            .filter(|a| !blacklist.contains(&a.id))
+            .cloned()
+            .collect();
+        if (healthy.len() as u64) < config.min_participants() {
+            results.push(ProposalResult::Skipped {
+                reason: format!(
+                    "{} healthy agents left, fewer than 3f+1 = {}",
+                    healthy.len(),
+                    config.min_participants()
+                ),
+                healthy_agents: healthy.into_iter().map(|a| a.id).collect(),
+            });
+            continue;
+        }
+        let outcome = run(&healthy, config, rng);
+        blacklist.extend(outcome.metadata.blacklist.iter().cloned());
+        results.push(ProposalResult::Decided(Box::new(outcome)));
+    }
+    (results, blacklist)
+}
+
+/// What honest agents saw of one agent in one round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cast {
+    /// Nothing: the agent is crashed.
+    Silent,
+    /// One vote, the same to everyone.
+    Vote(Vote),
+    /// Different votes to different honest agents.
+    Equivocated,
+}
+
+/// Whether a behaviour is a fault the simulation injects.
+pub fn is_faulty(behavior: Behavior) -> bool {
+    !matches!(behavior, Behavior::Honest | Behavior::Stubborn)
+}
+
 /// Runs a Byzantine vote. `config` must have passed [`ByzantineConfig::validate`].
+///
+/// Random draws, in order: first each vote changer's sure-change round (in
+/// scenario order); then, round by round and agent by agent in scenario
+/// order, whatever that agent's behaviour draws (see [`cast`]).
 pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> ByzantineOutcome {
     let rounds = config.num_rounds;
-    // Each vote changer is planned first, in scenario order: the earlier round
-    // in which it is sure to cast a different vote.
     let forced_change: Vec<Option<u32>> = agents
         .iter()
-        .map(|agent| match agent.behavior {
-            Behavior::Flip => Some(rng.random_range(1..rounds)),
-            _ => None,
-        })
+        .map(|agent| (agent.behavior == Behavior::Flip).then(|| rng.random_range(1..rounds)))
         .collect();
+    // Every agent sends its vote to every other agent, and honest agents relay
+    // what they received, so what an agent sent to honest agents is known to
+    // all of them. Messages are signed: relays cannot be forged.
+    let relayers = agents.iter().filter(|a| !is_faulty(a.behavior)).count() as u32;
 
     let mut first_vote: Vec<Option<Vote>> = vec![None; agents.len()];
-    let mut final_vote: Vec<Vote> = agents.iter().map(|a| a.vote).collect();
+    let mut final_cast: Vec<Cast> = vec![Cast::Silent; agents.len()];
     let mut changed = vec![false; agents.len()];
+    let mut equivocated = vec![false; agents.len()];
     let mut round_history = Vec::with_capacity(rounds as usize);
     for round in 1..=rounds {
-        let mut counts = VoteCounts::default();
+        let mut entry = ByzantineRound {
+            round,
+            counts: VoteCounts::default(),
+            silent: 0,
+            equivocations: 0,
+        };
         for (i, agent) in agents.iter().enumerate() {
-            let vote = cast(agent, round, rounds, forced_change[i], rng);
-            counts.add(vote);
-            match first_vote[i] {
-                None => first_vote[i] = Some(vote),
-                Some(first) => changed[i] |= first != vote,
+            let cast = cast(agent, round, rounds, forced_change[i], relayers, rng);
+            match cast {
+                Cast::Silent => entry.silent += 1,
+                Cast::Equivocated => {
+                    entry.equivocations += 1;
+                    equivocated[i] = true;
+                }
+                Cast::Vote(vote) => {
+                    entry.counts.add(vote);
+                    match first_vote[i] {
+                        None => first_vote[i] = Some(vote),
+                        Some(first) => changed[i] |= first != vote,
+                    }
+                }
             }
-            final_vote[i] = vote;
+            final_cast[i] = cast;
         }
-        round_history.push(ByzantineRound { round, counts });
+        round_history.push(entry);
     }
 
-    let malicious_agents: Vec<String> = agents
+    let detected: Vec<bool> = changed
         .iter()
-        .zip(&changed)
-        .filter(|(_, changed)| **changed)
-        .map(|(agent, _)| agent.id.clone())
+        .zip(&equivocated)
+        .map(|(c, e)| *c || *e)
         .collect();
-    let healthy_agents: Vec<String> = agents
-        .iter()
-        .zip(&changed)
-        .filter(|(_, changed)| !**changed)
-        .map(|(agent, _)| agent.id.clone())
-        .collect();
-    let counts = VoteCounts::of(
-        final_vote
-            .iter()
-            .zip(&changed)
-            .filter(|(_, changed)| !**changed)
-            .map(|(vote, _)| *vote),
-    );
+    let ids_where = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
+        (0..agents.len())
+            .filter(|&i| keep(i))
+            .map(|i| agents[i].id.clone())
+            .collect()
+    };
+    let silent = |i: usize| agents[i].behavior == Behavior::Silent;
+    let malicious_agents = ids_where(&|i| detected[i]);
+    let counts =
+        VoteCounts::of((0..agents.len()).filter(|&i| !detected[i]).filter_map(
+            |i| match final_cast[i] {
+                Cast::Vote(vote) => Some(vote),
+                Cast::Silent | Cast::Equivocated => None,
+            },
+        ));
+    let faulty_agents = agents.iter().filter(|a| is_faulty(a.behavior)).count() as u64;
+    let detection = DetectionQuality {
+        faulty_agents,
+        safety_guaranteed: faulty_agents <= u64::from(config.fault_tolerance),
+        detected_correctly: (0..agents.len())
+            .filter(|&i| detected[i] && is_faulty(agents[i].behavior))
+            .count() as u64,
+        false_positives: ids_where(&|i| detected[i] && !is_faulty(agents[i].behavior)),
+        missed: ids_where(&|i| !detected[i] && !silent(i) && is_faulty(agents[i].behavior)),
+    };
     let (decision, byzantine_safe, reason) = decide(config, &counts, malicious_agents.len() as u64);
+    let honest_lean = VoteCounts::of(
+        agents
+            .iter()
+            .filter(|a| !is_faulty(a.behavior))
+            .map(|a| a.vote),
+    );
+    let against_honest_majority = match decision {
+        Decision::Timeout => false,
+        Decision::Approved => honest_lean.votes_against > honest_lean.votes_for,
+        Decision::Rejected => honest_lean.votes_for > honest_lean.votes_against,
+    };
+    let healthy_agents = ids_where(&|i| !detected[i]);
 
     ByzantineOutcome {
         decision,
@@ -204,43 +343,76 @@ pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> Byza
             min_participants: config.min_participants(),
             agreement_threshold: config.agreement_threshold(),
             total_participants: agents.len() as u64,
-            honest_participants: healthy_agents.len() as u64,
+            honest_participants: (0..agents.len())
+                .filter(|&i| !detected[i] && !silent(i))
+                .count() as u64,
             malicious_detected: malicious_agents.len() as u64,
+            vote_changers: ids_where(&|i| changed[i] && !equivocated[i]),
+            equivocators: ids_where(&|i| equivocated[i]),
+            silent_agents: ids_where(&silent),
             blacklist: malicious_agents.clone(),
             malicious_agents,
             num_rounds: rounds,
             timeout_reached: config.timeout_reached,
             byzantine_safe,
             reason,
+            against_honest_majority,
+            detection,
             healthy_agents,
             round_history,
         },
     }
 }
 
-/// The vote `agent` casts in `round` of `rounds`.
+/// What `agent` sends in `round` of `rounds`:
+/// - honest and stubborn: its declared vote;
+/// - silent: nothing;
+/// - flip: its declared vote in the last round; in its sure-change round the
+///   other vote; in other earlier rounds the other vote with probability 1/2;
+/// - random: for or against, uniformly;
+/// - equivocate: to each honest agent, for or against uniformly. Drawn one
+///   honest recipient at a time until two differ (the rest cannot change what
+///   the relays show), so a round costs a few draws, not one per agent. With
+///   fewer than two honest agents nobody can show the difference.
 fn cast(
     agent: &Agent,
     round: u32,
     rounds: u32,
     forced_change: Option<u32>,
+    relayers: u32,
     rng: &mut SimRng,
-) -> Vote {
+) -> Cast {
     match agent.behavior {
-        Behavior::Honest
-        | Behavior::Stubborn
-        | Behavior::Silent
-        | Behavior::Random
-        | Behavior::Equivocate => agent.vote,
-        Behavior::Flip if round == rounds => agent.vote,
-        Behavior::Flip if forced_change == Some(round) => other_vote(agent.vote, rng),
+        Behavior::Honest | Behavior::Stubborn => Cast::Vote(agent.vote),
+        Behavior::Silent => Cast::Silent,
+        Behavior::Flip if round == rounds => Cast::Vote(agent.vote),
+        Behavior::Flip if forced_change == Some(round) => Cast::Vote(other_vote(agent.vote, rng)),
         Behavior::Flip => {
             if rng.random_range(0..2u32) == 0 {
-                agent.vote
+                Cast::Vote(agent.vote)
             } else {
-                other_vote(agent.vote, rng)
+                Cast::Vote(other_vote(agent.vote, rng))
             }
         }
+        Behavior::Random => Cast::Vote(coin_vote(rng)),
+        Behavior::Equivocate => {
+            let first = coin_vote(rng);
+            for _ in 1..relayers {
+                if coin_vote(rng) != first {
+                    return Cast::Equivocated;
+                }
+            }
+            Cast::Vote(first)
+        }
+    }
+}
+
+/// For or against, each with probability 1/2.
+fn coin_vote(rng: &mut SimRng) -> Vote {
+    if rng.random_range(0..2u32) == 0 {
+        Vote::For
+    } else {
+        Vote::Against
     }
 }
 
@@ -249,8 +421,7 @@ fn other_vote(vote: Vote, rng: &mut SimRng) -> Vote {
     match vote {
         Vote::For => Vote::Against,
         Vote::Against => Vote::For,
-        Vote::Abstain if rng.random_range(0..2u32) == 0 => Vote::For,
-        Vote::Abstain => Vote::Against,
+        Vote::Abstain => coin_vote(rng),
     }
 }
 
@@ -456,6 +627,190 @@ mod tests {
             "byzantine.num_rounds"
         );
         assert_eq!(config(0, 3).validate(&[]).unwrap_err().key, "agents");
+    }
+
+    #[test]
+    fn silent_agents_cast_nothing_and_are_not_accused() {
+        let mut spec = vec![(Vote::For, Behavior::Honest); 4];
+        spec.push((Vote::Against, Behavior::Silent));
+        let out = run(&agents(&spec), &config(1, 3), &mut generator(1));
+        assert_eq!(
+            out.counts,
+            VoteCounts {
+                votes_for: 4,
+                votes_against: 0,
+                abstain: 0
+            }
+        );
+        assert!(out.metadata.round_history.iter().all(|r| r.silent == 1));
+        assert_eq!(out.metadata.silent_agents, ["agent-5"]);
+        assert!(out.metadata.malicious_agents.is_empty());
+        assert_eq!(out.metadata.honest_participants, 4);
+        assert_eq!(out.metadata.detection.faulty_agents, 1);
+        assert!(
+            out.metadata.detection.missed.is_empty(),
+            "a silent agent is known, not missed"
+        );
+        assert_eq!(out.metadata.healthy_agents.len(), 5);
+    }
+
+    #[test]
+    fn random_agents_slip_through_when_their_votes_happen_to_agree() {
+        // With 3 rounds a random agent casts the same vote every round with
+        // probability 2 * (1/2)^3 = 1/4; it is then undetected and tallied.
+        let mut spec = vec![(Vote::For, Behavior::Honest); 4];
+        spec.push((Vote::For, Behavior::Random));
+        let (mut slipped, trials) = (0, 400);
+        for seed in 0..trials {
+            let out = run(&agents(&spec), &config(1, 3), &mut generator(seed));
+            let m = &out.metadata;
+            if m.detection.missed == ["agent-5"] {
+                slipped += 1;
+                assert!(m.malicious_agents.is_empty());
+                assert_eq!(
+                    out.counts.votes_for + out.counts.votes_against,
+                    5,
+                    "its vote was tallied"
+                );
+            } else {
+                assert_eq!(m.vote_changers, ["agent-5"]);
+                assert_eq!(m.detection.detected_correctly, 1);
+            }
+        }
+        // Binomial(400, 1/4): mean 100, standard deviation about 8.7.
+        assert!(
+            (65..=135).contains(&slipped),
+            "{slipped} of {trials} slipped"
+        );
+    }
+
+    #[test]
+    fn equivocators_are_caught_by_relays_and_reported_apart() {
+        // Ten honest relayers: an equivocator escapes a round only if all ten
+        // get the same vote (probability 2^-9), so it is caught in round 1.
+        let mut spec = vec![(Vote::For, Behavior::Honest); 10];
+        spec.push((Vote::For, Behavior::Equivocate));
+        spec.push((Vote::Against, Behavior::Flip));
+        for seed in 0..20 {
+            let out = run(&agents(&spec), &config(3, 3), &mut generator(seed));
+            let m = &out.metadata;
+            assert_eq!(m.equivocators, ["agent-11"], "seed {seed}");
+            assert_eq!(m.vote_changers, ["agent-12"]);
+            assert_eq!(m.malicious_agents, ["agent-11", "agent-12"]);
+            assert!(m.detection.missed.is_empty());
+            assert!(m.detection.false_positives.is_empty());
+            assert_eq!(m.detection.detected_correctly, 2);
+        }
+    }
+
+    #[test]
+    fn equivocation_cannot_be_shown_with_a_single_honest_relayer() {
+        let spec = [
+            (Vote::For, Behavior::Honest),
+            (Vote::For, Behavior::Equivocate),
+            (Vote::For, Behavior::Equivocate),
+            (Vote::For, Behavior::Equivocate),
+        ];
+        for seed in 0..50 {
+            let out = run(&agents(&spec), &config(1, 3), &mut generator(seed));
+            assert!(out.metadata.equivocators.is_empty(), "seed {seed}");
+            assert!(
+                out.metadata
+                    .round_history
+                    .iter()
+                    .all(|r| r.equivocations == 0)
+            );
+        }
+    }
+
+    #[test]
+    fn faulty_agents_beyond_f_void_the_guarantee() {
+        // f = 1 but three equivocators and one honest relayer: nobody can show
+        // an equivocation, and an equivocator whose coin gives the same vote
+        // in all three rounds (probability 1/4) is tallied and missed.
+        let spec = [
+            (Vote::Against, Behavior::Honest),
+            (Vote::For, Behavior::Equivocate),
+            (Vote::For, Behavior::Equivocate),
+            (Vote::For, Behavior::Equivocate),
+        ];
+        let mut missed = 0;
+        for seed in 0..200 {
+            let out = run(&agents(&spec), &config(1, 3), &mut generator(seed));
+            let d = &out.metadata.detection;
+            assert_eq!(d.faulty_agents, 3);
+            assert!(!d.safety_guaranteed);
+            assert_eq!(d.detected_correctly as usize + d.missed.len(), 3);
+            missed += d.missed.len();
+        }
+        // 600 equivocators, each missed with probability 1/4: mean 150, sd 10.6.
+        assert!((110..=190).contains(&missed), "{missed}");
+    }
+
+    #[test]
+    fn against_honest_majority_is_set_when_a_byzantine_quorum_wins() {
+        // f = 1, threshold 3: three undetectable random agents out of four.
+        let spec = [
+            (Vote::Against, Behavior::Honest),
+            (Vote::Against, Behavior::Random),
+            (Vote::Against, Behavior::Random),
+            (Vote::Against, Behavior::Random),
+        ];
+        let hits: Vec<u64> = (0..2000)
+            .filter(|&seed| {
+                run(&agents(&spec), &config(1, 3), &mut generator(seed))
+                    .metadata
+                    .against_honest_majority
+            })
+            .collect();
+        assert!(!hits.is_empty());
+        for seed in hits {
+            let out = run(&agents(&spec), &config(1, 3), &mut generator(seed));
+            assert_eq!(out.decision, Decision::Approved, "seed {seed}");
+            assert_eq!(out.counts.votes_for, 3);
+        }
+    }
+
+    #[test]
+    fn sequences_carry_the_blacklist_forward_and_skip_when_too_few_remain() {
+        // f = 1: five agents, two vote changers. The first proposal detects
+        // both (unsafe: more than f); three healthy agents are fewer than
+        // 3f+1 = 4, so the second proposal is skipped.
+        let mut spec = vec![(Vote::For, Behavior::Honest); 3];
+        spec.extend([(Vote::Against, Behavior::Flip); 2]);
+        let (results, blacklist) =
+            run_sequence(&agents(&spec), 2, &config(1, 3), &mut generator(5));
+        assert_eq!(blacklist, ["agent-4", "agent-5"]);
+        let ProposalResult::Decided(first) = &results[0] else {
+            panic!("first must run")
+        };
+        assert_eq!(first.metadata.malicious_agents, ["agent-4", "agent-5"]);
+        let ProposalResult::Skipped {
+            reason,
+            healthy_agents,
+        } = &results[1]
+        else {
+            panic!("second must be skipped")
+        };
+        assert!(
+            reason.contains("3 healthy agents left, fewer than 3f+1 = 4"),
+            "{reason}"
+        );
+        assert_eq!(healthy_agents, &["agent-1", "agent-2", "agent-3"]);
+    }
+
+    #[test]
+    fn later_proposals_run_only_with_healthy_agents() {
+        let mut spec = vec![(Vote::For, Behavior::Honest); 7];
+        spec.extend([(Vote::Against, Behavior::Flip); 3]);
+        let (results, _) = run_sequence(&agents(&spec), 3, &config(2, 3), &mut generator(5));
+        let ProposalResult::Decided(second) = &results[1] else {
+            panic!()
+        };
+        assert_eq!(second.participants.len(), 7);
+        assert!(second.metadata.malicious_agents.is_empty());
+        assert!(second.metadata.byzantine_safe);
+        assert!(matches!(results[2], ProposalResult::Decided(_)));
     }
 
     #[test]

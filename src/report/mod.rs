@@ -7,7 +7,7 @@ mod table;
 
 use serde::Serialize;
 
-use crate::consensus::byzantine::ByzantineOutcome;
+use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
 use crate::consensus::gossip::GossipOutcome;
 use crate::resolve::{Resolution, Strategy};
 use crate::scenario::Algorithm;
@@ -40,6 +40,27 @@ pub struct ConsensusReport<O> {
     /// What the algorithm decided and found.
     #[serde(flatten)]
     pub outcome: O,
+}
+
+/// Several Byzantine proposals voted on in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalSequence {
+    /// Each proposal with its result, in order.
+    pub proposals: Vec<ProposalEntry>,
+    /// Every agent detected by any proposal.
+    pub blacklist: Vec<String>,
+    /// The agents left for a next proposal, in scenario order.
+    pub healthy_agents: Vec<String>,
+}
+
+/// One proposal of a sequence and its result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalEntry {
+    /// The proposal's table from `[[proposals]]`.
+    pub proposal: serde_json::Map<String, serde_json::Value>,
+    /// Decided (with the full outcome) or skipped (with the reason).
+    #[serde(flatten)]
+    pub result: ProposalResult,
 }
 
 /// A conflict-resolution run.
@@ -76,9 +97,11 @@ pub struct ScenarioEntry {
 #[serde(untagged)]
 pub enum Report {
     /// A Byzantine vote.
-    Byzantine(ConsensusReport<ByzantineOutcome>),
+    Byzantine(Box<ConsensusReport<ByzantineOutcome>>),
+    /// Several Byzantine proposals in order.
+    ByzantineSequence(Box<ConsensusReport<ProposalSequence>>),
     /// A gossip run.
-    Gossip(ConsensusReport<GossipOutcome>),
+    Gossip(Box<ConsensusReport<GossipOutcome>>),
     /// A conflict resolution.
     Resolve(ResolveReport),
     /// The bundled scenarios.

@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use comfy_table::{Table, presets};
 
-use super::{ConsensusReport, Report, ResolveReport, ScenarioEntry};
+use super::{ConsensusReport, ProposalSequence, Report, ResolveReport, ScenarioEntry};
 use crate::consensus::byzantine::ByzantineOutcome;
+use crate::consensus::byzantine::ProposalResult;
 use crate::consensus::gossip::GossipOutcome;
 use crate::resolve::{Resolution, ResolutionMetadata};
 
@@ -14,6 +15,7 @@ use crate::resolve::{Resolution, ResolutionMetadata};
 pub(super) fn render(report: &Report) -> String {
     match report {
         Report::Byzantine(r) => byzantine(r),
+        Report::ByzantineSequence(r) => byzantine_sequence(r),
         Report::Gossip(r) => gossip(r),
         Report::Resolve(r) => resolve(r),
         Report::Scenarios(entries) => scenarios(entries),
@@ -61,10 +63,42 @@ fn header<O>(out: &mut String, title: &str, report: &ConsensusReport<O>) {
 }
 
 fn byzantine(report: &ConsensusReport<ByzantineOutcome>) -> String {
-    let outcome = &report.outcome;
-    let meta = &outcome.metadata;
     let mut out = String::new();
     header(&mut out, "Byzantine Consensus Result", report);
+    byzantine_outcome(&mut out, &report.outcome);
+    out
+}
+
+fn byzantine_sequence(report: &ConsensusReport<ProposalSequence>) -> String {
+    let mut out = String::new();
+    header(&mut out, "Byzantine Consensus: Proposal Sequence", report);
+    for (i, entry) in report.outcome.proposals.iter().enumerate() {
+        let fields: Vec<String> = entry
+            .proposal
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        let _ = writeln!(out, "\n=== Proposal {}: {} ===", i + 1, fields.join(", "));
+        match &entry.result {
+            ProposalResult::Decided(outcome) => byzantine_outcome(&mut out, outcome),
+            ProposalResult::Skipped { reason, .. } => {
+                let _ = writeln!(out, "Skipped: {reason}");
+            }
+        }
+    }
+    let _ = writeln!(out, "\n=== After all proposals ===");
+    let _ = writeln!(out, "Blacklist: {}", list(&report.outcome.blacklist));
+    let _ = writeln!(
+        out,
+        "Healthy agents: {}",
+        list(&report.outcome.healthy_agents)
+    );
+    out
+}
+
+/// The tables of one Byzantine vote.
+fn byzantine_outcome(out: &mut String, outcome: &ByzantineOutcome) {
+    let meta = &outcome.metadata;
     let mut rows = vec![
         ("Decision", outcome.decision.name().to_string()),
         ("Fault tolerance", format!("f={}", meta.fault_tolerance)),
@@ -80,17 +114,44 @@ fn byzantine(report: &ConsensusReport<ByzantineOutcome>) -> String {
         ("Honest participants", meta.honest_participants.to_string()),
         ("Malicious detected", meta.malicious_detected.to_string()),
         ("Malicious agents", list(&meta.malicious_agents)),
+        ("  vote changers", list(&meta.vote_changers)),
+        ("  equivocators", list(&meta.equivocators)),
+        ("Silent agents", list(&meta.silent_agents)),
         ("Voting rounds", meta.num_rounds.to_string()),
         ("Byzantine safe", meta.byzantine_safe.to_string()),
     ];
     if let Some(reason) = &meta.reason {
         rows.push(("Reason", reason.clone()));
     }
+    let detection = &meta.detection;
+    rows.extend([
+        (
+            "Faulty agents (declared)",
+            format!("{} (f={})", detection.faulty_agents, meta.fault_tolerance),
+        ),
+        (
+            "Detected correctly",
+            detection.detected_correctly.to_string(),
+        ),
+        ("False positives", list(&detection.false_positives)),
+        ("Missed (tallied)", list(&detection.missed)),
+        (
+            "Against honest majority",
+            meta.against_honest_majority.to_string(),
+        ),
+    ]);
     let _ = writeln!(out, "{}", key_values(&rows));
+    if !detection.safety_guaranteed {
+        let _ = writeln!(
+            out,
+            "WARNING: {} faulty agents exceed f = {}: the 3f+1 safety guarantee does not hold",
+            detection.faulty_agents, meta.fault_tolerance
+        );
+    }
 
     let _ = writeln!(
         out,
-        "\nVote counts (final round, detected agents excluded):"
+        "\nVote counts (final round, detected and silent agents excluded):"
     );
     let mut counts = new_table();
     counts.set_header(vec!["FOR", "AGAINST", "ABSTAIN", "Threshold"]);
@@ -104,13 +165,22 @@ fn byzantine(report: &ConsensusReport<ByzantineOutcome>) -> String {
 
     let _ = writeln!(out, "\nRound history (all participants):");
     let mut history = new_table();
-    history.set_header(vec!["Round", "FOR", "AGAINST", "ABSTAIN"]);
+    history.set_header(vec![
+        "Round",
+        "FOR",
+        "AGAINST",
+        "ABSTAIN",
+        "Silent",
+        "Equivocating",
+    ]);
     for round in &meta.round_history {
         history.add_row(vec![
             round.round.to_string(),
             round.counts.votes_for.to_string(),
             round.counts.votes_against.to_string(),
             round.counts.abstain.to_string(),
+            round.silent.to_string(),
+            round.equivocations.to_string(),
         ]);
     }
     let _ = writeln!(out, "{history}");
@@ -121,7 +191,6 @@ fn byzantine(report: &ConsensusReport<ByzantineOutcome>) -> String {
         "Healthy agents for next proposal: {}",
         list(&meta.healthy_agents)
     );
-    out
 }
 
 fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {

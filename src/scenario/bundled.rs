@@ -40,6 +40,9 @@ pub const INFRA: Bundled = bundled!("infra.toml");
 /// Example 2 of the source document: 20 agents gossiping, 15 approve.
 pub const GOSSIP_SWARM: Bundled = bundled!("gossip-swarm.toml");
 
+/// Several proposals in a row with every Byzantine behaviour.
+pub const ROLLING_UPGRADE: Bundled = bundled!("rolling-upgrade.toml");
+
 /// Example 3: CRDT merges of a counter, a set, a map and a map of sets.
 pub const CRDT_PATTERNS: Bundled = bundled!("crdt-patterns.toml");
 
@@ -50,4 +53,11 @@ pub const VECTOR_CLOCKS: Bundled = bundled!("vector-clocks.toml");
 pub const HYBRID: Bundled = bundled!("hybrid.toml");
 
 /// Every bundled scenario, in the order `moai scenarios` lists them.
-pub const ALL: &[Bundled] = &[INFRA, GOSSIP_SWARM, CRDT_PATTERNS, VECTOR_CLOCKS, HYBRID];
+pub const ALL: &[Bundled] = &[
+    INFRA,
+    ROLLING_UPGRADE,
+    GOSSIP_SWARM,
+    CRDT_PATTERNS,
+    VECTOR_CLOCKS,
+    HYBRID,
+];

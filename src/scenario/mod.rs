@@ -159,6 +159,8 @@ pub struct Scenario {
     pub seed: Option<u64>,
     /// The free-form `[proposal]` table, echoed in the output.
     pub proposal: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `[[proposals]]`: several proposals voted on in order (Byzantine).
+    pub proposals: Vec<serde_json::Map<String, serde_json::Value>>,
     /// The participants, listed agents first, then generated ones.
     pub agents: Vec<Agent>,
     /// `[byzantine]` settings (defaults when absent).
@@ -177,6 +179,8 @@ struct ScenarioFile {
     description: Option<String>,
     seed: Option<u64>,
     proposal: Option<toml::Table>,
+    #[serde(default)]
+    proposals: Vec<toml::Table>,
     #[serde(default)]
     agents: Vec<AgentSpec>,
     #[serde(default)]
@@ -232,6 +236,12 @@ impl Scenario {
             let key = e.path().to_string();
             toml_error(doc, Some(key), e.inner())
         })?;
+        if file.proposal.is_some() && !file.proposals.is_empty() {
+            return Err(doc.error_at_key(
+                &KeyPath::parse("proposals"),
+                "give either [proposal] or [[proposals]], not both",
+            ));
+        }
         let agents = build_agents(doc, &file.agents, &file.groups)?;
         let resolve = states::build(
             doc,
@@ -246,6 +256,7 @@ impl Scenario {
             algorithm: file.algorithm,
             seed: file.seed,
             proposal: file.proposal.as_ref().map(table_to_json),
+            proposals: file.proposals.iter().map(table_to_json).collect(),
             agents,
             byzantine: file.byzantine,
             gossip: file.gossip,
