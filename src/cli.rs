@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::montecarlo::Sweep;
 use crate::report::Format;
 use crate::resolve::Strategy;
 
@@ -38,7 +39,7 @@ pub enum Command {
 }
 
 /// Options every simulation takes.
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Default, Clone, Args)]
 pub struct CommonArgs {
     /// Seed of the random generator (overrides the scenario's `seed`;
     /// `resolve` draws no random numbers).
@@ -49,8 +50,27 @@ pub struct CommonArgs {
     pub format: Format,
 }
 
+/// Monte Carlo options of the consensus commands.
+#[derive(Debug, Default, Clone, Args)]
+pub struct TrialArgs {
+    /// Run N independent trials (trial i uses the seed's random stream i) and
+    /// print their statistics.
+    #[arg(long, value_name = "N")]
+    pub trials: Option<u64>,
+    /// Run the trials once per value of a setting: PARAM=V1,V2,... or
+    /// PARAM=LO..HI[:STEP] (one row per value).
+    #[arg(long, value_name = "PARAM=VALUES")]
+    pub sweep: Option<Sweep>,
+    /// Worker threads for trials (default: all cores); results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Also write the per-round history (one row per trial and round) as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+}
+
 /// `moai byzantine`.
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Default, Clone, Args)]
 pub struct ByzantineArgs {
     /// Scenario file (default: the bundled scenarios/infra.toml).
     pub scenario: Option<PathBuf>,
@@ -61,11 +81,13 @@ pub struct ByzantineArgs {
     #[arg(long, value_name = "N")]
     pub rounds: Option<u32>,
     #[command(flatten)]
+    pub trials: TrialArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
 /// `moai gossip`.
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Default, Clone, Args)]
 pub struct GossipArgs {
     /// Scenario file (default: the bundled scenarios/gossip-swarm.toml).
     pub scenario: Option<PathBuf>,
@@ -88,6 +110,8 @@ pub struct GossipArgs {
     #[arg(long, value_name = "RATIO")]
     pub threshold: Option<f64>,
     #[command(flatten)]
+    pub trials: TrialArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -108,6 +132,8 @@ pub struct ResolveArgs {
 pub struct RunArgs {
     /// Scenario file; its `algorithm` key chooses what runs.
     pub scenario: PathBuf,
+    #[command(flatten)]
+    pub trials: TrialArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }

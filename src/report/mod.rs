@@ -3,12 +3,15 @@
 //! The report types are plain data and are the JSON wire format: field names
 //! and order here are what scripts read. Rendering never computes results.
 
+mod csv;
 mod table;
 
 use serde::Serialize;
 
-use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
-use crate::consensus::gossip::GossipOutcome;
+use crate::consensus::byzantine::{ByzantineConfig, ByzantineOutcome, ProposalResult};
+use crate::consensus::gossip::{GossipConfig, GossipOutcome};
+use crate::error::Error;
+use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::{Resolution, Strategy};
 use crate::scenario::Algorithm;
 
@@ -20,6 +23,8 @@ pub enum Format {
     Table,
     /// One JSON document.
     Json,
+    /// The per-round history as CSV, one row per trial and round.
+    Csv,
 }
 
 /// A consensus run: which scenario, seed and proposal, and its outcome.
@@ -63,6 +68,92 @@ pub struct ProposalEntry {
     pub result: ProposalResult,
 }
 
+/// The settings a batch of trials ran with.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Settings {
+    /// `[byzantine]` after flags.
+    Byzantine(ByzantineConfig),
+    /// `[gossip]` after flags.
+    Gossip(GossipConfig),
+}
+
+/// The statistics of a batch of trials.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum TrialsSummary {
+    /// Byzantine trials.
+    Byzantine(ByzantineTrialsSummary),
+    /// Gossip trials.
+    Gossip(GossipTrialsSummary),
+}
+
+/// The outcome of every trial, kept only when the history is written as CSV.
+#[derive(Debug, Clone)]
+pub enum TrialRuns {
+    /// Byzantine trials in order.
+    Byzantine(Vec<ByzantineOutcome>),
+    /// Gossip trials in order.
+    Gossip(Vec<GossipOutcome>),
+}
+
+/// `--trials N`: statistics over N independent runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrialsReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Algorithm that ran.
+    pub algorithm: Algorithm,
+    /// Seed; trial i used the seed's random stream i.
+    pub seed: u64,
+    /// The scenario's description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Participants per trial.
+    pub agents: u64,
+    /// The algorithm's settings after flags.
+    pub settings: Settings,
+    /// The statistics.
+    pub trials_summary: TrialsSummary,
+    /// Every trial's outcome, for the CSV history.
+    #[serde(skip)]
+    pub runs: Option<TrialRuns>,
+}
+
+/// One value of a sweep and its statistics.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepRow {
+    /// The setting swept.
+    pub param: String,
+    /// This row's value, as given.
+    pub value: String,
+    /// Participants per trial at this value.
+    pub agents: u64,
+    /// The statistics at this value.
+    pub trials_summary: TrialsSummary,
+    /// Every trial's outcome, for the CSV history.
+    #[serde(skip)]
+    pub runs: Option<TrialRuns>,
+}
+
+/// `--sweep`: one batch of trials per value of a setting.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Algorithm that ran.
+    pub algorithm: Algorithm,
+    /// Seed; every value reuses the same streams (common random numbers).
+    pub seed: u64,
+    /// The scenario's description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Trials per value.
+    pub trials: u64,
+    /// One row per value.
+    pub sweep: Vec<SweepRow>,
+}
+
 /// A conflict-resolution run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolveReport {
@@ -102,21 +193,33 @@ pub enum Report {
     ByzantineSequence(Box<ConsensusReport<ProposalSequence>>),
     /// A gossip run.
     Gossip(Box<ConsensusReport<GossipOutcome>>),
+    /// Statistics over many trials.
+    Trials(Box<TrialsReport>),
+    /// Statistics per value of a setting.
+    Sweep(Box<SweepReport>),
     /// A conflict resolution.
     Resolve(ResolveReport),
     /// The bundled scenarios.
     Scenarios(Vec<ScenarioEntry>),
 }
 
-/// Renders a report; the text ends with a newline.
-pub fn render(report: &Report, format: Format) -> String {
+/// Renders a report; the text ends with a newline. Only consensus runs have
+/// a per-round history to write as CSV.
+pub fn render(report: &Report, format: Format) -> Result<String, Error> {
     match format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(report)
                 .expect("reports hold only strings, numbers, booleans and maps with string keys");
             text.push('\n');
-            text
+            Ok(text)
         }
-        Format::Table => table::render(report),
+        Format::Table => Ok(table::render(report)),
+        Format::Csv => csv::render(report).ok_or_else(|| Error::Flag {
+            flag: "--format",
+            message:
+                "csv writes the per-round history of single-proposal byzantine and gossip runs; \
+                      use table or json here"
+                    .to_string(),
+        }),
     }
 }

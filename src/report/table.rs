@@ -5,10 +5,14 @@ use std::fmt::Write;
 
 use comfy_table::{Table, presets};
 
-use super::{ConsensusReport, ProposalSequence, Report, ResolveReport, ScenarioEntry};
+use super::{
+    ConsensusReport, ProposalSequence, Report, ResolveReport, ScenarioEntry, Settings, SweepReport,
+    TrialsReport, TrialsSummary,
+};
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
 use crate::consensus::gossip::GossipOutcome;
+use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::{Resolution, ResolutionMetadata};
 
 /// Renders any report as tables.
@@ -17,6 +21,8 @@ pub(super) fn render(report: &Report) -> String {
         Report::Byzantine(r) => byzantine(r),
         Report::ByzantineSequence(r) => byzantine_sequence(r),
         Report::Gossip(r) => gossip(r),
+        Report::Trials(r) => trials(r),
+        Report::Sweep(r) => sweep(r),
         Report::Resolve(r) => resolve(r),
         Report::Scenarios(entries) => scenarios(entries),
     }
@@ -247,6 +253,171 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         ]);
     }
     let _ = writeln!(out, "{history}");
+    out
+}
+
+fn optional(value: Option<u32>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+fn interval([lo, hi]: [f64; 2]) -> String {
+    format!("{} to {}", percent(lo), percent(hi))
+}
+
+fn decisions(counts: &indexmap::IndexMap<&'static str, u64>) -> String {
+    let parts: Vec<String> = counts.iter().map(|(d, n)| format!("{d} {n}")).collect();
+    parts.join(", ")
+}
+
+fn trials(report: &TrialsReport) -> String {
+    let mut out = String::new();
+    let (title, count) = match &report.trials_summary {
+        TrialsSummary::Gossip(s) => ("Gossip", s.trials),
+        TrialsSummary::Byzantine(s) => ("Byzantine", s.trials),
+    };
+    let _ = writeln!(out, "=== {title} Monte Carlo: {count} trials ===");
+    let _ = writeln!(
+        out,
+        "Scenario: {} (seed {}; trial i draws from the seed's stream i)",
+        report.scenario, report.seed
+    );
+    let mut rows = vec![("Agents", report.agents.to_string())];
+    rows.extend(settings_rows(&report.settings));
+    let _ = writeln!(out, "{}", key_values(&rows));
+    let _ = writeln!(out, "\n=== Summary ===");
+    let rows = match &report.trials_summary {
+        TrialsSummary::Gossip(s) => gossip_summary_rows(s),
+        TrialsSummary::Byzantine(s) => byzantine_summary_rows(s),
+    };
+    let _ = writeln!(out, "{}", key_values(&rows));
+    out
+}
+
+fn settings_rows(settings: &Settings) -> Vec<(&'static str, String)> {
+    match settings {
+        Settings::Gossip(c) => vec![
+            ("Fanout", c.fanout.to_string()),
+            ("Max rounds", c.max_rounds.to_string()),
+            ("Convergence threshold", percent(c.convergence_threshold)),
+            ("Approval threshold", percent(c.threshold)),
+        ],
+        Settings::Byzantine(c) => vec![
+            ("Fault tolerance", format!("f={}", c.fault_tolerance)),
+            ("Voting rounds", c.num_rounds.to_string()),
+            ("Timeout reached", c.timeout_reached.to_string()),
+        ],
+    }
+}
+
+fn gossip_summary_rows(s: &GossipTrialsSummary) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "Converged",
+            format!(
+                "{} of {} ({})",
+                s.converged_trials,
+                s.trials,
+                percent(s.convergence_rate)
+            ),
+        ),
+        ("Convergence rate 95% CI", interval(s.convergence_rate_ci95)),
+        ("Rounds to converge p50", optional(s.rounds_p50)),
+        ("Rounds to converge p90", optional(s.rounds_p90)),
+        ("Rounds to converge p99", optional(s.rounds_p99)),
+        ("Rounds to converge max", optional(s.rounds_max)),
+        ("Decisions", decisions(&s.decisions)),
+        ("Mean final agreement", percent(s.mean_final_agreement)),
+    ]
+}
+
+fn byzantine_summary_rows(s: &ByzantineTrialsSummary) -> Vec<(&'static str, String)> {
+    vec![
+        ("Decisions", decisions(&s.decisions)),
+        (
+            "Missed rate (a faulty agent tallied)",
+            percent(s.missed_rate),
+        ),
+        ("False positive rate", percent(s.false_positive_rate)),
+        (
+            "Unsafe rate (against honest majority)",
+            percent(s.unsafe_rate),
+        ),
+        ("Unsafe rate 95% CI", interval(s.unsafe_rate_ci95)),
+        (
+            "Mean agents detected",
+            format!("{:.2}", s.mean_malicious_detected),
+        ),
+        (
+            "Safety guaranteed (faulty <= f)",
+            s.safety_guaranteed.to_string(),
+        ),
+    ]
+}
+
+fn sweep(report: &SweepReport) -> String {
+    let mut out = String::new();
+    let param = report.sweep.first().map_or("", |r| r.param.as_str());
+    let _ = writeln!(
+        out,
+        "=== Sweep of {param}: {} trials per value ===",
+        report.trials
+    );
+    let _ = writeln!(
+        out,
+        "Scenario: {} (seed {}; every value reuses the same random streams)",
+        report.scenario, report.seed
+    );
+    let mut table = new_table();
+    match report.sweep.first().map(|r| &r.trials_summary) {
+        Some(TrialsSummary::Byzantine(_)) => table.set_header(vec![
+            param,
+            "Agents",
+            "Decisions",
+            "Missed",
+            "False positives",
+            "Unsafe",
+            "Mean detected",
+        ]),
+        _ => table.set_header(vec![
+            param,
+            "Agents",
+            "Converged",
+            "95% CI",
+            "p50",
+            "p90",
+            "p99",
+            "max",
+            "Decisions",
+            "Mean agreement",
+        ]),
+    };
+    for row in &report.sweep {
+        let cells = match &row.trials_summary {
+            TrialsSummary::Gossip(s) => vec![
+                row.value.clone(),
+                row.agents.to_string(),
+                percent(s.convergence_rate),
+                interval(s.convergence_rate_ci95),
+                optional(s.rounds_p50),
+                optional(s.rounds_p90),
+                optional(s.rounds_p99),
+                optional(s.rounds_max),
+                decisions(&s.decisions),
+                percent(s.mean_final_agreement),
+            ],
+            TrialsSummary::Byzantine(s) => vec![
+                row.value.clone(),
+                row.agents.to_string(),
+                decisions(&s.decisions),
+                percent(s.missed_rate),
+                percent(s.false_positive_rate),
+                percent(s.unsafe_rate),
+                format!("{:.2}", s.mean_malicious_detected),
+            ],
+        };
+        table.add_row(cells);
+    }
+    let _ = writeln!(out, "{table}");
     out
 }
 

@@ -1,0 +1,488 @@
+//! Byzantine and gossip runs from the command line: flags merged over the
+//! scenario, then one run, N trials (`--trials`) or N trials per value of a
+//! setting (`--sweep`).
+
+use std::io::IsTerminal;
+
+use indicatif::ProgressBar;
+
+use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
+use crate::consensus::byzantine::{self, ByzantineConfig};
+use crate::consensus::gossip::{self, GossipConfig};
+use crate::error::{Error, InvalidSetting};
+use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
+use crate::report::{
+    ConsensusReport, Format, ProposalEntry, ProposalSequence, Report, Settings, SweepReport,
+    SweepRow, TrialRuns, TrialsReport, TrialsSummary,
+};
+use crate::rng::{self, SimRng};
+use crate::scenario::{self, Agent, Algorithm, Document, KeyPath, Scenario, Vote};
+
+/// Records which settings flags changed, so a setting that fails validation
+/// is reported at the flag that set it rather than at the file.
+#[derive(Default)]
+pub(super) struct Overrides(Vec<&'static str>);
+
+impl Overrides {
+    fn set<T>(&mut self, target: &mut T, value: Option<T>, flag: &'static str) {
+        if let Some(value) = value {
+            *target = value;
+            self.0.push(flag);
+        }
+    }
+
+    fn locate(&self, doc: &Document, invalid: InvalidSetting) -> Error {
+        match invalid.flag {
+            Some(flag) if self.0.contains(&flag) => Error::Flag {
+                flag,
+                message: invalid.message,
+            },
+            _ => doc.error_at_key(&KeyPath::parse(&invalid.key), invalid.message),
+        }
+    }
+}
+
+/// A consensus algorithm ready to run: participants, validated settings, seed.
+struct Prepared<C> {
+    agents: Vec<Agent>,
+    config: C,
+    seed: u64,
+}
+
+fn seed(common: &CommonArgs, scenario: &Scenario) -> u64 {
+    common
+        .seed
+        .or(scenario.seed)
+        .unwrap_or(scenario::DEFAULT_SEED)
+}
+
+fn consensus_report<O>(
+    scenario: &Scenario,
+    seed: u64,
+    algorithm: Algorithm,
+    outcome: O,
+) -> Box<ConsensusReport<O>> {
+    Box::new(ConsensusReport {
+        scenario: scenario.name.clone(),
+        algorithm,
+        seed,
+        description: scenario.description.clone(),
+        proposal: scenario.proposal.clone(),
+        outcome,
+    })
+}
+
+fn prepare_byzantine(
+    doc: &Document,
+    scenario: &Scenario,
+    args: &ByzantineArgs,
+) -> Result<Prepared<ByzantineConfig>, Error> {
+    let mut config = scenario.byzantine.clone();
+    let mut overrides = Overrides::default();
+    overrides.set(
+        &mut config.fault_tolerance,
+        args.fault_tolerance,
+        "--fault-tolerance",
+    );
+    overrides.set(&mut config.num_rounds, args.rounds, "--rounds");
+    config
+        .validate(&scenario.agents)
+        .map_err(|e| overrides.locate(doc, e))?;
+    Ok(Prepared {
+        agents: scenario.agents.clone(),
+        config,
+        seed: seed(&args.common, scenario),
+    })
+}
+
+fn prepare_gossip(
+    doc: &Document,
+    scenario: &Scenario,
+    args: &GossipArgs,
+) -> Result<Prepared<GossipConfig>, Error> {
+    let mut overrides = Overrides::default();
+    let agents = if args.agents.is_some() || args.approve.is_some() {
+        overrides.0.push("--agents");
+        generated_swarm(scenario, args.agents, args.approve)?
+    } else {
+        scenario.agents.clone()
+    };
+    let mut config = scenario.gossip.clone();
+    overrides.set(&mut config.fanout, args.fanout, "--fanout");
+    overrides.set(&mut config.max_rounds, args.rounds, "--rounds");
+    overrides.set(
+        &mut config.convergence_threshold,
+        args.convergence_threshold,
+        "--convergence-threshold",
+    );
+    overrides.set(&mut config.threshold, args.threshold, "--threshold");
+    config
+        .validate(&agents)
+        .map_err(|e| overrides.locate(doc, e))?;
+    Ok(Prepared {
+        agents,
+        config,
+        seed: seed(&args.common, scenario),
+    })
+}
+
+/// A Byzantine vote: one run, a sequence of proposals, trials or a sweep.
+pub(super) fn run_byzantine(
+    doc: &Document,
+    scenario: &Scenario,
+    args: &ByzantineArgs,
+) -> Result<Report, Error> {
+    let plan = TrialPlan::of(&args.trials, &args.common)?;
+    if !scenario.proposals.is_empty() && plan.is_some() {
+        return Err(Error::Flag {
+            flag: if args.trials.sweep.is_some() {
+                "--sweep"
+            } else {
+                "--trials"
+            },
+            message:
+                "a scenario with [[proposals]] runs once; trials and sweeps take a single proposal"
+                    .into(),
+        });
+    }
+    let Some(plan) = plan else {
+        return Ok(single_byzantine(
+            scenario,
+            &prepare_byzantine(doc, scenario, args)?,
+        ));
+    };
+    let with_value = |param: Option<(&str, &str)>| -> Result<ByzantineArgs, Error> {
+        let mut swept = args.clone();
+        match param {
+            Some(("fault_tolerance", v)) => swept.fault_tolerance = Some(parse_value(v)?),
+            Some(("rounds", v)) => swept.rounds = Some(parse_value(v)?),
+            Some((other, _)) => return Err(unknown_param(other, &["fault_tolerance", "rounds"])),
+            None => {}
+        }
+        Ok(swept)
+    };
+    let batch = |args: &ByzantineArgs, progress: &ProgressBar| -> Result<Batch, Error> {
+        let p = prepare_byzantine(doc, scenario, args)?;
+        let outcomes = plan.run(p.seed, progress, |rng| {
+            byzantine::run(&p.agents, &p.config, rng)
+        })?;
+        Ok(Batch {
+            seed: p.seed,
+            agents: p.agents.len() as u64,
+            summary: TrialsSummary::Byzantine(ByzantineTrialsSummary::of(&outcomes)),
+            settings: Settings::Byzantine(p.config),
+            runs: plan.keep_runs.then_some(TrialRuns::Byzantine(outcomes)),
+        })
+    };
+    plan.report(
+        scenario,
+        Algorithm::Byzantine,
+        args.trials.sweep.as_ref(),
+        with_value,
+        batch,
+    )
+}
+
+fn single_byzantine(scenario: &Scenario, p: &Prepared<ByzantineConfig>) -> Report {
+    let mut rng = rng::generator(p.seed);
+    if scenario.proposals.is_empty() {
+        let outcome = byzantine::run(&p.agents, &p.config, &mut rng);
+        return Report::Byzantine(consensus_report(
+            scenario,
+            p.seed,
+            Algorithm::Byzantine,
+            outcome,
+        ));
+    }
+    let (results, blacklist) =
+        byzantine::run_sequence(&p.agents, scenario.proposals.len(), &p.config, &mut rng);
+    let sequence = ProposalSequence {
+        proposals: scenario
+            .proposals
+            .iter()
+            .cloned()
+            .zip(results)
+            .map(|(proposal, result)| ProposalEntry { proposal, result })
+            .collect(),
+        healthy_agents: p
+            .agents
+            .iter()
+            .filter(|a| !blacklist.contains(&a.id))
+            .map(|a| a.id.clone())
+            .collect(),
+        blacklist,
+    };
+    Report::ByzantineSequence(consensus_report(
+        scenario,
+        p.seed,
+        Algorithm::Byzantine,
+        sequence,
+    ))
+}
+
+/// Gossip consensus: one run, trials or a sweep.
+pub(super) fn run_gossip(
+    doc: &Document,
+    scenario: &Scenario,
+    args: &GossipArgs,
+) -> Result<Report, Error> {
+    let Some(plan) = TrialPlan::of(&args.trials, &args.common)? else {
+        let p = prepare_gossip(doc, scenario, args)?;
+        let outcome = gossip::run(&p.agents, &p.config, &mut rng::generator(p.seed));
+        return Ok(Report::Gossip(consensus_report(
+            scenario,
+            p.seed,
+            Algorithm::Gossip,
+            outcome,
+        )));
+    };
+    let with_value = |param: Option<(&str, &str)>| -> Result<GossipArgs, Error> {
+        let mut swept = args.clone();
+        match param {
+            Some(("agents", v)) => swept.agents = Some(parse_value(v)?),
+            Some(("approve", v)) => swept.approve = Some(parse_value(v)?),
+            Some(("fanout", v)) => swept.fanout = Some(parse_value(v)?),
+            Some(("rounds", v)) => swept.rounds = Some(parse_value(v)?),
+            Some(("convergence_threshold", v)) => {
+                swept.convergence_threshold = Some(parse_value(v)?)
+            }
+            Some(("threshold", v)) => swept.threshold = Some(parse_value(v)?),
+            Some((other, _)) => {
+                return Err(unknown_param(
+                    other,
+                    &[
+                        "agents",
+                        "approve",
+                        "fanout",
+                        "rounds",
+                        "convergence_threshold",
+                        "threshold",
+                    ],
+                ));
+            }
+            None => {}
+        }
+        Ok(swept)
+    };
+    let batch = |args: &GossipArgs, progress: &ProgressBar| -> Result<Batch, Error> {
+        let p = prepare_gossip(doc, scenario, args)?;
+        let outcomes = plan.run(p.seed, progress, |rng| {
+            gossip::run(&p.agents, &p.config, rng)
+        })?;
+        Ok(Batch {
+            seed: p.seed,
+            agents: p.agents.len() as u64,
+            summary: TrialsSummary::Gossip(GossipTrialsSummary::of(&outcomes)),
+            settings: Settings::Gossip(p.config),
+            runs: plan.keep_runs.then_some(TrialRuns::Gossip(outcomes)),
+        })
+    };
+    plan.report(
+        scenario,
+        Algorithm::Gossip,
+        args.trials.sweep.as_ref(),
+        with_value,
+        batch,
+    )
+}
+
+fn parse_value<T: std::str::FromStr>(value: &str) -> Result<T, Error> {
+    value.parse().map_err(|_| Error::Flag {
+        flag: "--sweep",
+        message: format!("'{value}' is not a valid value for this setting"),
+    })
+}
+
+fn unknown_param(param: &str, known: &[&str]) -> Error {
+    Error::Flag {
+        flag: "--sweep",
+        message: format!(
+            "cannot sweep '{param}'; this command sweeps: {}",
+            known.join(", ")
+        ),
+    }
+}
+
+/// An error met while running one value of a sweep, said as the sweep's.
+fn in_sweep(error: Error, sweep: &Sweep, value: &str) -> Error {
+    match error {
+        Error::Flag { message, .. } => Error::Flag {
+            flag: "--sweep",
+            message: format!("{}={value}: {message}", sweep.param),
+        },
+        other => other,
+    }
+}
+
+/// One batch of trials and what it found.
+struct Batch {
+    seed: u64,
+    agents: u64,
+    settings: Settings,
+    summary: TrialsSummary,
+    runs: Option<TrialRuns>,
+}
+
+/// How many trials to run, on how many threads, and whether to keep every outcome.
+struct TrialPlan {
+    trials: u64,
+    threads: usize,
+    keep_runs: bool,
+}
+
+impl TrialPlan {
+    /// The plan the flags ask for, or `None` for a single run.
+    fn of(args: &TrialArgs, common: &CommonArgs) -> Result<Option<Self>, Error> {
+        if args.trials.is_none() && args.sweep.is_none() {
+            return Ok(None);
+        }
+        let trials = args.trials.unwrap_or(1);
+        if !(1..=montecarlo::MAX_TRIALS).contains(&trials) {
+            return Err(Error::Flag {
+                flag: "--trials",
+                message: format!(
+                    "trials must be between 1 and {}, got {trials}",
+                    montecarlo::MAX_TRIALS
+                ),
+            });
+        }
+        let threads = match args.threads {
+            Some(0) => {
+                return Err(Error::Flag {
+                    flag: "--threads",
+                    message: "threads must be at least 1".into(),
+                });
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let keep_runs = common.format == Format::Csv || args.history.is_some();
+        Ok(Some(TrialPlan {
+            trials,
+            threads,
+            keep_runs,
+        }))
+    }
+
+    /// Runs the trials of one batch; trial i draws from the seed's stream i.
+    fn run<O: Send>(
+        &self,
+        seed: u64,
+        progress: &ProgressBar,
+        run: impl Fn(&mut SimRng) -> O + Sync,
+    ) -> Result<Vec<O>, Error> {
+        montecarlo::run_trials(
+            self.trials,
+            self.threads,
+            |trial| run(&mut rng::trial_generator(seed, trial)),
+            || progress.inc(1),
+        )
+        .map_err(|message| Error::Flag {
+            flag: "--threads",
+            message,
+        })
+    }
+
+    /// A progress bar on stderr for `batches` batches, drawn only on a
+    /// terminal and only for enough trials to take a moment.
+    fn progress(&self, batches: u64) -> ProgressBar {
+        let total = self.trials.saturating_mul(batches);
+        if total >= 1_000 && std::io::stderr().is_terminal() {
+            ProgressBar::new(total)
+        } else {
+            ProgressBar::hidden()
+        }
+    }
+
+    /// Runs one batch (`--trials`) or one per swept value (`--sweep`) and
+    /// builds the report. `with_value` applies a swept value to the arguments.
+    fn report<A>(
+        &self,
+        scenario: &Scenario,
+        algorithm: Algorithm,
+        sweep: Option<&Sweep>,
+        with_value: impl Fn(Option<(&str, &str)>) -> Result<A, Error>,
+        batch: impl Fn(&A, &ProgressBar) -> Result<Batch, Error>,
+    ) -> Result<Report, Error> {
+        let Some(sweep) = sweep else {
+            let progress = self.progress(1);
+            let done = batch(&with_value(None)?, &progress)?;
+            progress.finish_and_clear();
+            return Ok(Report::Trials(Box::new(TrialsReport {
+                scenario: scenario.name.clone(),
+                algorithm,
+                seed: done.seed,
+                description: scenario.description.clone(),
+                agents: done.agents,
+                settings: done.settings,
+                trials_summary: done.summary,
+                runs: done.runs,
+            })));
+        };
+        let progress = self.progress(sweep.values.len() as u64);
+        let mut rows = Vec::with_capacity(sweep.values.len());
+        let mut seed = None;
+        for value in &sweep.values {
+            let args =
+                with_value(Some((&sweep.param, value))).map_err(|e| in_sweep(e, sweep, value))?;
+            let done = batch(&args, &progress).map_err(|e| in_sweep(e, sweep, value))?;
+            seed = Some(done.seed);
+            rows.push(SweepRow {
+                param: sweep.param.clone(),
+                value: value.clone(),
+                agents: done.agents,
+                trials_summary: done.summary,
+                runs: done.runs,
+            });
+        }
+        progress.finish_and_clear();
+        Ok(Report::Sweep(Box::new(SweepReport {
+            scenario: scenario.name.clone(),
+            algorithm,
+            seed: seed.expect("a sweep has at least one value"),
+            description: scenario.description.clone(),
+            trials: self.trials,
+            sweep: rows,
+        })))
+    }
+}
+
+/// The swarm `--agents N --approve K` asks for. A missing `--agents` keeps
+/// the scenario's agent count; a missing `--approve` keeps its approving share
+/// (rounded down).
+fn generated_swarm(
+    scenario: &Scenario,
+    agents: Option<u64>,
+    approve: Option<u64>,
+) -> Result<Vec<Agent>, Error> {
+    let current = scenario.agents.len() as u64;
+    let count = agents.unwrap_or(current);
+    if count > scenario::MAX_AGENTS {
+        return Err(Error::Flag {
+            flag: "--agents",
+            message: format!(
+                "{count} agents is more than the limit of {}",
+                scenario::MAX_AGENTS
+            ),
+        });
+    }
+    let approving = match approve {
+        Some(k) => k,
+        None if current == 0 => count,
+        None => {
+            let share = scenario
+                .agents
+                .iter()
+                .filter(|a| a.vote == Vote::For)
+                .count() as u128;
+            (u128::from(count) * share / u128::from(current)) as u64
+        }
+    };
+    if approving > count {
+        return Err(Error::Flag {
+            flag: "--approve",
+            message: format!("{approving} approving agents is more than the {count} agents"),
+        });
+    }
+    Ok(scenario::swarm(count, approving))
+}

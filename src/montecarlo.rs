@@ -1,0 +1,365 @@
+//! Monte Carlo trials and parameter sweeps: run a scenario many times and
+//! summarise how often it converges, how fast, and how detection fares.
+//!
+//! Trial `i` draws from the seed's ChaCha stream `i` ([`crate::rng::trial_generator`]),
+//! so results are the same whatever the number of threads or their schedule,
+//! and trial 0 is exactly the single run.
+
+use std::str::FromStr;
+
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::consensus::Decision;
+use crate::consensus::byzantine::ByzantineOutcome;
+use crate::consensus::gossip::GossipOutcome;
+
+/// Most trials one run may ask for.
+pub const MAX_TRIALS: u64 = 10_000_000;
+/// Most values one sweep may have.
+pub const MAX_SWEEP_VALUES: usize = 1_000;
+
+/// Runs `run(0)`, ..., `run(trials - 1)` on `threads` worker threads and
+/// returns the results in trial order. `done` is called after each trial.
+pub fn run_trials<T: Send>(
+    trials: u64,
+    threads: usize,
+    run: impl Fn(u64) -> T + Sync,
+    done: impl Fn() + Sync,
+) -> Result<Vec<T>, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
+    Ok(pool.install(|| {
+        (0..trials)
+            .into_par_iter()
+            .map(|trial| {
+                let result = run(trial);
+                done();
+                result
+            })
+            .collect()
+    }))
+}
+
+/// The nearest-rank `percent` percentile of sorted `values` (`None` if empty).
+pub fn percentile(sorted: &[u32], percent: usize) -> Option<u32> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (percent * sorted.len()).div_ceil(100).max(1);
+    Some(sorted[rank - 1])
+}
+
+/// The 95% Wilson score interval of a proportion.
+pub fn wilson_interval(successes: u64, trials: u64) -> [f64; 2] {
+    if trials == 0 {
+        return [0.0, 1.0];
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let n = trials as f64;
+    let p = successes as f64 / n;
+    let denominator = 1.0 + z * z / n;
+    let center = (p + z * z / (2.0 * n)) / denominator;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denominator;
+    [(center - half).max(0.0), (center + half).min(1.0)]
+}
+
+fn decision_counts(
+    decisions: impl Iterator<Item = Decision>,
+    possible: &[Decision],
+) -> IndexMap<&'static str, u64> {
+    let mut counts: IndexMap<&'static str, u64> = possible.iter().map(|d| (d.name(), 0)).collect();
+    for decision in decisions {
+        *counts.entry(decision.name()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn rate(count: usize, trials: usize) -> f64 {
+    if trials == 0 {
+        0.0
+    } else {
+        count as f64 / trials as f64
+    }
+}
+
+/// What many gossip trials did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GossipTrialsSummary {
+    /// Trials run.
+    pub trials: u64,
+    /// Trials that converged.
+    pub converged_trials: u64,
+    /// Share of trials that converged.
+    pub convergence_rate: f64,
+    /// 95% Wilson interval of the convergence rate.
+    pub convergence_rate_ci95: [f64; 2],
+    /// Rounds to converge, over converged trials: median (nearest rank).
+    pub rounds_p50: Option<u32>,
+    /// 90th percentile of rounds to converge.
+    pub rounds_p90: Option<u32>,
+    /// 99th percentile of rounds to converge.
+    pub rounds_p99: Option<u32>,
+    /// Most rounds any converged trial took.
+    pub rounds_max: Option<u32>,
+    /// How often each decision was reached.
+    pub decisions: IndexMap<&'static str, u64>,
+    /// Mean agreement ratio after the last round.
+    pub mean_final_agreement: f64,
+}
+
+impl GossipTrialsSummary {
+    /// Summarises trial outcomes.
+    pub fn of(outcomes: &[GossipOutcome]) -> Self {
+        let mut rounds: Vec<u32> = outcomes
+            .iter()
+            .filter(|o| o.metadata.converged)
+            .map(|o| o.metadata.rounds_completed)
+            .collect();
+        rounds.sort_unstable();
+        let trials = outcomes.len() as u64;
+        let converged = rounds.len() as u64;
+        let agreement: f64 = outcomes.iter().map(|o| o.metadata.agreement_ratio).sum();
+        GossipTrialsSummary {
+            trials,
+            converged_trials: converged,
+            convergence_rate: rate(rounds.len(), outcomes.len()),
+            convergence_rate_ci95: wilson_interval(converged, trials),
+            rounds_p50: percentile(&rounds, 50),
+            rounds_p90: percentile(&rounds, 90),
+            rounds_p99: percentile(&rounds, 99),
+            rounds_max: rounds.last().copied(),
+            decisions: decision_counts(
+                outcomes.iter().map(|o| o.decision),
+                &[Decision::Approved, Decision::Rejected],
+            ),
+            mean_final_agreement: if outcomes.is_empty() {
+                0.0
+            } else {
+                agreement / outcomes.len() as f64
+            },
+        }
+    }
+}
+
+/// What many Byzantine trials did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ByzantineTrialsSummary {
+    /// Trials run.
+    pub trials: u64,
+    /// How often each decision was reached.
+    pub decisions: IndexMap<&'static str, u64>,
+    /// Share of trials in which some faulty agent voted undetected.
+    pub missed_rate: f64,
+    /// Share of trials in which a non-faulty agent was accused.
+    pub false_positive_rate: f64,
+    /// Share of trials whose decision went against the honest majority.
+    pub unsafe_rate: f64,
+    /// 95% Wilson interval of the unsafe rate.
+    pub unsafe_rate_ci95: [f64; 2],
+    /// Mean number of agents detected.
+    pub mean_malicious_detected: f64,
+    /// Whether the declared faulty agents stay within f.
+    pub safety_guaranteed: bool,
+}
+
+impl ByzantineTrialsSummary {
+    /// Summarises trial outcomes.
+    pub fn of(outcomes: &[ByzantineOutcome]) -> Self {
+        let n = outcomes.len();
+        let count =
+            |f: &dyn Fn(&ByzantineOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
+        let unsafe_trials = count(&|o| o.metadata.against_honest_majority);
+        let detected: u64 = outcomes.iter().map(|o| o.metadata.malicious_detected).sum();
+        ByzantineTrialsSummary {
+            trials: n as u64,
+            decisions: decision_counts(
+                outcomes.iter().map(|o| o.decision),
+                &[Decision::Approved, Decision::Rejected, Decision::Timeout],
+            ),
+            missed_rate: rate(count(&|o| !o.metadata.detection.missed.is_empty()), n),
+            false_positive_rate: rate(
+                count(&|o| !o.metadata.detection.false_positives.is_empty()),
+                n,
+            ),
+            unsafe_rate: rate(unsafe_trials, n),
+            unsafe_rate_ci95: wilson_interval(unsafe_trials as u64, n as u64),
+            mean_malicious_detected: if n == 0 {
+                0.0
+            } else {
+                detected as f64 / n as f64
+            },
+            safety_guaranteed: outcomes
+                .iter()
+                .all(|o| o.metadata.detection.safety_guaranteed),
+        }
+    }
+}
+
+/// `--sweep PARAM=V1,V2,...` or `PARAM=LO..HI[:STEP]`: a setting and the
+/// values to try, each kept as text until the setting parses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sweep {
+    /// The setting, such as `fanout` or `loss`.
+    pub param: String,
+    /// The values, in order.
+    pub values: Vec<String>,
+}
+
+impl FromStr for Sweep {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (param, spec) = text
+            .split_once('=')
+            .ok_or_else(|| format!("'{text}' is not PARAM=V1,V2,... or PARAM=LO..HI[:STEP]"))?;
+        let param = param.trim().replace('-', "_");
+        if param.is_empty() {
+            return Err("the sweep needs a parameter name before '='".to_string());
+        }
+        let values = match spec.split_once("..") {
+            Some((lo, rest)) => {
+                let (hi, step) = match rest.split_once(':') {
+                    Some((hi, step)) => (hi, Some(step)),
+                    None => (rest, None),
+                };
+                expand_range(lo.trim(), hi.trim(), step.map(str::trim))?
+            }
+            None => spec.split(',').map(|v| v.trim().to_string()).collect(),
+        };
+        if values.iter().any(String::is_empty) {
+            return Err(format!("'{text}' has an empty value"));
+        }
+        if values.len() > MAX_SWEEP_VALUES {
+            return Err(format!(
+                "{} values is more than the limit of {MAX_SWEEP_VALUES}",
+                values.len()
+            ));
+        }
+        Ok(Sweep { param, values })
+    }
+}
+
+/// The values of `LO..HI[:STEP]`, both ends included.
+fn expand_range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<String>, String> {
+    let integers = [Some(lo), Some(hi), step]
+        .iter()
+        .flatten()
+        .all(|s| s.parse::<i64>().is_ok());
+    if integers {
+        let (lo, hi): (i64, i64) = (lo.parse().unwrap_or(0), hi.parse().unwrap_or(0));
+        let step: i64 = step
+            .map_or(Ok(1), str::parse)
+            .map_err(|e| format!("bad step: {e}"))?;
+        if step <= 0 || lo > hi {
+            return Err(format!(
+                "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
+            ));
+        }
+        let count = (hi - lo) / step + 1;
+        if count as usize > MAX_SWEEP_VALUES {
+            return Err(format!(
+                "{count} values is more than the limit of {MAX_SWEEP_VALUES}"
+            ));
+        }
+        return Ok((0..count).map(|k| (lo + k * step).to_string()).collect());
+    }
+    let number = |s: &str| {
+        s.parse::<f64>()
+            .map_err(|_| format!("'{s}' is not a number"))
+    };
+    let (lo, hi) = (number(lo)?, number(hi)?);
+    let step = number(step.ok_or("a range of decimals needs a step: LO..HI:STEP")?)?;
+    if [lo, hi, step].iter().any(|x| !x.is_finite()) || step <= 0.0 || lo > hi {
+        return Err(format!(
+            "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
+        ));
+    }
+    let count = ((hi - lo) / step + 1e-9).floor() as usize + 1;
+    if count > MAX_SWEEP_VALUES {
+        return Err(format!(
+            "{count} values is more than the limit of {MAX_SWEEP_VALUES}"
+        ));
+    }
+    Ok((0..count).map(|k| decimal(lo + k as f64 * step)).collect())
+}
+
+/// A float as short decimal text, free of binary noise (0.30000000000000004 -> 0.3).
+fn decimal(x: f64) -> String {
+    let text = format!("{x:.10}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u32> = (1..=10).collect();
+        assert_eq!(percentile(&v, 50), Some(5));
+        assert_eq!(percentile(&v, 90), Some(9));
+        assert_eq!(percentile(&v, 99), Some(10));
+        assert_eq!(percentile(&[7], 50), Some(7));
+        assert_eq!(percentile(&[], 50), None);
+        let v: Vec<u32> = (1..=200).collect();
+        assert_eq!(percentile(&v, 99), Some(198));
+    }
+
+    #[test]
+    fn wilson_interval_matches_known_values() {
+        // 50 of 100: 0.4038 to 0.5962.
+        let [lo, hi] = wilson_interval(50, 100);
+        assert!(
+            (lo - 0.4038).abs() < 1e-4 && (hi - 0.5962).abs() < 1e-4,
+            "{lo} {hi}"
+        );
+        // All successes: the upper end is 1, the lower end below it.
+        let [lo, hi] = wilson_interval(20, 20);
+        assert_eq!(hi, 1.0);
+        assert!((lo - 0.8389).abs() < 1e-4, "{lo}");
+        assert_eq!(wilson_interval(0, 0), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn sweeps_parse_lists_and_ranges() {
+        let s: Sweep = "fanout=1,2, 5".parse().unwrap();
+        assert_eq!(s.param, "fanout");
+        assert_eq!(s.values, ["1", "2", "5"]);
+        let s: Sweep = "agents=10..30:10".parse().unwrap();
+        assert_eq!(s.values, ["10", "20", "30"]);
+        let s: Sweep = "fanout=2..4".parse().unwrap();
+        assert_eq!(s.values, ["2", "3", "4"]);
+        let s: Sweep = "loss=0..0.3:0.1".parse().unwrap();
+        assert_eq!(s.values, ["0", "0.1", "0.2", "0.3"]);
+        let s: Sweep = "convergence-threshold=0.9,0.95".parse().unwrap();
+        assert_eq!(s.param, "convergence_threshold");
+        assert!("fanout".parse::<Sweep>().is_err());
+        assert!("loss=0..0.5".parse::<Sweep>().unwrap_err().contains("step"));
+        assert!("fanout=5..1".parse::<Sweep>().is_err());
+        assert!(
+            "fanout=1..100000"
+                .parse::<Sweep>()
+                .unwrap_err()
+                .contains("limit")
+        );
+        assert!("fanout=1,,2".parse::<Sweep>().is_err());
+    }
+
+    #[test]
+    fn trials_come_back_in_order_whatever_the_thread_count() {
+        let square = |i: u64| i * i;
+        let one = run_trials(1000, 1, square, || ()).unwrap();
+        let two = run_trials(1000, 2, square, || ()).unwrap();
+        assert_eq!(one, two);
+        assert_eq!(one[999], 999 * 999);
+    }
+}
