@@ -64,7 +64,18 @@ pub fn wilson_interval(successes: u64, trials: u64) -> [f64; 2] {
     let denominator = 1.0 + z * z / n;
     let center = (p + z * z / (2.0 * n)) / denominator;
     let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denominator;
-    [(center - half).max(0.0), (center + half).min(1.0)]
+    // At the ends the interval reaches 0 or 1 exactly, free of rounding.
+    let lo = if successes == 0 {
+        0.0
+    } else {
+        (center - half).max(0.0)
+    };
+    let hi = if successes == trials {
+        1.0
+    } else {
+        (center + half).min(1.0)
+    };
+    [lo, hi]
 }
 
 fn decision_counts(
@@ -97,6 +108,8 @@ pub struct GossipTrialsSummary {
     pub convergence_rate: f64,
     /// 95% Wilson interval of the convergence rate.
     pub convergence_rate_ci95: [f64; 2],
+    /// Mean rounds to converge, over converged trials.
+    pub rounds_mean: Option<f64>,
     /// Rounds to converge, over converged trials: median (nearest rank).
     pub rounds_p50: Option<u32>,
     /// 90th percentile of rounds to converge.
@@ -128,6 +141,8 @@ impl GossipTrialsSummary {
             converged_trials: converged,
             convergence_rate: rate(rounds.len(), outcomes.len()),
             convergence_rate_ci95: wilson_interval(converged, trials),
+            rounds_mean: (!rounds.is_empty())
+                .then(|| rounds.iter().map(|&r| f64::from(r)).sum::<f64>() / rounds.len() as f64),
             rounds_p50: percentile(&rounds, 50),
             rounds_p90: percentile(&rounds, 90),
             rounds_p99: percentile(&rounds, 99),

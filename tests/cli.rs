@@ -916,3 +916,372 @@ fn resolve_on_a_consensus_scenario_says_there_is_nothing_to_resolve() {
         "{err}"
     );
 }
+
+// ---- faults, proposals, Monte Carlo trials and sweeps ----
+
+#[test]
+fn rolling_upgrade_blacklists_then_skips_when_too_few_remain() {
+    let v = json_of(&["run", "scenarios/rolling-upgrade.toml"]);
+    let proposals = v["proposals"].as_array().unwrap();
+    assert_eq!(proposals.len(), 3);
+    let first = &proposals[0];
+    assert_eq!(first["status"], "decided");
+    assert_eq!(first["proposal"]["proposal_id"], "upgrade-db");
+    let m = &first["metadata"];
+    assert_eq!(ids(&m["vote_changers"]), ["mallory", "dice"]);
+    assert_eq!(ids(&m["equivocators"]), ["eve"]);
+    assert_eq!(ids(&m["silent_agents"]), ["crashed"]);
+    assert_eq!(m["detection"]["faulty_agents"], 4);
+    assert_eq!(m["detection"]["safety_guaranteed"], true);
+    assert_eq!(m["detection"]["detected_correctly"], 3);
+    assert_eq!(
+        first["votes_for"], 9,
+        "nine honest FOR votes; the crashed agent casts none"
+    );
+    // 13 - 3 blacklisted = 10 healthy < 3f+1 = 13: later proposals are skipped.
+    for later in &proposals[1..] {
+        assert_eq!(later["status"], "skipped");
+        assert!(
+            later["reason"]
+                .as_str()
+                .unwrap()
+                .contains("10 healthy agents left, fewer than 3f+1 = 13")
+        );
+        assert_eq!(later["healthy_agents"].as_array().unwrap().len(), 10);
+    }
+    assert_eq!(ids(&v["blacklist"]), ["mallory", "eve", "dice"]);
+}
+
+#[test]
+fn faults_beyond_f_warn_in_the_table_and_in_json() {
+    let text = format!(
+        "algorithm = \"byzantine\"\n{AGENTS_4}[[agents]]\nid = \"x\"\nvote = \"against\"\nbehavior = \"random\"\n\
+         [[agents]]\nid = \"y\"\nvote = \"against\"\nbehavior = \"silent\"\n"
+    );
+    let path = scenario_file("beyond-f.toml", &text);
+    let v = json_of(&["run", path.to_str().unwrap()]);
+    assert_eq!(v["metadata"]["detection"]["faulty_agents"], 2);
+    assert_eq!(v["metadata"]["detection"]["safety_guaranteed"], false);
+    let table = stdout_of(&["run", path.to_str().unwrap()]);
+    assert!(
+        table.contains("WARNING: 2 faulty agents exceed f = 1"),
+        "{table}"
+    );
+}
+
+#[test]
+fn gossip_trials_report_the_documented_summary() {
+    let v = json_of(&["gossip", "--trials", "200"]);
+    let s = &v["trials_summary"];
+    assert_eq!(s["trials"], 200);
+    for key in [
+        "convergence_rate",
+        "convergence_rate_ci95",
+        "rounds_mean",
+        "rounds_p50",
+        "rounds_p90",
+        "rounds_p99",
+        "rounds_max",
+        "decisions",
+        "mean_final_agreement",
+    ] {
+        assert!(!s[key].is_null(), "{key} missing in {s}");
+    }
+    let (p50, p90, p99, max) = (
+        s["rounds_p50"].as_u64(),
+        s["rounds_p90"].as_u64(),
+        s["rounds_p99"].as_u64(),
+        s["rounds_max"].as_u64(),
+    );
+    assert!(p50 <= p90 && p90 <= p99 && p99 <= max, "{s}");
+    let decided: u64 = s["decisions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(decided, 200);
+    assert_eq!(v["settings"]["fanout"], 5);
+    assert_eq!(v["agents"], 20);
+}
+
+/// Example 2's swarm (n = 20, fanout 5, 15 approve / 5 reject), 4000 trials.
+///
+/// Round 1, given the start, each agent draws its 5 peers independently:
+/// - a rejecting agent sees 15 approvers among its 19 others and switches
+///   when at least 4 of its 5 peers approve (4 vs 1+1 or 5 vs 1; 3 vs 3 is a
+///   tie): p_switch = [C(15,4)C(4,1) + C(15,5)] / C(19,5);
+/// - an approving agent sees 5 rejecters among its 19 others and switches
+///   when at least 4 peers reject: p_defect = [C(5,4)C(14,1) + C(5,5)] / C(19,5).
+///
+/// The swarm converges (agreement >= 95%, so at most 1 rejecter) in round 1
+/// with probability P(B1 + B2 <= 1), B1 ~ Bin(5, 1 - p_switch) rejecters
+/// left and B2 ~ Bin(15, p_defect) defectors: about 0.552. If not, at most a
+/// few rejecters remain, each of which then meets at least 4 approvers among
+/// 5 peers almost surely, so nearly every trial converges by round 2 and the
+/// mean is 1 + (1 - p1) plus a small tail.
+#[test]
+fn convergence_statistics_match_the_derivation() {
+    fn choose(n: u64, k: u64) -> f64 {
+        (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+    }
+    fn binomial(n: u64, p: f64, k: u64) -> f64 {
+        choose(n, k) * p.powi(k as i32) * (1.0 - p).powi((n - k) as i32)
+    }
+    let all = choose(19, 5);
+    let p_switch = (choose(15, 4) * 4.0 + choose(15, 5)) / all;
+    let p_defect = (5.0 * 14.0 + 1.0) / all;
+    let stay = 1.0 - p_switch;
+    let p1 = binomial(5, stay, 0) * (binomial(15, p_defect, 0) + binomial(15, p_defect, 1))
+        + binomial(5, stay, 1) * binomial(15, p_defect, 0);
+    assert!((p1 - 0.552).abs() < 0.001, "derivation: p1 = {p1}");
+
+    let trials = 4000.0;
+    let v = json_of(&["gossip", "--trials", "4000", "--seed", "1"]);
+    let s = &v["trials_summary"];
+    assert!(s["convergence_rate"].as_f64().unwrap() >= 0.995, "{s}");
+    // The mean of R (1 or 2, rarely more) has a standard deviation near 0.5:
+    // its standard error over 4000 trials is about 0.008; allow 5 of them,
+    // plus 0.03 for the tail beyond round 2.
+    let mean = s["rounds_mean"].as_f64().unwrap();
+    let expected = 1.0 + (1.0 - p1);
+    assert!(
+        mean > expected - 0.04 && mean < expected + 0.03 + 0.04,
+        "mean {mean}, expected about {expected}"
+    );
+    // The share converging in round 1, from the CSV history, within 5
+    // standard errors (sqrt(p1 (1 - p1) / 4000), about 0.008) of p1.
+    let csv = stdout_of(&[
+        "gossip", "--trials", "4000", "--seed", "1", "--format", "csv",
+    ]);
+    let first_round = csv.lines().skip(1).filter(|l| {
+        let f: Vec<&str> = l.split(',').collect();
+        f[1] == "1" && f[3] == "true"
+    });
+    let share = first_round.count() as f64 / trials;
+    let se = (p1 * (1.0 - p1) / trials).sqrt();
+    assert!(
+        (share - p1).abs() < 5.0 * se,
+        "round-1 share {share}, expected {p1} +- {}",
+        5.0 * se
+    );
+}
+
+#[test]
+fn trials_give_identical_bytes_on_one_and_two_threads() {
+    for args in [
+        &[
+            "gossip",
+            "--trials",
+            "300",
+            "--agents",
+            "200",
+            "--approve",
+            "110",
+            "--fanout",
+            "2",
+            "--rounds",
+            "30",
+        ][..],
+        &[
+            "byzantine",
+            "scenarios/rolling-upgrade.toml",
+            "--trials",
+            "300",
+        ][..],
+        &["gossip", "--sweep", "fanout=1..4", "--trials", "100"][..],
+    ] {
+        let mut one = args.to_vec();
+        one.extend(["--threads", "1", "--format", "json"]);
+        let mut two = args.to_vec();
+        two.extend(["--threads", "2", "--format", "json"]);
+        if args[1] == "scenarios/rolling-upgrade.toml" {
+            // Trials take a single proposal: run this one with the bundled infra instead.
+            for a in [&mut one, &mut two] {
+                a[1] = "scenarios/infra.toml";
+            }
+        }
+        assert_eq!(stdout_of(&one), stdout_of(&two), "{args:?}");
+    }
+    let csv1 = stdout_of(&[
+        "gossip",
+        "--trials",
+        "50",
+        "--threads",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    let csv2 = stdout_of(&[
+        "gossip",
+        "--trials",
+        "50",
+        "--threads",
+        "2",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(csv1, csv2);
+}
+
+#[test]
+fn trial_zero_is_the_single_run() {
+    let single = json_of(&[
+        "gossip",
+        "--agents",
+        "60",
+        "--approve",
+        "35",
+        "--fanout",
+        "2",
+    ]);
+    let csv = stdout_of(&[
+        "gossip",
+        "--agents",
+        "60",
+        "--approve",
+        "35",
+        "--fanout",
+        "2",
+        "--trials",
+        "3",
+        "--format",
+        "csv",
+    ]);
+    let trial0: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("0,"))
+        .collect();
+    let history = single["metadata"]["round_history"].as_array().unwrap();
+    assert_eq!(trial0.len(), history.len());
+    for (line, round) in trial0.iter().zip(history) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[4], round["votes_for"].to_string());
+        assert_eq!(f[5], round["votes_against"].to_string());
+    }
+}
+
+#[test]
+fn byzantine_trials_measure_missed_detection() {
+    // One random voter among 4 honest ones, 3 rounds: it slips through with
+    // probability 1/4 (same vote three times), so missed_rate is near 0.25.
+    let text = "algorithm = \"byzantine\"\n[[groups]]\ncount = 4\nvote = \"for\"\n\
+                [[groups]]\ncount = 1\nvote = \"for\"\nbehavior = \"random\"\n";
+    let path = scenario_file("one-random.toml", text);
+    let v = json_of(&["run", path.to_str().unwrap(), "--trials", "2000"]);
+    let s = &v["trials_summary"];
+    let missed = s["missed_rate"].as_f64().unwrap();
+    // Standard error sqrt(0.25 * 0.75 / 2000) is about 0.0097.
+    assert!((missed - 0.25).abs() < 0.05, "{s}");
+    assert_eq!(s["false_positive_rate"], 0.0);
+    assert_eq!(
+        s["unsafe_rate"], 0.0,
+        "four honest FOR votes always carry the vote"
+    );
+    assert_eq!(s["decisions"]["approved"], 2000);
+}
+
+#[test]
+fn sweeps_give_one_row_per_value() {
+    let v = json_of(&["gossip", "--sweep", "fanout=1,3,5", "--trials", "200"]);
+    let rows = v["sweep"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["param"], "fanout");
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["value"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["1", "3", "5"]
+    );
+    // Fanout 1: an agent and one peer only agree or tie, so nobody ever changes.
+    assert_eq!(rows[0]["trials_summary"]["convergence_rate"], 0.0);
+    assert_eq!(rows[2]["trials_summary"]["convergence_rate"], 1.0);
+    let v = json_of(&["gossip", "--sweep", "agents=20..60:20", "--trials", "10"]);
+    let agents: Vec<u64> = v["sweep"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["agents"].as_u64().unwrap())
+        .collect();
+    assert_eq!(agents, [20, 40, 60]);
+    let v = json_of(&[
+        "byzantine",
+        "--sweep",
+        "fault_tolerance=1..3",
+        "--trials",
+        "10",
+    ]);
+    assert_eq!(v["sweep"].as_array().unwrap().len(), 3);
+    let table = stdout_of(&["gossip", "--sweep", "fanout=2,4", "--trials", "50"]);
+    assert!(
+        table.contains("Sweep of fanout: 50 trials per value"),
+        "{table}"
+    );
+}
+
+#[test]
+fn history_file_holds_one_row_per_trial_and_round() {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("history.csv");
+    let _ = std::fs::remove_file(&path);
+    let out = stdout_of(&[
+        "gossip",
+        "--trials",
+        "5",
+        "--history",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("trial,round,agreement_ratio,converged,votes_for,votes_against,abstain")
+    );
+    let rows: Vec<&str> = lines.collect();
+    let trials: std::collections::BTreeSet<&str> =
+        rows.iter().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(trials.len(), 5);
+    assert!(rows.len() as u64 >= 5 && v["trials_summary"]["trials"] == 5);
+    let sweep = stdout_of(&[
+        "byzantine",
+        "--sweep",
+        "rounds=3,4",
+        "--trials",
+        "2",
+        "--format",
+        "csv",
+    ]);
+    assert!(sweep.starts_with(
+        "param,value,trial,round,votes_for,votes_against,abstain,silent,equivocations\n"
+    ));
+    assert_eq!(sweep.lines().count(), 1 + 2 * 3 + 2 * 4);
+}
+
+#[test]
+fn bad_monte_carlo_flags_are_one_line_errors() {
+    assert!(rejected_args(&["gossip", "--trials", "0"]).starts_with("moai: --trials:"));
+    assert!(
+        rejected_args(&["gossip", "--trials", "5", "--threads", "0"])
+            .starts_with("moai: --threads:")
+    );
+    let err = rejected_args(&["gossip", "--sweep", "colour=1,2"]);
+    assert!(
+        err.contains("cannot sweep 'colour'") && err.contains("fanout"),
+        "{err}"
+    );
+    let err = rejected_args(&["gossip", "--sweep", "fanout=0,1"]);
+    assert_eq!(err, "moai: --sweep: fanout=0: fanout must be at least 1\n");
+    let err = rejected_args(&["gossip", "--sweep", "fanout=two"]);
+    assert!(err.starts_with("moai: --sweep:"), "{err}");
+    let err = rejected_args(&["gossip", "--sweep", "threshold=0.5..0.9"]);
+    assert!(err.contains("step"), "{err}");
+    let err = rejected_args(&["run", "scenarios/rolling-upgrade.toml", "--trials", "3"]);
+    assert!(err.contains("[[proposals]]"), "{err}");
+    let err = rejected_args(&["resolve", "--format", "csv"]);
+    assert!(err.starts_with("moai: --format: csv"), "{err}");
+    let err = rejected_args(&["run", "scenarios/hybrid.toml", "--trials", "3"]);
+    assert!(err.contains("draws no random numbers"), "{err}");
+}

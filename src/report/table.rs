@@ -321,6 +321,11 @@ fn gossip_summary_rows(s: &GossipTrialsSummary) -> Vec<(&'static str, String)> {
             ),
         ),
         ("Convergence rate 95% CI", interval(s.convergence_rate_ci95)),
+        (
+            "Rounds to converge, mean",
+            s.rounds_mean
+                .map_or_else(|| "-".to_string(), |m| format!("{m:.2}")),
+        ),
         ("Rounds to converge p50", optional(s.rounds_p50)),
         ("Rounds to converge p90", optional(s.rounds_p90)),
         ("Rounds to converge p99", optional(s.rounds_p99)),
