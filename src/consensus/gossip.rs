@@ -1,4 +1,4 @@
-//! Gossip (epidemic) majority consensus.
+//! Gossip (epidemic) majority consensus, with faults and network topologies.
 //!
 //! Every round each agent asks `fanout` distinct random peers for their votes
 //! and adopts the strict majority of its own vote and theirs (abstentions not
@@ -6,10 +6,41 @@
 //! synchronous: round `r` reads only the votes after round `r-1`. The run
 //! stops when the agreement ratio reaches the convergence threshold, or after
 //! `max_rounds`.
+//!
+//! Real swarms gossip over imperfect networks, so a run can also model:
+//!
+//! - a **topology** ([`Topology`]): peers are drawn among an agent's
+//!   neighbours (`min(fanout, neighbours)` of them) instead of among all
+//!   other agents;
+//! - **loss**: each exchange with a sampled peer is lost with probability
+//!   `loss`, independently;
+//! - **partitions**: during rounds `from..=until` an agent reaches only the
+//!   agents of its own group (agents listed in no group form one more group).
+//!   Agents do not know about partitions: they still sample peers across it,
+//!   and those exchanges fail. Overlapping partitions all apply;
+//! - **behaviours**: a `silent` agent has crashed: it asks no one, answers no
+//!   one (an exchange with it fails) and keeps its vote; a `stubborn` agent
+//!   asks no one, always answers its initial vote and keeps it. Both count in
+//!   the agreement ratio with that initial vote.
+//!
+//! A failed exchange (lost, silent peer, or across a partition) counts no
+//! vote and is reported in the round's `lost_exchanges`.
+//!
+//! Draws, all from the run's one generator, in this order: first the graph
+//! (see [`topology`]; none for `complete`), then per round,
+//! per agent in scenario order, for each honest agent: its peers (Floyd's
+//! algorithm, exactly `k` bounded `u32` draws, none when `k` is the whole
+//! candidate list), then, when `loss > 0`, one `f64` per sampled peer in the
+//! order sampled, drawn even when the exchange fails for another reason.
+//! With `loss = 0` and the complete topology the stream is the one moai drew
+//! before faults existed, so old seeds give the same runs.
+
+use std::collections::HashMap;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::topology::{self, Graph, Topology};
 use super::{Decision, VoteCounts, require_agents};
 use crate::error::InvalidSetting;
 use crate::rng::SimRng;
@@ -30,6 +61,16 @@ pub struct GossipConfig {
     pub convergence_threshold: f64,
     /// Share of approvals (among approvals and rejections) needed to approve, in (0, 1].
     pub threshold: f64,
+    /// Probability that one exchange with a peer is lost, in [0, 1].
+    pub loss: f64,
+    /// How agents are connected.
+    pub topology: Topology,
+    /// Neighbours per agent for `ring`, `random-regular` and `small-world`.
+    pub degree: u32,
+    /// Probability that a `small-world` ring edge is rewired, in [0, 1].
+    pub rewire: f64,
+    /// Network partitions, each in force during a range of rounds.
+    pub partitions: Vec<PartitionConfig>,
 }
 
 impl Default for GossipConfig {
@@ -39,6 +80,38 @@ impl Default for GossipConfig {
             max_rounds: 5,
             convergence_threshold: 0.95,
             threshold: 0.66,
+            loss: 0.0,
+            topology: Topology::Complete,
+            degree: 4,
+            rewire: 0.1,
+            partitions: Vec::new(),
+        }
+    }
+}
+
+/// One `[[gossip.partitions]]` entry: agents split into groups that cannot
+/// reach each other during rounds `from..=until`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionConfig {
+    /// Agent ids per group; agents in no group form one more group.
+    pub groups: Vec<Vec<String>>,
+    /// First round of the partition, from 1.
+    pub from: u32,
+    /// Last round of the partition, inclusive.
+    pub until: u32,
+}
+
+impl PartitionConfig {
+    /// What the output echoes of this partition, among `agents` agents.
+    /// The partition must have been validated (no agent in two groups).
+    fn summary(&self, agents: u64) -> PartitionSummary {
+        let group_sizes: Vec<u64> = self.groups.iter().map(|g| g.len() as u64).collect();
+        PartitionSummary {
+            from: self.from,
+            until: self.until,
+            ungrouped: agents - group_sizes.iter().sum::<u64>(),
+            group_sizes,
         }
     }
 }
@@ -47,11 +120,6 @@ impl GossipConfig {
     /// Checks these settings against the participants.
     pub fn validate(&self, agents: &[Agent]) -> Result<(), InvalidSetting> {
         require_agents(agents)?;
-        let invalid = |key: &str, flag, message: String| InvalidSetting {
-            key: key.to_string(),
-            flag,
-            message,
-        };
         if self.fanout == 0 {
             return Err(invalid(
                 "gossip.fanout",
@@ -85,12 +153,34 @@ impl GossipConfig {
                 format!("threshold must be in (0, 1], got {t}"),
             ));
         }
-        if let Some(agent) = agents.iter().find(|a| a.behavior != Behavior::Honest) {
+        if !(0.0..=1.0).contains(&self.loss) {
+            return Err(invalid(
+                "gossip.loss",
+                Some("--loss"),
+                format!("loss must be in [0, 1], got {}", self.loss),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.rewire) {
+            return Err(invalid(
+                "gossip.rewire",
+                Some("--rewire"),
+                format!("rewire must be in [0, 1], got {}", self.rewire),
+            ));
+        }
+        self.validate_topology(agents.len() as u64)?;
+        resolve_partitions(&self.partitions, agents)?;
+        if let Some(agent) = agents.iter().find(|a| {
+            !matches!(
+                a.behavior,
+                Behavior::Honest | Behavior::Silent | Behavior::Stubborn
+            )
+        }) {
             return Err(invalid(
                 &agent.origin.key("behavior"),
                 None,
                 format!(
-                    "agent '{}': behavior '{}' has no meaning in gossip, which supports: honest",
+                    "agent '{}': behavior '{}' has no meaning in gossip, which supports: \
+                     honest, silent, stubborn",
                     agent.id,
                     agent.behavior.name()
                 ),
@@ -98,6 +188,156 @@ impl GossipConfig {
         }
         Ok(())
     }
+
+    /// Checks that `topology` and `degree` describe a graph on `n` agents
+    /// that fits the compact representation.
+    fn validate_topology(&self, n: u64) -> Result<(), InvalidSetting> {
+        let name = self.topology.name();
+        let k = u64::from(self.degree);
+        let degree_error = |message: String| invalid("gossip.degree", Some("--degree"), message);
+        let fewest_agents = match self.topology {
+            Topology::Complete => return Ok(()),
+            Topology::Ring | Topology::SmallWorld => 3,
+            Topology::RandomRegular => 2,
+        };
+        if n < fewest_agents {
+            return Err(invalid(
+                "gossip.topology",
+                Some("--topology"),
+                format!(
+                    "the {name} topology needs at least {fewest_agents} agents, the scenario has {n}"
+                ),
+            ));
+        }
+        match self.topology {
+            Topology::Complete => {}
+            Topology::Ring | Topology::SmallWorld => {
+                let largest = (n - 1) & !1;
+                if k % 2 == 1 || !(2..=largest).contains(&k) {
+                    return Err(degree_error(format!(
+                        "degree must be even and in [2, {largest}] for the {name} topology \
+                         with {n} agents, got {k}"
+                    )));
+                }
+            }
+            Topology::RandomRegular => {
+                if !(1..n).contains(&k) {
+                    return Err(degree_error(format!(
+                        "degree must be in [1, {}] for the {name} topology with {n} agents, \
+                         got {k}",
+                        n - 1
+                    )));
+                }
+                if (n * k) % 2 == 1 {
+                    return Err(degree_error(format!(
+                        "the {name} topology needs agents × degree to be even, \
+                         got {n} × {k}; use an even degree"
+                    )));
+                }
+            }
+        }
+        if n * k > u64::from(u32::MAX) {
+            return Err(degree_error(format!(
+                "degree {k} with {n} agents needs {} neighbour entries, more than the \
+                 {} supported",
+                n * k,
+                u32::MAX
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A setting error at `key`, which `flag` also sets.
+fn invalid(key: &str, flag: Option<&'static str>, message: String) -> InvalidSetting {
+    InvalidSetting {
+        key: key.to_string(),
+        flag,
+        message,
+    }
+}
+
+/// A partition resolved to agent indices.
+struct Partition {
+    from: u32,
+    until: u32,
+    /// The group of each agent, by agent index; agents listed in no group
+    /// share the label `groups.len()`.
+    labels: Vec<u32>,
+}
+
+impl Partition {
+    /// Whether agents `a` and `b` are cut off from each other.
+    fn separates(&self, a: u32, b: u32) -> bool {
+        self.labels[a as usize] != self.labels[b as usize]
+    }
+}
+
+/// Resolves agent ids to indices, checking rounds, ids and overlaps.
+fn resolve_partitions(
+    partitions: &[PartitionConfig],
+    agents: &[Agent],
+) -> Result<Vec<Partition>, InvalidSetting> {
+    if partitions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let index: HashMap<&str, u32> = agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i as u32))
+        .collect();
+    partitions
+        .iter()
+        .enumerate()
+        .map(|(p, partition)| {
+            let key = |field: &str| format!("gossip.partitions[{p}].{field}");
+            if partition.from == 0 {
+                return Err(invalid(
+                    &key("from"),
+                    None,
+                    "from must be at least 1 (rounds are numbered from 1), got 0".into(),
+                ));
+            }
+            if partition.from > partition.until {
+                return Err(invalid(
+                    &key("until"),
+                    None,
+                    format!(
+                        "until must be at least from ({}), got {}",
+                        partition.from, partition.until
+                    ),
+                ));
+            }
+            let ungrouped = partition.groups.len() as u32;
+            let mut labels = vec![ungrouped; agents.len()];
+            for (g, group) in partition.groups.iter().enumerate() {
+                for (m, id) in group.iter().enumerate() {
+                    let at = || key(&format!("groups[{g}][{m}]"));
+                    let Some(&agent) = index.get(id.as_str()) else {
+                        return Err(invalid(&at(), None, format!("unknown agent id '{id}'")));
+                    };
+                    let label = &mut labels[agent as usize];
+                    if *label != ungrouped {
+                        return Err(invalid(
+                            &at(),
+                            None,
+                            format!(
+                                "agent '{id}' is already in group {} of this partition; \
+                                 an agent can be in one group only",
+                                *label
+                            ),
+                        ));
+                    }
+                    *label = g as u32;
+                }
+            }
+            Ok(Partition {
+                from: partition.from,
+                until: partition.until,
+                labels,
+            })
+        })
+        .collect()
 }
 
 /// The state of the swarm after one round.
@@ -112,6 +352,24 @@ pub struct GossipRound {
     /// Votes held after the round.
     #[serde(flatten)]
     pub counts: VoteCounts,
+    /// Exchanges that failed this round: lost, with a silent peer, or
+    /// across a partition.
+    pub lost_exchanges: u64,
+    /// Whether a partition was in force this round.
+    pub partitioned: bool,
+}
+
+/// A partition as the output echoes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartitionSummary {
+    /// First round in force.
+    pub from: u32,
+    /// Last round in force, inclusive.
+    pub until: u32,
+    /// Agents in each listed group, in order.
+    pub group_sizes: Vec<u64>,
+    /// Agents listed in no group, who form one more group.
+    pub ungrouped: u64,
 }
 
 /// Settings and convergence of a gossip run.
@@ -125,6 +383,16 @@ pub struct GossipMetadata {
     pub convergence_threshold: f64,
     /// Approval share needed to approve.
     pub threshold: f64,
+    /// Probability that one exchange is lost.
+    pub loss: f64,
+    /// How agents are connected.
+    pub topology: Topology,
+    /// Neighbours per agent (not used by the complete topology).
+    pub degree: u32,
+    /// Rewiring probability (used by the small-world topology only).
+    pub rewire: f64,
+    /// Partitions, in scenario order.
+    pub partitions: Vec<PartitionSummary>,
     /// Rounds run.
     pub rounds_completed: u32,
     /// Whether the swarm converged.
@@ -154,21 +422,53 @@ pub struct GossipOutcome {
 /// Runs gossip consensus. `config` must have passed [`GossipConfig::validate`].
 pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipOutcome {
     let n = agents.len() as u32;
+    let partitions =
+        resolve_partitions(&config.partitions, agents).expect("partitions were validated");
+    let network = match config.topology {
+        Topology::Complete => Network::Complete,
+        Topology::Ring => Network::Graph(topology::ring(n, config.degree)),
+        Topology::RandomRegular => Network::Graph(topology::random_regular(n, config.degree, rng)),
+        Topology::SmallWorld => {
+            Network::Graph(topology::small_world(n, config.degree, config.rewire, rng))
+        }
+    };
+    let behaviors: Vec<Behavior> = agents.iter().map(|a| a.behavior).collect();
+    let anyone_silent = behaviors.contains(&Behavior::Silent);
     let mut current: Vec<Vote> = agents.iter().map(|a| a.vote).collect();
     let mut next = current.clone();
     let initial_distribution = VoteCounts::of(current.iter().copied());
-    let mut sampler = PeerSampler::new(n, config.fanout);
+    let mut sampler = PeerSampler::new(network, n, config.fanout);
+    let mut active: Vec<&Partition> = Vec::with_capacity(partitions.len());
     let mut round_history = Vec::new();
 
     for round in 1..=config.max_rounds {
-        for me in 0..n {
-            let mut counts = VoteCounts::default();
-            counts.add(current[me as usize]);
-            for &peer in sampler.sample(me, rng) {
-                counts.add(current[peer as usize]);
-            }
-            next[me as usize] = majority(&counts).unwrap_or(current[me as usize]);
-        }
+        active.clear();
+        active.extend(
+            partitions
+                .iter()
+                .filter(|p| (p.from..=p.until).contains(&round)),
+        );
+        // Two copies of the round loop: the usual fault-free one checks
+        // nothing per exchange.
+        let every_exchange_succeeds = config.loss == 0.0 && !anyone_silent && active.is_empty();
+        let lost_exchanges = if every_exchange_succeeds {
+            play_round(
+                &current,
+                &mut next,
+                &behaviors,
+                &mut sampler,
+                rng,
+                |_, _, _| true,
+            )
+        } else {
+            let succeeds = |me: u32, peer: u32, rng: &mut SimRng| {
+                let lost = config.loss > 0.0 && rng.random::<f64>() < config.loss;
+                !lost
+                    && behaviors[peer as usize] != Behavior::Silent
+                    && !active.iter().any(|p| p.separates(me, peer))
+            };
+            play_round(&current, &mut next, &behaviors, &mut sampler, rng, succeeds)
+        };
         std::mem::swap(&mut current, &mut next);
         let counts = VoteCounts::of(current.iter().copied());
         let agreement_ratio = counts.agreement_ratio();
@@ -178,6 +478,8 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
             agreement_ratio,
             converged,
             counts,
+            lost_exchanges,
+            partitioned: !active.is_empty(),
         });
         if converged {
             break;
@@ -195,6 +497,15 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
             max_rounds: config.max_rounds,
             convergence_threshold: config.convergence_threshold,
             threshold: config.threshold,
+            loss: config.loss,
+            topology: config.topology,
+            degree: config.degree,
+            rewire: config.rewire,
+            partitions: config
+                .partitions
+                .iter()
+                .map(|p| p.summary(u64::from(n)))
+                .collect(),
             rounds_completed: last.round,
             converged: last.converged,
             agreement_ratio: last.agreement_ratio,
@@ -202,6 +513,39 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
             round_history,
         },
     }
+}
+
+/// Plays one round from `current` into `next`: each honest agent hears its
+/// peers and adopts the majority; the others keep their votes.
+/// `succeeds(me, peer, rng)` decides each exchange, after the agent's peers
+/// are drawn. Returns how many exchanges failed.
+fn play_round(
+    current: &[Vote],
+    next: &mut [Vote],
+    behaviors: &[Behavior],
+    sampler: &mut PeerSampler,
+    rng: &mut SimRng,
+    mut succeeds: impl FnMut(u32, u32, &mut SimRng) -> bool,
+) -> u64 {
+    let mut failed = 0u64;
+    for me in 0..current.len() as u32 {
+        let own = current[me as usize];
+        if behaviors[me as usize] != Behavior::Honest {
+            next[me as usize] = own;
+            continue;
+        }
+        let mut counts = VoteCounts::default();
+        counts.add(own);
+        for &peer in sampler.sample(me, rng) {
+            if succeeds(me, peer, rng) {
+                counts.add(current[peer as usize]);
+            } else {
+                failed += 1;
+            }
+        }
+        next[me as usize] = majority(&counts).unwrap_or(own);
+    }
+    failed
 }
 
 /// The strict majority of the non-abstaining votes, if there is one.
@@ -228,51 +572,112 @@ fn decide(counts: &VoteCounts, threshold: f64) -> Decision {
     }
 }
 
-/// Draws `k = min(fanout, n-1)` distinct peers other than the asking agent,
-/// uniformly, with Floyd's algorithm: exactly `k` bounded draws, no retries.
-/// When `k = n-1` every other agent is a peer and nothing is drawn.
+/// Whom an agent may sample as peers.
+enum Network {
+    /// Every other agent; candidate `c` of agent `me` is agent `c`, or `c+1`
+    /// at and after `me`. Never materialised.
+    Complete,
+    /// The agent's neighbours, in the graph's order.
+    Graph(Graph),
+}
+
+/// Draws each round's peers of an agent: `k = min(fanout, candidates)`
+/// distinct candidates, uniformly.
 struct PeerSampler {
-    n: u32,
-    k: u32,
-    /// `marks[c] == stamp` when candidate `c` is already chosen this draw.
-    marks: Vec<u32>,
-    stamp: u32,
+    network: Network,
+    agents: u32,
+    fanout: u32,
+    draws: DistinctDraws,
     peers: Vec<u32>,
 }
 
 impl PeerSampler {
-    fn new(n: u32, fanout: u32) -> Self {
-        let k = fanout.min(n.saturating_sub(1));
-        let sampling = k < n.saturating_sub(1);
+    fn new(network: Network, agents: u32, fanout: u32) -> Self {
+        let most_candidates = match &network {
+            Network::Complete => agents.saturating_sub(1),
+            Network::Graph(graph) => graph.max_degree(),
+        };
         PeerSampler {
-            n,
-            k,
-            marks: if sampling {
-                vec![0; n as usize]
+            network,
+            agents,
+            fanout,
+            draws: DistinctDraws::new(if fanout < most_candidates {
+                most_candidates
             } else {
-                Vec::new()
-            },
-            stamp: 0,
-            peers: Vec::with_capacity(k as usize),
+                0
+            }),
+            peers: Vec::with_capacity(fanout.min(most_candidates) as usize),
         }
     }
 
     /// The peers of agent `me` for one round.
+    // Inlined into the round loop: about 10% faster with 10^6 agents.
+    #[inline(always)]
     fn sample(&mut self, me: u32, rng: &mut SimRng) -> &[u32] {
-        self.peers.clear();
-        let candidates = self.n - 1;
-        // Candidate c stands for agent c, or c+1 at and after `me`.
-        let agent = |c: u32| if c < me { c } else { c + 1 };
-        if self.k == candidates {
-            self.peers.extend((0..candidates).map(agent));
-            return &self.peers;
+        let PeerSampler {
+            network,
+            agents,
+            fanout,
+            draws,
+            peers,
+        } = self;
+        match network {
+            Network::Complete => {
+                let agent = |c: u32| if c < me { c } else { c + 1 };
+                draws.choose(*agents - 1, *fanout, agent, peers, rng);
+            }
+            Network::Graph(graph) => {
+                let neighbours = graph.neighbours(me);
+                let agent = |c: u32| neighbours[c as usize];
+                draws.choose(neighbours.len() as u32, *fanout, agent, peers, rng);
+            }
+        }
+        peers
+    }
+}
+
+/// Floyd's algorithm for distinct uniform draws: exactly `k` bounded draws,
+/// no retries, reusing one buffer of marks.
+struct DistinctDraws {
+    /// `marks[c] == stamp` when candidate `c` is already chosen this draw.
+    marks: Vec<u32>,
+    stamp: u32,
+}
+
+impl DistinctDraws {
+    /// Ready for up to `most_candidates` candidates.
+    fn new(most_candidates: u32) -> Self {
+        DistinctDraws {
+            marks: vec![0; most_candidates as usize],
+            stamp: 0,
+        }
+    }
+
+    /// Replaces `out` with `agent(c)` for `min(k, count)` distinct candidates
+    /// `c` in `0..count`, chosen uniformly; when that is all of them, in
+    /// order and with no draw.
+    // Inlined into the round loop: about 10% faster with 10^6 agents.
+    #[inline(always)]
+    fn choose(
+        &mut self,
+        count: u32,
+        k: u32,
+        agent: impl Fn(u32) -> u32,
+        out: &mut Vec<u32>,
+        rng: &mut SimRng,
+    ) {
+        out.clear();
+        let k = k.min(count);
+        if k == count {
+            out.extend((0..count).map(agent));
+            return;
         }
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             self.marks.fill(0);
             self.stamp = 1;
         }
-        for j in (candidates - self.k)..candidates {
+        for j in (count - k)..count {
             let t = rng.random_range(0..=j);
             let chosen = if self.marks[t as usize] == self.stamp {
                 j
@@ -280,14 +685,15 @@ impl PeerSampler {
                 t
             };
             self.marks[chosen as usize] = self.stamp;
-            self.peers.push(agent(chosen));
+            out.push(agent(chosen));
         }
-        &self.peers
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use rand::RngCore;
+
     use super::*;
     use crate::rng::generator;
     use crate::scenario::AgentOrigin;
@@ -332,7 +738,7 @@ mod tests {
     fn peers_are_distinct_and_never_the_agent_itself() {
         let mut rng = generator(5);
         for (n, fanout) in [(20, 5), (6, 5), (6, 9), (2, 1), (1000, 40)] {
-            let mut sampler = PeerSampler::new(n, fanout);
+            let mut sampler = PeerSampler::new(Network::Complete, n, fanout);
             for me in 0..n {
                 let mut peers = sampler.sample(me, &mut rng).to_vec();
                 assert_eq!(peers.len() as u32, fanout.min(n - 1));
@@ -349,7 +755,7 @@ mod tests {
         // 10 agents, fanout 3: each of the 9 candidates of agent 0 is chosen
         // with probability 1/3; over 30,000 draws expect 10,000 each.
         let mut rng = generator(11);
-        let mut sampler = PeerSampler::new(10, 3);
+        let mut sampler = PeerSampler::new(Network::Complete, 10, 3);
         let mut hits = [0u32; 10];
         for _ in 0..30_000 {
             for &p in sampler.sample(0, &mut rng) {
@@ -481,5 +887,665 @@ mod tests {
         let err = config(3, 5).validate(&flipper).unwrap_err();
         assert_eq!(err.key, "agents[1].behavior");
         assert_eq!(err.flag, None);
+    }
+
+    /// Agents `agent-1` … in order, with the given vote and behaviour counts.
+    fn crowd(parts: &[(Vote, Behavior, usize)]) -> Vec<Agent> {
+        parts
+            .iter()
+            .flat_map(|&(vote, behavior, count)| std::iter::repeat_n((vote, behavior), count))
+            .enumerate()
+            .map(|(i, (vote, behavior))| Agent {
+                id: format!("agent-{}", i + 1),
+                vote,
+                behavior,
+                weight: 1.0,
+                origin: AgentOrigin::Flags,
+            })
+            .collect()
+    }
+
+    fn ids(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+        range.map(|i| format!("agent-{i}")).collect()
+    }
+
+    fn history(out: &GossipOutcome) -> Vec<(u32, u64, u64, u64)> {
+        out.metadata
+            .round_history
+            .iter()
+            .map(|r| {
+                (
+                    r.round,
+                    r.counts.votes_for,
+                    r.counts.votes_against,
+                    r.counts.abstain,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn without_faults_old_seeds_give_the_runs_recorded_before_faults_existed() {
+        // Recorded with the engine before loss, topologies and partitions,
+        // together with the generator's next output after the run (so the
+        // number of draws is unchanged too).
+        let agents = swarm(&[(Vote::For, 60), (Vote::Against, 40)]);
+        let mut rng = generator(8);
+        let out = run(&agents, &config(2, 10), &mut rng);
+        assert_eq!(
+            history(&out),
+            [
+                (1, 67, 33, 0),
+                (2, 72, 28, 0),
+                (3, 81, 19, 0),
+                (4, 89, 11, 0),
+                (5, 96, 4, 0)
+            ]
+        );
+        assert_eq!(rng.next_u64(), 14_750_919_123_338_872_420);
+        assert!(
+            out.metadata
+                .round_history
+                .iter()
+                .all(|r| r.lost_exchanges == 0 && !r.partitioned)
+        );
+
+        let agents = swarm(&[(Vote::For, 1000), (Vote::Against, 999), (Vote::Abstain, 1)]);
+        let mut rng = generator(7);
+        let out = run(&agents, &config(4, 30), &mut rng);
+        assert_eq!(
+            history(&out),
+            [
+                (1, 1020, 980, 0),
+                (2, 1068, 932, 0),
+                (3, 1120, 880, 0),
+                (4, 1246, 754, 0),
+                (5, 1433, 567, 0),
+                (6, 1692, 308, 0),
+                (7, 1941, 59, 0)
+            ]
+        );
+        assert_eq!(rng.next_u64(), 16_833_322_718_649_992_463);
+    }
+
+    #[test]
+    fn total_loss_freezes_every_vote() {
+        let agents = swarm(&[(Vote::For, 60), (Vote::Against, 40), (Vote::Abstain, 5)]);
+        let c = GossipConfig {
+            loss: 1.0,
+            ..config(2, 6)
+        };
+        let out = run(&agents, &c, &mut generator(8));
+        assert_eq!(out.metadata.rounds_completed, 6);
+        for r in &out.metadata.round_history {
+            assert_eq!(r.counts, out.metadata.initial_distribution);
+            assert_eq!(r.lost_exchanges, 105 * 2);
+            assert!(!r.partitioned);
+        }
+    }
+
+    #[test]
+    fn loss_drops_each_exchange_independently() {
+        // 1,000 agents x 4 peers, half lost: 2,000 expected, deviation ~32.
+        let agents = swarm(&[(Vote::For, 500), (Vote::Against, 500)]);
+        let c = GossipConfig {
+            loss: 0.5,
+            ..config(4, 1)
+        };
+        let lost = run(&agents, &c, &mut generator(2)).metadata.round_history[0].lost_exchanges;
+        assert!((1_840..=2_160).contains(&lost), "{lost}");
+    }
+
+    #[test]
+    fn a_partition_between_unanimous_halves_holds_while_it_lasts() {
+        let agents = swarm(&[(Vote::For, 10), (Vote::Against, 10)]);
+        let halves = vec![ids(1..=10), ids(11..=20)];
+        // The second half is also the implicit group of the unlisted agents.
+        for groups in [halves.clone(), vec![halves[0].clone()]] {
+            let c = GossipConfig {
+                partitions: vec![PartitionConfig {
+                    groups,
+                    from: 1,
+                    until: 5,
+                }],
+                ..config(5, 8)
+            };
+            let out = run(&agents, &c, &mut generator(4));
+            let rounds = &out.metadata.round_history;
+            for r in &rounds[..5] {
+                assert!(r.partitioned);
+                assert_eq!(r.agreement_ratio, 0.5);
+                assert!(!r.converged);
+                assert!(r.lost_exchanges > 0);
+            }
+            assert!(rounds[5..].iter().all(|r| !r.partitioned));
+        }
+
+        // Everyone asks all 19 others, 10 of them across the cut.
+        let c = GossipConfig {
+            partitions: vec![PartitionConfig {
+                groups: halves,
+                from: 2,
+                until: 3,
+            }],
+            ..config(19, 4)
+        };
+        let out = run(&agents, &c, &mut generator(4));
+        let lost: Vec<u64> = out
+            .metadata
+            .round_history
+            .iter()
+            .map(|r| r.lost_exchanges)
+            .collect();
+        assert_eq!(lost, [0, 200, 200, 0]);
+    }
+
+    #[test]
+    fn overlapping_partitions_all_apply() {
+        // Agents 1-4 for, 5-8 against. One partition cuts {1,2,5,6} from
+        // the rest; a second, at the same time, cuts {1,3,5,7} from the rest:
+        // each agent reaches only the one agent in both of its groups.
+        let agents = swarm(&[(Vote::For, 4), (Vote::Against, 4)]);
+        let names = |list: &[usize]| list.iter().map(|i| format!("agent-{i}")).collect();
+        let c = GossipConfig {
+            partitions: vec![
+                PartitionConfig {
+                    groups: vec![names(&[1, 2, 5, 6])],
+                    from: 1,
+                    until: 1,
+                },
+                PartitionConfig {
+                    groups: vec![names(&[1, 3, 5, 7])],
+                    from: 1,
+                    until: 1,
+                },
+            ],
+            ..config(7, 1)
+        };
+        let out = run(&agents, &c, &mut generator(1));
+        assert_eq!(out.metadata.round_history[0].lost_exchanges, 8 * 6);
+    }
+
+    #[test]
+    fn a_stubborn_majority_wins_and_a_stubborn_minority_never_yields() {
+        let agents = crowd(&[
+            (Vote::For, Behavior::Stubborn, 6),
+            (Vote::Against, Behavior::Honest, 4),
+        ]);
+        let out = run(&agents, &config(9, 5), &mut generator(1));
+        assert_eq!(history(&out), [(1, 10, 0, 0)]);
+        assert!(out.metadata.converged);
+
+        let agents = crowd(&[
+            (Vote::Against, Behavior::Stubborn, 3),
+            (Vote::For, Behavior::Honest, 7),
+        ]);
+        let out = run(&agents, &config(9, 5), &mut generator(1));
+        assert!(history(&out).iter().all(|&(_, f, a, _)| (f, a) == (7, 3)));
+        assert!(!out.metadata.converged);
+        assert!(
+            out.metadata
+                .round_history
+                .iter()
+                .all(|r| r.agreement_ratio == 0.7)
+        );
+    }
+
+    #[test]
+    fn silent_agents_never_change_and_are_never_heard() {
+        // Were the 4 silent AGAINST agents heard, every honest agent would
+        // see 6 against 4 and vote against; unheard, the honest agents see
+        // 4 for against 2 and all vote for.
+        let agents = crowd(&[
+            (Vote::Against, Behavior::Silent, 4),
+            (Vote::For, Behavior::Honest, 4),
+            (Vote::Against, Behavior::Honest, 2),
+        ]);
+        let out = run(&agents, &config(9, 3), &mut generator(1));
+        for r in &out.metadata.round_history {
+            assert_eq!((r.counts.votes_for, r.counts.votes_against), (6, 4));
+            // 6 honest agents ask all 9 others, 4 of whom are silent.
+            assert_eq!(r.lost_exchanges, 6 * 4);
+        }
+    }
+
+    #[test]
+    fn peers_come_from_the_neighbours_only() {
+        let ring = topology::ring(12, 4);
+        let mut sampler = PeerSampler::new(Network::Graph(ring.clone()), 12, 3);
+        let mut rng = generator(6);
+        for me in 0..12 {
+            let mut peers = sampler.sample(me, &mut rng).to_vec();
+            peers.sort_unstable();
+            peers.dedup();
+            assert_eq!(peers.len(), 3);
+            assert!(peers.iter().all(|p| ring.neighbours(me).contains(p)));
+        }
+        // Fanout at least the degree: every neighbour, in order, no draw.
+        let mut sampler = PeerSampler::new(Network::Graph(ring.clone()), 12, 9);
+        let mut rng = generator(6);
+        assert_eq!(sampler.sample(5, &mut rng), ring.neighbours(5));
+        assert_eq!(rng.next_u64(), generator(6).next_u64());
+    }
+
+    #[test]
+    fn neighbour_sampling_is_uniform() {
+        // Each of agent 0's 6 ring neighbours is chosen with probability
+        // 2/6; over 30,000 draws expect 10,000 each (deviation ~82).
+        let ring = topology::ring(20, 6);
+        let mut sampler = PeerSampler::new(Network::Graph(ring), 20, 2);
+        let mut rng = generator(12);
+        let mut hits = [0u32; 20];
+        for _ in 0..30_000 {
+            for &p in sampler.sample(0, &mut rng) {
+                hits[p as usize] += 1;
+            }
+        }
+        for (agent, &h) in hits.iter().enumerate() {
+            if [1, 2, 3, 17, 18, 19].contains(&agent) {
+                assert!((9_590..=10_410).contains(&h), "{hits:?}");
+            } else {
+                assert_eq!(h, 0, "{hits:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_ring_with_full_fanout_and_no_loss_draws_nothing() {
+        let agents = swarm(&[(Vote::For, 30), (Vote::Against, 20)]);
+        let c = GossipConfig {
+            topology: Topology::Ring,
+            degree: 4,
+            ..config(4, 5)
+        };
+        let mut rng = generator(3);
+        run(&agents, &c, &mut rng);
+        assert_eq!(rng.next_u64(), generator(3).next_u64());
+    }
+
+    #[test]
+    fn loss_is_drawn_for_every_sampled_peer_even_across_a_partition() {
+        // The partition changes which exchanges fail, not the draws.
+        let agents = swarm(&[(Vote::For, 50), (Vote::Against, 50)]);
+        let lossy = GossipConfig {
+            loss: 0.3,
+            ..config(3, 2)
+        };
+        let split = GossipConfig {
+            partitions: vec![PartitionConfig {
+                groups: vec![ids(1..=30)],
+                from: 1,
+                until: 2,
+            }],
+            ..lossy.clone()
+        };
+        let (mut a, mut b) = (generator(5), generator(5));
+        let plain = run(&agents, &lossy, &mut a);
+        let cut = run(&agents, &split, &mut b);
+        assert_eq!(plain.metadata.rounds_completed, 2);
+        assert_eq!(cut.metadata.rounds_completed, 2);
+        assert_eq!(a.next_u64(), b.next_u64());
+        assert!(
+            cut.metadata.round_history[0].lost_exchanges
+                > plain.metadata.round_history[0].lost_exchanges
+        );
+    }
+
+    #[test]
+    fn every_topology_is_reproducible_per_seed() {
+        let agents = swarm(&[(Vote::For, 110), (Vote::Against, 90)]);
+        for topology in [
+            Topology::Complete,
+            Topology::Ring,
+            Topology::RandomRegular,
+            Topology::SmallWorld,
+        ] {
+            let c = GossipConfig {
+                topology,
+                degree: 6,
+                rewire: 0.2,
+                loss: 0.1,
+                ..config(3, 12)
+            };
+            c.validate(&agents).unwrap();
+            let a = run(&agents, &c, &mut generator(8));
+            assert_eq!(a, run(&agents, &c, &mut generator(8)), "{topology:?}");
+            assert_eq!(a.metadata.topology, topology);
+            let differs = (0..20).any(|s| run(&agents, &c, &mut generator(s)) != a);
+            assert!(differs, "{topology:?}");
+        }
+    }
+
+    #[test]
+    fn a_ring_heard_in_full_follows_its_neighbourhoods() {
+        // Degree 2 and fanout 2: each agent hears both neighbours, no draws.
+        let ring = |fanout| GossipConfig {
+            topology: Topology::Ring,
+            degree: 2,
+            ..config(fanout, 6)
+        };
+        // An isolated dissenter hears two others and gives in at once.
+        let agents = swarm(&[
+            (Vote::For, 4),
+            (Vote::Against, 1),
+            (Vote::For, 6),
+            (Vote::Against, 1),
+            (Vote::For, 8),
+        ]);
+        let out = run(&agents, &ring(2), &mut generator(1));
+        assert_eq!(history(&out), [(1, 20, 0, 0)]);
+        // Two contiguous halves: every agent hears at least its own side
+        // twice out of three, so nothing ever moves.
+        let agents = swarm(&[(Vote::For, 10), (Vote::Against, 10)]);
+        let out = run(&agents, &ring(2), &mut generator(1));
+        assert_eq!(out.metadata.rounds_completed, 6);
+        assert!(history(&out).iter().all(|&(_, f, a, _)| (f, a) == (10, 10)));
+        // On the complete network the same start does move.
+        let out = run(&agents, &config(2, 6), &mut generator(1));
+        assert!(history(&out).iter().any(|&(_, f, _, _)| f != 10));
+    }
+
+    #[test]
+    fn a_random_regular_network_reaches_the_majority() {
+        let agents = swarm(&[(Vote::For, 700), (Vote::Against, 300)]);
+        let c = GossipConfig {
+            topology: Topology::RandomRegular,
+            degree: 8,
+            ..config(4, 20)
+        };
+        let out = run(&agents, &c, &mut generator(1));
+        assert!(out.metadata.converged);
+        assert_eq!(out.decision, Decision::Approved);
+    }
+
+    #[test]
+    fn metadata_echoes_the_fault_settings() {
+        let agents = swarm(&[(Vote::For, 6), (Vote::Against, 4)]);
+        let c = GossipConfig {
+            loss: 0.25,
+            topology: Topology::SmallWorld,
+            degree: 2,
+            rewire: 0.5,
+            partitions: vec![PartitionConfig {
+                groups: vec![ids(1..=3), ids(4..=5)],
+                from: 2,
+                until: 4,
+            }],
+            ..config(2, 3)
+        };
+        c.validate(&agents).unwrap();
+        let out = run(&agents, &c, &mut generator(1));
+        let json = serde_json::to_value(&out.metadata).unwrap();
+        assert_eq!(json["loss"], 0.25);
+        assert_eq!(json["topology"], "small-world");
+        assert_eq!(json["degree"], 2);
+        assert_eq!(json["rewire"], 0.5);
+        assert_eq!(
+            json["partitions"],
+            serde_json::json!([{"from": 2, "until": 4, "group_sizes": [3, 2], "ungrouped": 5}])
+        );
+        let first = &json["round_history"][0];
+        assert_eq!(first["partitioned"], false);
+        assert!(first["lost_exchanges"].is_u64());
+        assert_eq!(json["round_history"][1]["partitioned"], true);
+    }
+
+    #[test]
+    fn new_keys_have_defaults_and_parse_from_toml() {
+        let old: GossipConfig = toml::from_str(
+            "fanout = 5
+",
+        )
+        .unwrap();
+        assert_eq!(
+            old,
+            GossipConfig {
+                fanout: 5,
+                ..GossipConfig::default()
+            }
+        );
+        assert_eq!(old.loss, 0.0);
+        assert_eq!(old.topology, Topology::Complete);
+        assert!(old.partitions.is_empty());
+        let new: GossipConfig = toml::from_str(
+            "loss = 0.2
+topology = \"random-regular\"
+degree = 6
+rewire = 0.3
+\
+             [[partitions]]
+groups = [[\"a\", \"b\"], [\"c\"]]
+from = 2
+until = 9
+",
+        )
+        .unwrap();
+        assert_eq!(new.topology, Topology::RandomRegular);
+        assert_eq!((new.loss, new.degree, new.rewire), (0.2, 6, 0.3));
+        assert_eq!(new.partitions[0].groups, [vec!["a", "b"], vec!["c"]]);
+        assert_eq!((new.partitions[0].from, new.partitions[0].until), (2, 9));
+        assert!(
+            toml::from_str::<GossipConfig>(
+                "topology = \"star\"
+"
+            )
+            .is_err()
+        );
+        let unknown = "[[partitions]]
+groups = []
+from = 1
+until = 1
+to = 3
+";
+        assert!(toml::from_str::<GossipConfig>(unknown).is_err());
+    }
+
+    #[test]
+    fn validation_of_loss_and_rewire_gives_the_range() {
+        let agents = swarm(&[(Vote::For, 3)]);
+        for loss in [-0.1, 1.5, f64::NAN] {
+            let err = GossipConfig {
+                loss,
+                ..config(3, 5)
+            }
+            .validate(&agents)
+            .unwrap_err();
+            assert_eq!(
+                (err.key.as_str(), err.flag),
+                ("gossip.loss", Some("--loss"))
+            );
+            assert_eq!(err.message, format!("loss must be in [0, 1], got {loss}"));
+        }
+        for rewire in [-1.0, 1.01] {
+            let err = GossipConfig {
+                rewire,
+                ..config(3, 5)
+            }
+            .validate(&agents)
+            .unwrap_err();
+            assert_eq!(
+                (err.key.as_str(), err.flag),
+                ("gossip.rewire", Some("--rewire"))
+            );
+            assert_eq!(
+                err.message,
+                format!("rewire must be in [0, 1], got {rewire}")
+            );
+        }
+        for ok in [0.0, 1.0] {
+            let c = GossipConfig {
+                loss: ok,
+                rewire: ok,
+                ..config(3, 5)
+            };
+            assert_eq!(c.validate(&agents), Ok(()));
+        }
+    }
+
+    #[test]
+    fn validation_of_topology_and_degree() {
+        let check = |n: usize, topology, degree| {
+            let c = GossipConfig {
+                topology,
+                degree,
+                ..config(3, 5)
+            };
+            c.validate(&swarm(&[(Vote::For, n)]))
+        };
+        let fails = |n, topology, degree, key: &str, flag, message: &str| {
+            let err = check(n, topology, degree).unwrap_err();
+            assert_eq!((err.key.as_str(), err.flag), (key, Some(flag)));
+            assert_eq!(err.message, message);
+        };
+        // The complete topology ignores the degree.
+        assert_eq!(check(2, Topology::Complete, 0), Ok(()));
+        assert_eq!(check(5, Topology::Ring, 4), Ok(()));
+        assert_eq!(check(5, Topology::SmallWorld, 2), Ok(()));
+        assert_eq!(check(5, Topology::RandomRegular, 4), Ok(()));
+        assert_eq!(check(6, Topology::RandomRegular, 3), Ok(()));
+        let degree = "gossip.degree";
+        fails(
+            10,
+            Topology::Ring,
+            3,
+            degree,
+            "--degree",
+            "degree must be even and in [2, 8] for the ring topology with 10 agents, got 3",
+        );
+        fails(
+            6,
+            Topology::SmallWorld,
+            6,
+            degree,
+            "--degree",
+            "degree must be even and in [2, 4] for the small-world topology with 6 agents, got 6",
+        );
+        fails(
+            6,
+            Topology::Ring,
+            0,
+            degree,
+            "--degree",
+            "degree must be even and in [2, 4] for the ring topology with 6 agents, got 0",
+        );
+        fails(
+            5,
+            Topology::RandomRegular,
+            3,
+            degree,
+            "--degree",
+            "the random-regular topology needs agents × degree to be even, got 5 × 3; \
+             use an even degree",
+        );
+        fails(
+            4,
+            Topology::RandomRegular,
+            4,
+            degree,
+            "--degree",
+            "degree must be in [1, 3] for the random-regular topology with 4 agents, got 4",
+        );
+        fails(
+            2,
+            Topology::Ring,
+            2,
+            "gossip.topology",
+            "--topology",
+            "the ring topology needs at least 3 agents, the scenario has 2",
+        );
+        fails(
+            1,
+            Topology::RandomRegular,
+            1,
+            "gossip.topology",
+            "--topology",
+            "the random-regular topology needs at least 2 agents, the scenario has 1",
+        );
+        let err = check(100_000, Topology::RandomRegular, 50_000).unwrap_err();
+        assert_eq!(err.key, degree);
+        assert!(
+            err.message.contains("5000000000 neighbour entries"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn validation_of_partitions_points_at_the_entry() {
+        let agents = swarm(&[(Vote::For, 4)]);
+        let check = |groups: Vec<Vec<&str>>, from, until| {
+            let c = GossipConfig {
+                partitions: vec![
+                    PartitionConfig {
+                        groups: vec![vec!["agent-1".to_string()]],
+                        from: 1,
+                        until: 1,
+                    },
+                    PartitionConfig {
+                        groups: groups
+                            .into_iter()
+                            .map(|g| g.into_iter().map(String::from).collect())
+                            .collect(),
+                        from,
+                        until,
+                    },
+                ],
+                ..config(3, 5)
+            };
+            c.validate(&agents)
+        };
+        assert_eq!(
+            check(vec![vec!["agent-1", "agent-2"], vec![]], 2, 9),
+            Ok(())
+        );
+        let err = check(vec![vec!["agent-1"], vec!["agent-9"]], 1, 2).unwrap_err();
+        assert_eq!(err.key, "gossip.partitions[1].groups[1][0]");
+        assert_eq!(err.flag, None);
+        assert_eq!(err.message, "unknown agent id 'agent-9'");
+        let err = check(
+            vec![vec!["agent-1", "agent-2"], vec!["agent-3", "agent-2"]],
+            1,
+            2,
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "gossip.partitions[1].groups[1][1]");
+        assert!(
+            err.message.contains("'agent-2' is already in group 0"),
+            "{}",
+            err.message
+        );
+        let err = check(vec![vec!["agent-1", "agent-1"]], 1, 2).unwrap_err();
+        assert_eq!(err.key, "gossip.partitions[1].groups[0][1]");
+        let err = check(vec![vec!["agent-1"]], 0, 2).unwrap_err();
+        assert_eq!(
+            (err.key.as_str(), err.flag),
+            ("gossip.partitions[1].from", None)
+        );
+        assert!(err.message.contains("at least 1"), "{}", err.message);
+        let err = check(vec![vec!["agent-1"]], 3, 2).unwrap_err();
+        assert_eq!(
+            (err.key.as_str(), err.flag),
+            ("gossip.partitions[1].until", None)
+        );
+        assert_eq!(err.message, "until must be at least from (3), got 2");
+    }
+
+    #[test]
+    fn silent_and_stubborn_are_accepted_other_behaviours_are_not() {
+        let mut agents = crowd(&[
+            (Vote::For, Behavior::Silent, 1),
+            (Vote::For, Behavior::Stubborn, 1),
+            (Vote::For, Behavior::Honest, 1),
+        ]);
+        assert_eq!(config(3, 5).validate(&agents), Ok(()));
+        agents[2].behavior = Behavior::Random;
+        agents[2].origin = AgentOrigin::Group(1);
+        let err = config(3, 5).validate(&agents).unwrap_err();
+        assert_eq!(err.key, "groups[1].behavior");
+        assert_eq!(
+            err.message,
+            "agent 'agent-3': behavior 'random' has no meaning in gossip, which supports: \
+             honest, silent, stubborn"
+        );
     }
 }

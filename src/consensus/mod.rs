@@ -5,6 +5,7 @@
 
 pub mod byzantine;
 pub mod gossip;
+pub mod topology;
 
 use serde::Serialize;
 
