@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::consensus::topology::Topology;
 use crate::montecarlo::Sweep;
 use crate::report::Format;
 use crate::resolve::Strategy;
@@ -109,6 +110,18 @@ pub struct GossipArgs {
     /// Approval share needed to approve, in (0, 1].
     #[arg(long, value_name = "RATIO")]
     pub threshold: Option<f64>,
+    /// Probability that one exchange with a peer is lost, in [0, 1].
+    #[arg(long, value_name = "P")]
+    pub loss: Option<f64>,
+    /// How agents are connected.
+    #[arg(long, value_enum)]
+    pub topology: Option<Topology>,
+    /// Neighbours per agent for ring, random-regular and small-world.
+    #[arg(long, value_name = "K")]
+    pub degree: Option<u32>,
+    /// Rewiring probability for small-world, in [0, 1].
+    #[arg(long, value_name = "P")]
+    pub rewire: Option<f64>,
     #[command(flatten)]
     pub trials: TrialArgs,
     #[command(flatten)]

@@ -1238,7 +1238,9 @@ fn history_file_holds_one_row_per_trial_and_round() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("trial,round,agreement_ratio,converged,votes_for,votes_against,abstain")
+        Some(
+            "trial,round,agreement_ratio,converged,votes_for,votes_against,abstain,lost_exchanges,partitioned"
+        )
     );
     let rows: Vec<&str> = lines.collect();
     let trials: std::collections::BTreeSet<&str> =
@@ -1284,4 +1286,136 @@ fn bad_monte_carlo_flags_are_one_line_errors() {
     assert!(err.starts_with("moai: --format: csv"), "{err}");
     let err = rejected_args(&["run", "scenarios/hybrid.toml", "--trials", "3"]);
     assert!(err.contains("draws no random numbers"), "{err}");
+}
+
+#[test]
+fn total_message_loss_freezes_the_swarm() {
+    let v = json_of(&["gossip", "--loss", "1.0", "--rounds", "4"]);
+    let m = &v["metadata"];
+    assert_eq!(m["loss"], 1.0);
+    assert_eq!(m["rounds_completed"], 4);
+    for round in m["round_history"].as_array().unwrap() {
+        assert_eq!(
+            (round["votes_for"].as_u64(), round["votes_against"].as_u64()),
+            (Some(15), Some(5))
+        );
+        // Every agent's 5 exchanges were lost: 20 x 5.
+        assert_eq!(round["lost_exchanges"], 100);
+    }
+}
+
+#[test]
+fn a_partition_holds_the_split_until_it_heals() {
+    let v = json_of(&["run", "scenarios/partitioned-swarm.toml"]);
+    let history = v["metadata"]["round_history"].as_array().unwrap();
+    for round in &history[..4] {
+        assert_eq!(round["partitioned"], true);
+        assert_eq!(
+            round["votes_for"], 7,
+            "each side is unanimous and hears only itself"
+        );
+        assert_eq!(round["converged"], false);
+    }
+    assert_eq!(history[4]["partitioned"], false);
+    assert_eq!(
+        v["metadata"]["partitions"][0]["group_sizes"],
+        serde_json::json!([7, 5])
+    );
+    assert_eq!(v["metadata"]["converged"], true);
+    assert_eq!(v["decision"], "approved");
+    let table = stdout_of(&["run", "scenarios/partitioned-swarm.toml"]);
+    assert!(
+        table.contains("rounds 1-4: groups of 7, 5 (+0 ungrouped)"),
+        "{table}"
+    );
+    assert_eq!(table.matches("┆ partitioned").count(), 4, "{table}");
+}
+
+#[test]
+fn stubborn_agents_cap_agreement_at_what_they_report() {
+    // Two stubborn rejecters among 50: agreement can never pass 48/50.
+    let v = json_of(&["run", "scenarios/stubborn-lossy.toml", "--trials", "300"]);
+    let s = &v["trials_summary"];
+    // Trials won by approval end at most 48/50; the rare trials where the
+    // rejecters take over (stubborn ones included) end unanimous.
+    let agreement = s["mean_final_agreement"].as_f64().unwrap();
+    let approved = s["decisions"]["approved"].as_f64().unwrap();
+    let rejected = s["decisions"]["rejected"].as_f64().unwrap();
+    assert!(
+        agreement <= (approved * 0.96 + rejected) / 300.0 + 1e-12,
+        "{s}"
+    );
+    assert_eq!(v["settings"]["loss"], 0.1);
+    // A stubborn majority always wins: 6 stubborn FOR against 4 honest AGAINST.
+    let text = "algorithm = \"gossip\"\n[gossip]\nfanout = 9\nmax_rounds = 3\n\
+                [[groups]]\ncount = 6\nvote = \"for\"\nbehavior = \"stubborn\"\n\
+                [[groups]]\ncount = 4\nvote = \"against\"\n";
+    let path = scenario_file("stubborn-majority.toml", text);
+    let v = json_of(&["run", path.to_str().unwrap()]);
+    assert_eq!(v["votes_for"], 10);
+    assert_eq!(v["metadata"]["rounds_completed"], 1);
+}
+
+#[test]
+fn topologies_are_chosen_by_flag_and_validated() {
+    for topology in ["ring", "random-regular", "small-world"] {
+        let v = json_of(&[
+            "gossip",
+            "--agents",
+            "100",
+            "--approve",
+            "80",
+            "--topology",
+            topology,
+            "--degree",
+            "4",
+        ]);
+        assert_eq!(v["metadata"]["topology"], topology);
+        assert_eq!(v["metadata"]["degree"], 4);
+    }
+    let err = rejected_args(&["gossip", "--topology", "ring", "--degree", "3"]);
+    assert!(err.starts_with("moai: --degree:"), "{err}");
+    let err = rejected_args(&["gossip", "--loss", "1.5"]);
+    assert!(
+        err.starts_with("moai: --loss:") && err.contains("[0, 1]"),
+        "{err}"
+    );
+    let err = rejected_args(&["gossip", "--topology", "small-world", "--rewire", "1.5"]);
+    assert!(err.starts_with("moai: --rewire:"), "{err}");
+    let text =
+        "algorithm = \"gossip\"\n[gossip]\nloss = 2.0\n[[groups]]\ncount = 3\nvote = \"for\"\n";
+    let err = rejected("loss.toml", text, "run");
+    assert!(err.contains("loss.toml:3:8: key 'gossip.loss'"), "{err}");
+    let text = "algorithm = \"gossip\"\n[[gossip.partitions]]\nfrom = 1\nuntil = 2\ngroups = [[\"ghost\"]]\n\
+                [[groups]]\ncount = 3\nvote = \"for\"\n";
+    let err = rejected("ghost.toml", text, "run");
+    assert!(
+        err.contains("ghost.toml:")
+            && err.contains("gossip.partitions[0].groups")
+            && err.contains("ghost"),
+        "{err}"
+    );
+}
+
+#[test]
+fn loss_sweeps_show_slower_convergence() {
+    let v = json_of(&[
+        "gossip",
+        "scenarios/stubborn-lossy.toml",
+        "--sweep",
+        "loss=0..0.6:0.3",
+        "--trials",
+        "400",
+    ]);
+    let rows = v["sweep"].as_array().unwrap();
+    let values: Vec<&str> = rows.iter().map(|r| r["value"].as_str().unwrap()).collect();
+    assert_eq!(values, ["0", "0.3", "0.6"]);
+    let means: Vec<f64> = rows
+        .iter()
+        .map(|r| r["trials_summary"]["rounds_mean"].as_f64().unwrap())
+        .collect();
+    assert!(
+        means[0] < means[1] && means[1] < means[2],
+        "more loss, more rounds: {means:?}"
+    );
 }

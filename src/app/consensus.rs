@@ -116,6 +116,10 @@ fn prepare_gossip(
         "--convergence-threshold",
     );
     overrides.set(&mut config.threshold, args.threshold, "--threshold");
+    overrides.set(&mut config.loss, args.loss, "--loss");
+    overrides.set(&mut config.topology, args.topology, "--topology");
+    overrides.set(&mut config.degree, args.degree, "--degree");
+    overrides.set(&mut config.rewire, args.rewire, "--rewire");
     config
         .validate(&agents)
         .map_err(|e| overrides.locate(doc, e))?;
@@ -247,6 +251,9 @@ pub(super) fn run_gossip(
                 swept.convergence_threshold = Some(parse_value(v)?)
             }
             Some(("threshold", v)) => swept.threshold = Some(parse_value(v)?),
+            Some(("loss", v)) => swept.loss = Some(parse_value(v)?),
+            Some(("degree", v)) => swept.degree = Some(parse_value(v)?),
+            Some(("rewire", v)) => swept.rewire = Some(parse_value(v)?),
             Some((other, _)) => {
                 return Err(unknown_param(
                     other,
@@ -257,6 +264,9 @@ pub(super) fn run_gossip(
                         "rounds",
                         "convergence_threshold",
                         "threshold",
+                        "loss",
+                        "degree",
+                        "rewire",
                     ],
                 ));
             }

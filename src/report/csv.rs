@@ -5,7 +5,7 @@ use super::{Report, TrialRuns};
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::gossip::GossipOutcome;
 
-const GOSSIP_COLUMNS: [&str; 7] = [
+const GOSSIP_COLUMNS: [&str; 9] = [
     "trial",
     "round",
     "agreement_ratio",
@@ -13,6 +13,8 @@ const GOSSIP_COLUMNS: [&str; 7] = [
     "votes_for",
     "votes_against",
     "abstain",
+    "lost_exchanges",
+    "partitioned",
 ];
 const BYZANTINE_COLUMNS: [&str; 7] = [
     "trial",
@@ -94,6 +96,8 @@ fn gossip_rows(
             r.counts.votes_for.to_string(),
             r.counts.votes_against.to_string(),
             r.counts.abstain.to_string(),
+            r.lost_exchanges.to_string(),
+            r.partitioned.to_string(),
         ];
         out.write_record(prefix.iter().map(|p| p.to_string()).chain(fields))
             .ok()?;

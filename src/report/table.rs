@@ -12,6 +12,7 @@ use super::{
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
 use crate::consensus::gossip::GossipOutcome;
+use crate::consensus::topology::Topology;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::{Resolution, ResolutionMetadata};
 
@@ -213,7 +214,26 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         ("Max rounds", meta.max_rounds.to_string()),
         ("Convergence threshold", percent(meta.convergence_threshold)),
         ("Approval threshold", percent(meta.threshold)),
+        (
+            "Topology",
+            topology_text(meta.topology, meta.degree, meta.rewire),
+        ),
+        ("Message loss", percent(meta.loss)),
     ];
+    let mut rows = rows.to_vec();
+    for p in &meta.partitions {
+        let sizes: Vec<String> = p.group_sizes.iter().map(u64::to_string).collect();
+        rows.push((
+            "Partition",
+            format!(
+                "rounds {}-{}: groups of {} (+{} ungrouped)",
+                p.from,
+                p.until,
+                sizes.join(", "),
+                p.ungrouped
+            ),
+        ));
+    }
     let _ = writeln!(out, "{}", key_values(&rows));
 
     let _ = writeln!(out, "\n=== Convergence Result ===");
@@ -236,24 +256,37 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         "Approve",
         "Reject",
         "Abstain",
+        "Lost exchanges",
         "",
     ]);
     for round in &meta.round_history {
+        let mut notes = Vec::new();
+        if round.partitioned {
+            notes.push("partitioned");
+        }
+        if round.converged {
+            notes.push("→ Converged!");
+        }
         history.add_row(vec![
             round.round.to_string(),
             percent(round.agreement_ratio),
             round.counts.votes_for.to_string(),
             round.counts.votes_against.to_string(),
             round.counts.abstain.to_string(),
-            if round.converged {
-                "→ Converged!".to_string()
-            } else {
-                String::new()
-            },
+            round.lost_exchanges.to_string(),
+            notes.join(" "),
         ]);
     }
     let _ = writeln!(out, "{history}");
     out
+}
+
+fn topology_text(topology: Topology, degree: u32, rewire: f64) -> String {
+    match topology {
+        Topology::Complete => "complete".to_string(),
+        Topology::SmallWorld => format!("small-world, degree {degree}, rewire {}", percent(rewire)),
+        other => format!("{}, degree {degree}", other.name()),
+    }
 }
 
 fn optional(value: Option<u32>) -> String {
@@ -300,6 +333,9 @@ fn settings_rows(settings: &Settings) -> Vec<(&'static str, String)> {
             ("Max rounds", c.max_rounds.to_string()),
             ("Convergence threshold", percent(c.convergence_threshold)),
             ("Approval threshold", percent(c.threshold)),
+            ("Topology", topology_text(c.topology, c.degree, c.rewire)),
+            ("Message loss", percent(c.loss)),
+            ("Partitions", c.partitions.len().to_string()),
         ],
         Settings::Byzantine(c) => vec![
             ("Fault tolerance", format!("f={}", c.fault_tolerance)),

@@ -43,6 +43,12 @@ pub const GOSSIP_SWARM: Bundled = bundled!("gossip-swarm.toml");
 /// Several proposals in a row with every Byzantine behaviour.
 pub const ROLLING_UPGRADE: Bundled = bundled!("rolling-upgrade.toml");
 
+/// Gossip under faults: message loss and stubborn dissenters.
+pub const STUBBORN_LOSSY: Bundled = bundled!("stubborn-lossy.toml");
+
+/// Gossip across a network partition that heals.
+pub const PARTITIONED_SWARM: Bundled = bundled!("partitioned-swarm.toml");
+
 /// Example 3: CRDT merges of a counter, a set, a map and a map of sets.
 pub const CRDT_PATTERNS: Bundled = bundled!("crdt-patterns.toml");
 
@@ -57,6 +63,8 @@ pub const ALL: &[Bundled] = &[
     INFRA,
     ROLLING_UPGRADE,
     GOSSIP_SWARM,
+    STUBBORN_LOSSY,
+    PARTITIONED_SWARM,
     CRDT_PATTERNS,
     VECTOR_CLOCKS,
     HYBRID,
