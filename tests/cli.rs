@@ -1419,3 +1419,29 @@ fn loss_sweeps_show_slower_convergence() {
         "more loss, more rounds: {means:?}"
     );
 }
+
+#[test]
+fn missed_detection_of_random_voters_matches_the_formula() {
+    // A random voter escapes when its R votes all agree: 2 * (1/2)^R. With 4
+    // of them, some escapes with probability 1 - (1 - 2^(1-R))^4.
+    let v = json_of(&[
+        "byzantine",
+        "scenarios/random-voters.toml",
+        "--trials",
+        "4000",
+        "--sweep",
+        "rounds=3,5",
+    ]);
+    for row in v["sweep"].as_array().unwrap() {
+        let rounds: i32 = row["value"].as_str().unwrap().parse().unwrap();
+        let expected = 1.0 - (1.0 - 2f64.powi(1 - rounds)).powi(4);
+        let missed = row["trials_summary"]["missed_rate"].as_f64().unwrap();
+        let se = (expected * (1.0 - expected) / 4000.0).sqrt();
+        assert!(
+            (missed - expected).abs() < 5.0 * se,
+            "R={rounds}: {missed} vs {expected}"
+        );
+        // Nine honest FOR votes always reach 2f+1 = 9: never unsafe.
+        assert_eq!(row["trials_summary"]["unsafe_rate"], 0.0);
+    }
+}

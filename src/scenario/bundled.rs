@@ -43,6 +43,9 @@ pub const GOSSIP_SWARM: Bundled = bundled!("gossip-swarm.toml");
 /// Several proposals in a row with every Byzantine behaviour.
 pub const ROLLING_UPGRADE: Bundled = bundled!("rolling-upgrade.toml");
 
+/// Byzantine detection against agents that vote at random.
+pub const RANDOM_VOTERS: Bundled = bundled!("random-voters.toml");
+
 /// Gossip under faults: message loss and stubborn dissenters.
 pub const STUBBORN_LOSSY: Bundled = bundled!("stubborn-lossy.toml");
 
@@ -62,6 +65,7 @@ pub const HYBRID: Bundled = bundled!("hybrid.toml");
 pub const ALL: &[Bundled] = &[
     INFRA,
     ROLLING_UPGRADE,
+    RANDOM_VOTERS,
     GOSSIP_SWARM,
     STUBBORN_LOSSY,
     PARTITIONED_SWARM,
