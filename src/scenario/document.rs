@@ -2,6 +2,7 @@
 //! place that turns "key path + message" into a located [`Error`].
 
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 use toml::Spanned;
@@ -66,28 +67,48 @@ pub struct Document {
 }
 
 impl Document {
-    /// Reads a scenario file; unreadable or non-UTF-8 files are errors.
+    /// Reads a scenario file, or standard input for `-`; unreadable or
+    /// non-UTF-8 input is an error.
     pub fn read(path: &Path) -> Result<Self, Error> {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::Read {
+                    path: "-".to_string(),
+                    reason: io_reason(&e),
+                })?;
+            return Self::from_bytes("<stdin>", "stdin", bytes);
+        }
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| Error::Read {
             path: name.clone(),
             reason: io_reason(&e),
         })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let offset = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(&e.into_bytes()[..offset]).into_owned();
-            Error::Scenario {
-                location: Some(Location::of_offset(&text, offset)),
-                source_name: name.clone(),
-                key: None,
-                message: format!("the file is not valid UTF-8 (byte {offset})"),
-            }
-        })?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| name.clone());
-        Ok(Document { name, stem, text })
+        Self::from_bytes(&name, &stem, bytes)
+    }
+
+    /// A document from raw bytes, which must be UTF-8.
+    pub fn from_bytes(name: &str, stem: &str, bytes: Vec<u8>) -> Result<Self, Error> {
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&e.into_bytes()[..offset]).into_owned();
+            Error::Scenario {
+                location: Some(Location::of_offset(&valid, offset)),
+                source_name: name.to_string(),
+                key: None,
+                message: format!("the file is not valid UTF-8 (byte {offset})"),
+            }
+        })?;
+        Ok(Document {
+            name: name.to_string(),
+            stem: stem.to_string(),
+            text,
+        })
     }
 
     /// A document from text already in memory (bundled scenarios, tests).
