@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::consensus::Decision;
 use crate::consensus::topology::Topology;
 use crate::montecarlo::Sweep;
 use crate::report::Format;
@@ -14,14 +15,31 @@ use crate::resolve::Strategy;
 /// conflict resolution between versions of shared state.
 ///
 /// A TOML scenario describes the agents, their votes and behaviours; moai runs
-/// the algorithm under a seeded generator and prints tables or JSON. Exit
-/// codes: 0 success, 2 bad input or usage.
+/// the algorithm under a seeded generator and prints tables or JSON.
+///
+/// Exit codes: 0 success; 1 an expectation failed (`moai check`,
+/// `--expect-decision`); 2 bad input or usage.
 #[derive(Debug, Parser)]
 #[command(name = "moai", version, about, long_about)]
 pub struct Cli {
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour output: auto (a terminal, NO_COLOR unset, TERM not dumb), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal, `NO_COLOR` is unset or empty and `TERM` is not `dumb`.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 /// The subcommands.
@@ -37,6 +55,10 @@ pub enum Command {
     Run(RunArgs),
     /// List the bundled scenarios.
     Scenarios(ListArgs),
+    /// Run scenarios and compare them with their [expect] tables (for CI).
+    Check(CheckArgs),
+    /// Check scenario files without running them.
+    Validate(ValidateArgs),
 }
 
 /// Options every simulation takes.
@@ -70,6 +92,39 @@ pub struct TrialArgs {
     pub history: Option<PathBuf>,
 }
 
+/// `--expect-decision`.
+#[derive(Debug, Default, Clone, Args)]
+pub struct ExpectArgs {
+    /// Exit with code 1 unless the decision is VALUE (after printing the result).
+    #[arg(long, value_enum, value_name = "VALUE")]
+    pub expect_decision: Option<Decision>,
+}
+
+/// `moai check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files, or directories searched recursively for *.toml; `-` reads standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Also write a JUnit XML report (one testcase per scenario) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Output format (table or json).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `moai validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario files, or directories searched recursively for *.toml; `-` reads standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format (table or json).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 /// `moai byzantine`.
 #[derive(Debug, Default, Clone, Args)]
 pub struct ByzantineArgs {
@@ -83,6 +138,8 @@ pub struct ByzantineArgs {
     pub rounds: Option<u32>,
     #[command(flatten)]
     pub trials: TrialArgs,
+    #[command(flatten)]
+    pub expect: ExpectArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -125,6 +182,8 @@ pub struct GossipArgs {
     #[command(flatten)]
     pub trials: TrialArgs,
     #[command(flatten)]
+    pub expect: ExpectArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -147,6 +206,8 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub trials: TrialArgs,
+    #[command(flatten)]
+    pub expect: ExpectArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }

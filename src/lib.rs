@@ -12,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod consensus;
 pub mod error;
+pub mod expect;
 pub mod montecarlo;
 pub mod report;
 pub mod resolve;

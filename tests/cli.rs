@@ -1445,3 +1445,288 @@ fn missed_detection_of_random_voters_matches_the_formula() {
         assert_eq!(row["trials_summary"]["unsafe_rate"], 0.0);
     }
 }
+
+// ---- moai check, expectations, exit codes, stdin, colour ----
+
+#[test]
+fn every_bundled_scenario_meets_its_expectations() {
+    let out = moai().args(["check", "scenarios/"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let files = std::fs::read_dir("scenarios").unwrap().count();
+    assert_eq!(
+        text.lines().last().unwrap(),
+        format!("{files} passed, 0 failed")
+    );
+    assert!(
+        !text.contains("no [expect] table"),
+        "every bundled scenario carries [expect]:\n{text}"
+    );
+}
+
+fn expect_file(name: &str, expect: &str) -> PathBuf {
+    scenario_file(
+        name,
+        &format!("algorithm = \"byzantine\"\n{AGENTS_4}[expect]\n{expect}\n"),
+    )
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_shows_expected_and_actual() {
+    let good = expect_file(
+        "exp-good.toml",
+        "decision = \"approved\"\nhealthy_agents = 4",
+    );
+    let bad = expect_file(
+        "exp-bad.toml",
+        "decision = \"rejected\"\nmalicious_agents = [\"agent-2\"]",
+    );
+    let out = moai()
+        .args(["check", good.to_str().unwrap(), bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("decision: expected rejected, got approved"),
+        "{text}"
+    );
+    assert!(
+        text.contains("malicious_agents: expected [agent-2], got []"),
+        "{text}"
+    );
+    assert_eq!(text.lines().last().unwrap(), "1 passed, 1 failed");
+    let v: Value = serde_json::from_slice(
+        &moai()
+            .args(["check", bad.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(v["results"][0]["status"], "fail");
+    assert_eq!(v["results"][0]["mismatches"][0]["key"], "decision");
+    assert_eq!(
+        (v["passed"].as_u64(), v["failed"].as_u64()),
+        (Some(0), Some(1))
+    );
+}
+
+#[test]
+fn bad_input_among_checked_files_exits_2_after_reporting_all() {
+    let good = expect_file("exp-ok.toml", "decision = \"approved\"");
+    let broken = scenario_file("exp-broken.toml", "algorithm = \"byzantine\"\nfanout = 3\n");
+    let out = moai()
+        .args(["check", good.to_str().unwrap(), broken.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("┆ error ") && text.contains("unknown field `fanout`"),
+        "{text}"
+    );
+    assert_eq!(text.lines().last().unwrap(), "1 passed, 1 failed");
+}
+
+#[test]
+fn scenarios_without_expectations_pass_when_they_run_and_say_so() {
+    let plain = scenario_file(
+        "no-expect.toml",
+        &format!("algorithm = \"gossip\"\n{AGENTS_4}"),
+    );
+    let text = stdout_of(&["check", plain.to_str().unwrap()]);
+    assert!(text.contains("ran; no [expect] table"), "{text}");
+}
+
+#[test]
+fn trial_expectations_are_checked_over_the_given_trials() {
+    let text = format!(
+        "algorithm = \"gossip\"\n[gossip]\nfanout = 1\n{AGENTS_4}[[groups]]\ncount = 4\nvote = \"against\"\n\
+         [expect]\ntrials = 50\nmin_convergence_rate = 0.5\ndecision_counts = {{ approved = 50 }}\n"
+    );
+    let path = scenario_file("exp-trials.toml", &text);
+    let out = moai()
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Fanout 1 never moves a 4/4 split: no trial converges, all are rejected.
+    assert!(
+        text.contains("min_convergence_rate: expected >= 0.5, got 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("decision_counts: expected approved 50, got rejected 50"),
+        "{text}"
+    );
+    let err = rejected(
+        "exp-no-trials.toml",
+        &format!("algorithm = \"gossip\"\n{AGENTS_4}[expect]\nmax_rounds_p99 = 3\n"),
+        "run",
+    );
+    assert!(
+        err.contains("key 'expect.trials'") && err.contains("statistics need trials"),
+        "{err}"
+    );
+    let err = rejected(
+        "exp-wrong-algo.toml",
+        &format!("algorithm = \"gossip\"\n{AGENTS_4}[expect]\nbyzantine_safe = true\n"),
+        "run",
+    );
+    assert!(
+        err.contains("key 'expect.byzantine_safe'")
+            && err.contains("does not apply to a gossip scenario"),
+        "{err}"
+    );
+}
+
+#[test]
+fn junit_report_has_one_testcase_per_scenario() {
+    let good = expect_file("junit-good.toml", "decision = \"approved\"");
+    let bad = expect_file("junit-bad.toml", "decision = \"timeout\"");
+    let xml_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check.xml");
+    let out = moai()
+        .args([
+            "check",
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            "--junit",
+            xml_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&xml_path).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    assert!(
+        xml.contains("decision: expected timeout, got approved"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("tests=\"2\"") && xml.contains("failures=\"1\""),
+        "{xml}"
+    );
+}
+
+#[test]
+fn expect_decision_exits_1_on_a_mismatch_after_printing() {
+    let out = moai()
+        .args([
+            "byzantine",
+            "--expect-decision",
+            "approved",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = moai()
+        .args([
+            "byzantine",
+            "--expect-decision",
+            "rejected",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("the result is still printed");
+    assert_eq!(v["decision"], "approved");
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "moai: expectation failed: decision is approved, expected rejected\n"
+    );
+    let out = moai()
+        .args([
+            "run",
+            "scenarios/gossip-swarm.toml",
+            "--expect-decision",
+            "rejected",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = rejected_args(&["gossip", "--trials", "3", "--expect-decision", "approved"]);
+    assert!(err.starts_with("moai: --expect-decision:"), "{err}");
+}
+
+#[test]
+fn a_dash_reads_the_scenario_from_stdin() {
+    let text = std::fs::read_to_string("scenarios/infra.toml").unwrap();
+    let out = moai()
+        .args(["run", "-", "--format", "json"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scenario"], "infra");
+    let out = moai()
+        .args(["run", "-"])
+        .write_stdin("algorithm = 3\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("moai: <stdin>:1:13: key 'algorithm'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn validate_checks_files_without_running_them() {
+    let text = stdout_of(&["validate", "scenarios/"]);
+    assert!(text.trim_end().ends_with("0 invalid"), "{text}");
+    let bad = scenario_file(
+        "invalid-f.toml",
+        &format!("algorithm = \"byzantine\"\n[byzantine]\nfault_tolerance = 5\n{AGENTS_4}"),
+    );
+    let out = moai()
+        .args(["validate", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("needs at least 16 participants"), "{text}");
+    assert_eq!(text.lines().last().unwrap(), "0 valid, 1 invalid");
+}
+
+#[test]
+fn colour_follows_the_flag_no_color_and_the_terminal() {
+    let escape = "\u{1b}[";
+    // Not a terminal: auto means no colour.
+    assert!(!stdout_of(&["byzantine"]).contains(escape));
+    let always = stdout_of(&["byzantine", "--color", "always"]);
+    assert!(always.contains(escape), "--color always colours");
+    let out = moai()
+        .args(["byzantine", "--color", "always"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(out.stdout).unwrap().contains(escape),
+        "an explicit flag beats NO_COLOR"
+    );
+    assert!(!stdout_of(&["byzantine", "--color", "never"]).contains(escape));
+    // JSON is never coloured.
+    let json = stdout_of(&["byzantine", "--color", "always", "--format", "json"]);
+    assert!(!json.contains(escape));
+    // Colour never changes the text itself: without the escape codes it is
+    // exactly the uncoloured output.
+    let mut stripped = String::new();
+    let mut rest = always.as_str();
+    while let Some(start) = rest.find(escape) {
+        stripped.push_str(&rest[..start]);
+        let after = &rest[start..];
+        rest = &after[after.find('m').unwrap() + 1..];
+    }
+    stripped.push_str(rest);
+    assert_eq!(stripped, stdout_of(&["byzantine", "--color", "never"]));
+}

@@ -1,26 +1,45 @@
 //! The pipeline behind the binary: parse arguments, load the scenario, merge
 //! flags over it, validate, run, render. Errors are turned into one line on
-//! stderr and exit code 2 here, and nowhere else. `consensus` holds the
-//! Byzantine and gossip runs with their trials and sweeps.
+//! stderr and an exit code here, and nowhere else. `consensus` holds the
+//! Byzantine and gossip runs with their trials and sweeps; `check` runs
+//! scenarios against their expectations.
 
+mod check;
 mod consensus;
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{ByzantineArgs, Cli, Command, GossipArgs, RunArgs};
+use crate::cli::{
+    ByzantineArgs, Cli, ColorChoice, Command, CommonArgs, ExpectArgs, GossipArgs, RunArgs,
+    TrialArgs,
+};
 use crate::error::Error;
 use crate::report::{self, Format, Report, ResolveReport, ScenarioEntry};
 use crate::resolve::{self, Strategy};
 use crate::scenario::bundled::{self, Bundled};
 use crate::scenario::{Algorithm, Document, KeyPath, Scenario};
 
+/// Exit code when an expectation failed.
+pub const EXIT_EXPECTATION_FAILED: u8 = 1;
 /// Exit code for bad input or usage.
 pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Whether a command's results met what was asked of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing failed.
+    Pass,
+    /// An expectation failed; the message says which (printed on stderr
+    /// unless the report already shows it).
+    Failed(Option<String>),
+    /// Some input was bad (the report shows which).
+    BadInput,
+}
 
 /// What a command produced and where it goes.
 pub struct Output {
@@ -30,6 +49,22 @@ pub struct Output {
     pub format: Format,
     /// Where to also write the per-round history as CSV.
     pub history: Option<PathBuf>,
+    /// Where to also write a JUnit XML report.
+    pub junit: Option<PathBuf>,
+    /// Whether the results met what was asked of them.
+    pub verdict: Verdict,
+}
+
+impl Output {
+    fn of(report: Report, format: Format) -> Self {
+        Output {
+            report,
+            format,
+            history: None,
+            junit: None,
+            verdict: Verdict::Pass,
+        }
+    }
 }
 
 /// Runs moai with the given arguments (the first is the program name) and
@@ -39,26 +74,48 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return clap_exit(error),
     };
-    match execute(cli.command).and_then(|output| emit(&output)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let color = use_color(cli.color);
+    match execute(cli.command).and_then(|output| emit(&output, color).map(|()| output.verdict)) {
+        Ok(Verdict::Pass) => ExitCode::SUCCESS,
+        Ok(Verdict::Failed(message)) => {
+            if let Some(message) = message {
+                eprintln!("moai: {message}");
+            }
+            ExitCode::from(EXIT_EXPECTATION_FAILED)
+        }
+        Ok(Verdict::BadInput) => ExitCode::from(EXIT_BAD_INPUT),
         Err(error) => fail(&error),
     }
 }
 
-/// Writes the history file, if asked for, then the report on stdout.
-fn emit(output: &Output) -> Result<(), Error> {
+/// Colour only when asked, or by default on a terminal with `NO_COLOR`
+/// unset (or empty) and `TERM` not `dumb`.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
+}
+
+/// Writes the history and JUnit files, if asked for, then the report on stdout.
+fn emit(output: &Output, color: bool) -> Result<(), Error> {
     if let Some(path) = &output.history {
-        let csv = report::render(&output.report, Format::Csv).map_err(|_| Error::Flag {
+        let csv = report::render(&output.report, Format::Csv, false).map_err(|_| Error::Flag {
             flag: "--history",
             message: "only single-proposal byzantine and gossip runs have a per-round history"
                 .to_string(),
         })?;
-        std::fs::write(path, csv).map_err(|e| Error::Flag {
-            flag: "--history",
-            message: format!("cannot write '{}': {e}", path.display()),
-        })?;
+        write_file("--history", path, &csv)?;
     }
-    let text = report::render(&output.report, output.format)?;
+    if let (Some(path), Report::Check(check)) = (&output.junit, &output.report) {
+        write_file("--junit", path, &report::junit(check))?;
+    }
+    let text = report::render(&output.report, output.format, color)?;
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -72,12 +129,17 @@ fn emit(output: &Output) -> Result<(), Error> {
     }
 }
 
+fn write_file(flag: &'static str, path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|e| Error::Flag {
+        flag,
+        message: format!("cannot write '{}': {e}", path.display()),
+    })
+}
+
 fn fail(error: &Error) -> ExitCode {
     eprintln!("moai: {error}");
     ExitCode::from(EXIT_BAD_INPUT)
 }
-
-/// Help and version go to stdout with code 0; usage errors become one line.
 fn clap_exit(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match error.kind() {
@@ -99,72 +161,123 @@ fn clap_exit(error: clap::Error) -> ExitCode {
 
 /// Runs one command.
 pub fn execute(command: Command) -> Result<Output, Error> {
-    let output = |report, format, history: Option<PathBuf>| Output {
-        report,
-        format,
-        history,
-    };
     match command {
         Command::Byzantine(args) => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::INFRA)?;
             let report = consensus::run_byzantine(&doc, &scenario, &args)?;
-            Ok(output(report, args.common.format, args.trials.history))
+            consensus_output(report, &args.common, &args.trials, &args.expect)
         }
         Command::Gossip(args) => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::GOSSIP_SWARM)?;
             let report = consensus::run_gossip(&doc, &scenario, &args)?;
-            Ok(output(report, args.common.format, args.trials.history))
+            consensus_output(report, &args.common, &args.trials, &args.expect)
         }
         Command::Resolve(args) => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
-            Ok(output(
+            Ok(Output::of(
                 run_resolve(&doc, &scenario, args.strategy)?,
                 args.common.format,
-                None,
             ))
         }
         Command::Run(RunArgs {
             scenario: path,
             trials,
+            expect,
             common,
         }) => {
-            let (doc, scenario) = load(Some(&path), bundled::INFRA)?;
-            let (format, history) = (common.format, trials.history.clone());
-            let report = match scenario.algorithm {
-                Algorithm::Byzantine => {
-                    let args = ByzantineArgs {
-                        trials,
-                        common,
-                        ..ByzantineArgs::default()
-                    };
-                    consensus::run_byzantine(&doc, &scenario, &args)?
-                }
-                Algorithm::Gossip => {
-                    let args = GossipArgs {
-                        trials,
-                        common,
-                        ..GossipArgs::default()
-                    };
-                    consensus::run_gossip(&doc, &scenario, &args)?
-                }
-                Algorithm::Resolve => {
-                    if trials.trials.is_some() || trials.sweep.is_some() {
-                        return Err(Error::Flag {
-                            flag: "--trials",
-                            message: "conflict resolution draws no random numbers: every trial would be the same".into(),
-                        });
-                    }
-                    run_resolve(&doc, &scenario, None)?
-                }
-            };
-            Ok(output(report, format, history))
+            let doc = Document::read(&path)?;
+            let scenario = Scenario::parse(&doc)?;
+            let report = run_scenario(&doc, &scenario, &trials, &common)?;
+            consensus_output(report, &common, &trials, &expect)
         }
-        Command::Scenarios(args) => Ok(output(
-            Report::Scenarios(list_bundled()?),
-            args.format,
-            None,
-        )),
+        Command::Scenarios(args) => Ok(Output::of(Report::Scenarios(list_bundled()?), args.format)),
+        Command::Check(args) => {
+            let (report, verdict) = check::check(&args.paths);
+            Ok(Output {
+                junit: args.junit,
+                verdict,
+                ..Output::of(report, args.format)
+            })
+        }
+        Command::Validate(args) => {
+            let (report, verdict) = check::validate(&args.paths);
+            Ok(Output {
+                verdict,
+                ..Output::of(report, args.format)
+            })
+        }
     }
+}
+
+/// Runs a scenario with the algorithm it names, as `moai run` does.
+pub fn run_scenario(
+    doc: &Document,
+    scenario: &Scenario,
+    trials: &TrialArgs,
+    common: &CommonArgs,
+) -> Result<Report, Error> {
+    match scenario.algorithm {
+        Algorithm::Byzantine => {
+            let args = ByzantineArgs {
+                trials: trials.clone(),
+                common: common.clone(),
+                ..ByzantineArgs::default()
+            };
+            consensus::run_byzantine(doc, scenario, &args)
+        }
+        Algorithm::Gossip => {
+            let args = GossipArgs {
+                trials: trials.clone(),
+                common: common.clone(),
+                ..GossipArgs::default()
+            };
+            consensus::run_gossip(doc, scenario, &args)
+        }
+        Algorithm::Resolve => {
+            if trials.trials.is_some() || trials.sweep.is_some() {
+                return Err(Error::Flag {
+                    flag: "--trials",
+                    message:
+                        "conflict resolution draws no random numbers: every trial would be the same"
+                            .into(),
+                });
+            }
+            run_resolve(doc, scenario, None)
+        }
+    }
+}
+
+/// The output of a consensus command, with `--expect-decision` applied.
+fn consensus_output(
+    report: Report,
+    common: &CommonArgs,
+    trials: &TrialArgs,
+    expect: &ExpectArgs,
+) -> Result<Output, Error> {
+    let verdict = match expect.expect_decision {
+        None => Verdict::Pass,
+        Some(expected) => {
+            let actual = report.decision().ok_or_else(|| Error::Flag {
+                flag: "--expect-decision",
+                message: "needs a single run with a decision (not trials, sweeps or resolve)"
+                    .into(),
+            })?;
+            if actual == expected {
+                Verdict::Pass
+            } else {
+                Verdict::Failed(Some(format!(
+                    "expectation failed: decision is {}, expected {}",
+                    actual.name(),
+                    expected.name()
+                )))
+            }
+        }
+    };
+    Ok(Output {
+        history: trials.history.clone(),
+        verdict,
+        ..Output::of(report, common.format)
+    })
 }
 
 /// Reads the scenario at `path`, or the bundled default when there is none.

@@ -7,13 +7,13 @@ pub mod byzantine;
 pub mod gossip;
 pub mod topology;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidSetting;
 use crate::scenario::{Agent, Vote};
 
 /// The outcome of a vote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     /// The proposal passed.

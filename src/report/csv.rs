@@ -50,7 +50,10 @@ pub(super) fn render(report: &Report) -> Option<String> {
                 trial_rows(&mut out, &[&row.param, &row.value], row.runs.as_ref()?)?;
             }
         }
-        Report::ByzantineSequence(_) | Report::Resolve(_) | Report::Scenarios(_) => return None,
+        Report::ByzantineSequence(_)
+        | Report::Resolve(_)
+        | Report::Scenarios(_)
+        | Report::Check(_) => return None,
     }
     String::from_utf8(out.into_inner().ok()?).ok()
 }

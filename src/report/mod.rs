@@ -4,13 +4,18 @@
 //! and order here are what scripts read. Rendering never computes results.
 
 mod csv;
+mod junit;
 mod table;
+
+pub use junit::junit;
 
 use serde::Serialize;
 
+use crate::consensus::Decision;
 use crate::consensus::byzantine::{ByzantineConfig, ByzantineOutcome, ProposalResult};
 use crate::consensus::gossip::{GossipConfig, GossipOutcome};
 use crate::error::Error;
+use crate::expect::Mismatch;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::{Resolution, Strategy};
 use crate::scenario::Algorithm;
@@ -154,6 +159,60 @@ pub struct SweepReport {
     pub sweep: Vec<SweepRow>,
 }
 
+/// Whether scenarios were run against expectations or only checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckMode {
+    /// `moai check`: run and compare with `[expect]`.
+    Check,
+    /// `moai validate`: parse and validate only.
+    Validate,
+}
+
+/// How one scenario fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// Ran (or validated) and met every expectation.
+    Pass,
+    /// Ran, but an expectation failed.
+    Fail,
+    /// Could not be read, parsed, validated or run.
+    Error,
+}
+
+/// One scenario file's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// The file, as found.
+    pub file: String,
+    /// Scenario name, when it parsed.
+    pub scenario: Option<String>,
+    /// Algorithm, when it parsed.
+    pub algorithm: Option<Algorithm>,
+    /// Pass, fail or error.
+    pub status: CheckStatus,
+    /// Whether the scenario has an `[expect]` table.
+    pub expectations: bool,
+    /// Expectations that did not hold.
+    pub mismatches: Vec<Mismatch>,
+    /// Why it could not run.
+    pub error: Option<String>,
+}
+
+/// `moai check` or `moai validate` over many files.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// Check or validate.
+    pub mode: CheckMode,
+    /// Scenarios that passed.
+    pub passed: u64,
+    /// Scenarios that failed or could not run.
+    pub failed: u64,
+    /// One entry per file, in the order found.
+    pub results: Vec<CheckResult>,
+}
+
 /// A conflict-resolution run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolveReport {
@@ -199,13 +258,33 @@ pub enum Report {
     Sweep(Box<SweepReport>),
     /// A conflict resolution.
     Resolve(ResolveReport),
+    /// Scenarios checked against their expectations.
+    Check(CheckReport),
     /// The bundled scenarios.
     Scenarios(Vec<ScenarioEntry>),
 }
 
-/// Renders a report; the text ends with a newline. Only consensus runs have
-/// a per-round history to write as CSV.
-pub fn render(report: &Report, format: Format) -> Result<String, Error> {
+impl Report {
+    /// The decision of a single consensus run (for a proposal sequence, the
+    /// last decided proposal's).
+    pub fn decision(&self) -> Option<Decision> {
+        match self {
+            Report::Byzantine(r) => Some(r.outcome.decision),
+            Report::Gossip(r) => Some(r.outcome.decision),
+            Report::ByzantineSequence(r) => r.outcome.proposals.iter().rev().find_map(|p| match &p
+                .result
+            {
+                ProposalResult::Decided(o) => Some(o.decision),
+                ProposalResult::Skipped { .. } => None,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Renders a report; the text ends with a newline. Tables use colour when
+/// `color` is set. Only consensus runs have a per-round history to write as CSV.
+pub fn render(report: &Report, format: Format, color: bool) -> Result<String, Error> {
     match format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(report)
@@ -213,7 +292,7 @@ pub fn render(report: &Report, format: Format) -> Result<String, Error> {
             text.push('\n');
             Ok(text)
         }
-        Format::Table => Ok(table::render(report)),
+        Format::Table => Ok(table::render(report, color)),
         Format::Csv => csv::render(report).ok_or_else(|| Error::Flag {
             flag: "--format",
             message:

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use comfy_table::{Table, presets};
 
 use super::{
-    ConsensusReport, ProposalSequence, Report, ResolveReport, ScenarioEntry, Settings, SweepReport,
-    TrialsReport, TrialsSummary,
+    CheckMode, CheckReport, CheckStatus, ConsensusReport, ProposalSequence, Report, ResolveReport,
+    ScenarioEntry, Settings, SweepReport, TrialsReport, TrialsSummary,
 };
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
@@ -16,17 +16,101 @@ use crate::consensus::topology::Topology;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::{Resolution, ResolutionMetadata};
 
-/// Renders any report as tables.
-pub(super) fn render(report: &Report) -> String {
-    match report {
+/// Renders any report as tables, coloured when `color` is set.
+pub(super) fn render(report: &Report, color: bool) -> String {
+    let text = match report {
         Report::Byzantine(r) => byzantine(r),
         Report::ByzantineSequence(r) => byzantine_sequence(r),
         Report::Gossip(r) => gossip(r),
         Report::Trials(r) => trials(r),
         Report::Sweep(r) => sweep(r),
         Report::Resolve(r) => resolve(r),
+        Report::Check(r) => check(r),
         Report::Scenarios(entries) => scenarios(entries),
+    };
+    if color { paint(&text) } else { text }
+}
+
+/// Colours finished text: titles, warnings and verdicts. ANSI codes take no
+/// room on screen, so adding them after layout keeps every table aligned.
+fn paint(text: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    let title = Style::new().bold().fg_color(Some(AnsiColor::Cyan.into()));
+    let warn = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
+    let good = Style::new().fg_color(Some(AnsiColor::Green.into()));
+    let bad = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+    let whole = |style: Style, line: &str| format!("{style}{line}{style:#}");
+    let mut out = String::with_capacity(text.len() + 256);
+    for line in text.lines() {
+        let painted = if line.starts_with("===") {
+            whole(title, line)
+        } else if line.starts_with("WARNING") || line.starts_with("Skipped:") {
+            whole(warn, line)
+        } else if let Some(failed) = summary_failures(line) {
+            whole(if failed == 0 { good } else { bad }, line)
+        } else {
+            line.replace("→ Converged!", &whole(good, "→ Converged!"))
+                .replace("┆ pass ", &format!("┆ {} ", whole(good, "pass")))
+                .replace("┆ FAIL ", &format!("┆ {} ", whole(bad, "FAIL")))
+                .replace("┆ error ", &format!("┆ {} ", whole(bad, "error")))
+        };
+        out.push_str(&painted);
+        out.push('\n');
     }
+    out
+}
+
+/// The failure count of a closing `N passed, N failed` (or `N valid, N invalid`) line.
+fn summary_failures(line: &str) -> Option<u64> {
+    let (left, right) = line.split_once(", ")?;
+    let (passed, label) = left.split_once(' ')?;
+    let (failed, label2) = right.split_once(' ')?;
+    let labels = matches!((label, label2), ("passed", "failed") | ("valid", "invalid"));
+    (labels && passed.parse::<u64>().is_ok()).then_some(())?;
+    failed.parse().ok()
+}
+
+fn check(report: &CheckReport) -> String {
+    let mut out = String::new();
+    let (verb, pass, fail) = match report.mode {
+        CheckMode::Check => ("check", "passed", "failed"),
+        CheckMode::Validate => ("validate", "valid", "invalid"),
+    };
+    let _ = writeln!(
+        out,
+        "=== moai {verb}: {} scenarios ===",
+        report.results.len()
+    );
+    let mut table = new_table();
+    table.set_header(vec!["Scenario", "Algorithm", "File", "Result", "Details"]);
+    for r in &report.results {
+        let (status, details) = match r.status {
+            CheckStatus::Pass if report.mode == CheckMode::Validate => {
+                ("pass", "valid".to_string())
+            }
+            CheckStatus::Pass if r.expectations => ("pass", "all expectations met".to_string()),
+            CheckStatus::Pass => ("pass", "ran; no [expect] table".to_string()),
+            CheckStatus::Fail => {
+                let parts: Vec<String> = r
+                    .mismatches
+                    .iter()
+                    .map(|m| format!("{}: expected {}, got {}", m.key, m.expected, m.actual))
+                    .collect();
+                ("FAIL", parts.join("; "))
+            }
+            CheckStatus::Error => ("error", r.error.clone().unwrap_or_default()),
+        };
+        table.add_row(vec![
+            r.scenario.clone().unwrap_or_else(|| "-".to_string()),
+            r.algorithm.map_or("-", |a| a.name()).to_string(),
+            r.file.clone(),
+            status.to_string(),
+            details,
+        ]);
+    }
+    let _ = writeln!(out, "{table}");
+    let _ = writeln!(out, "{} {pass}, {} {fail}", report.passed, report.failed);
+    out
 }
 
 fn new_table() -> Table {

@@ -19,6 +19,7 @@ pub use document::{Document, KeyPath, Segment};
 use crate::consensus::byzantine::ByzantineConfig;
 use crate::consensus::gossip::GossipConfig;
 use crate::error::Error;
+use crate::expect::Expectations;
 use crate::resolve::{ResolveConfig, Strategy};
 
 /// The seed used when neither the scenario nor `--seed` gives one.
@@ -169,6 +170,8 @@ pub struct Scenario {
     pub gossip: GossipConfig,
     /// `strategy`, `[[states]]` and `[[routes]]` for conflict resolution.
     pub resolve: ResolveConfig,
+    /// `[expect]`: what `moai check` requires of the outcome.
+    pub expect: Option<Expectations>,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +198,7 @@ struct ScenarioFile {
     #[serde(default)]
     routes: Vec<states::RouteSpec>,
     default_strategy: Option<Strategy>,
+    expect: Option<Expectations>,
 }
 
 #[derive(Deserialize)]
@@ -242,6 +246,9 @@ impl Scenario {
                 "give either [proposal] or [[proposals]], not both",
             ));
         }
+        if let Some(expect) = &file.expect {
+            check_expectations(doc, file.algorithm, expect)?;
+        }
         let agents = build_agents(doc, &file.agents, &file.groups)?;
         let resolve = states::build(
             doc,
@@ -261,6 +268,7 @@ impl Scenario {
             byzantine: file.byzantine,
             gossip: file.gossip,
             resolve,
+            expect: file.expect,
         })
     }
 }
@@ -269,6 +277,67 @@ fn toml_error(doc: &Document, key: Option<String>, error: &toml::de::Error) -> E
     let key = key.filter(|k| k != ".");
     let message = plain_types(&error.message().trim().replace('\n', " "));
     doc.error_at_offset(error.span().map(|s| s.start), key, message)
+}
+
+/// Rejects `[expect]` keys that cannot apply to the scenario's algorithm.
+fn check_expectations(
+    doc: &Document,
+    algorithm: Algorithm,
+    expect: &Expectations,
+) -> Result<(), Error> {
+    let at = |key: &str, message: String| {
+        doc.error_at_key(&KeyPath::parse(&format!("expect.{key}")), message)
+    };
+    let present = [
+        ("decision", expect.decision.is_some()),
+        ("converged", expect.converged.is_some()),
+        (
+            "max_rounds_completed",
+            expect.max_rounds_completed.is_some(),
+        ),
+        ("malicious_agents", expect.malicious_agents.is_some()),
+        ("byzantine_safe", expect.byzantine_safe.is_some()),
+        ("healthy_agents", expect.healthy_agents.is_some()),
+        ("values", expect.values.is_some()),
+        ("strategies", expect.strategies.is_some()),
+        (
+            "min_convergence_rate",
+            expect.min_convergence_rate.is_some(),
+        ),
+        ("max_rounds_p99", expect.max_rounds_p99.is_some()),
+        ("decision_counts", expect.decision_counts.is_some()),
+        ("trials", expect.trials.is_some()),
+    ];
+    let applies = |key: &str| match key {
+        "decision" | "decision_counts" | "trials" => algorithm != Algorithm::Resolve,
+        "converged" | "max_rounds_completed" | "min_convergence_rate" | "max_rounds_p99" => {
+            algorithm == Algorithm::Gossip
+        }
+        "malicious_agents" | "byzantine_safe" | "healthy_agents" => {
+            algorithm == Algorithm::Byzantine
+        }
+        _ => algorithm == Algorithm::Resolve,
+    };
+    if let Some((key, _)) = present.iter().find(|(key, set)| *set && !applies(key)) {
+        return Err(at(
+            key,
+            format!("'{key}' does not apply to a {} scenario", algorithm.name()),
+        ));
+    }
+    match expect.trials {
+        None if expect.wants_trials() => Err(at(
+            "trials",
+            "statistics need trials: set trials = N to check them over N trials".to_string(),
+        )),
+        Some(n) if !(1..=crate::montecarlo::MAX_TRIALS).contains(&n) => Err(at(
+            "trials",
+            format!(
+                "trials must be between 1 and {}, got {n}",
+                crate::montecarlo::MAX_TRIALS
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Serde names Rust types in its messages; users know TOML's.

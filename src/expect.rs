@@ -1,0 +1,348 @@
+//! Expectations: what a scenario's `[expect]` table says the outcome must be,
+//! and the comparison of a report against them. `moai check` runs scenarios
+//! and fails on any mismatch, so a policy change that changes an outcome
+//! fails CI.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::consensus::Decision;
+use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
+use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
+use crate::report::{Report, TrialsSummary};
+
+/// A list of agent ids, or just how many there must be.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum AgentsExpectation {
+    /// Exactly this many agents.
+    Count(u64),
+    /// Exactly these agents, in scenario order.
+    Ids(Vec<String>),
+}
+
+/// The `[expect]` table.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// Consensus: the decision.
+    pub decision: Option<Decision>,
+    /// Gossip: whether the swarm converged.
+    pub converged: Option<bool>,
+    /// Gossip: the most rounds the run may take.
+    pub max_rounds_completed: Option<u32>,
+    /// Byzantine: the agents detected as malicious.
+    pub malicious_agents: Option<AgentsExpectation>,
+    /// Byzantine: whether the decision is Byzantine safe.
+    pub byzantine_safe: Option<bool>,
+    /// Byzantine: the agents left healthy.
+    pub healthy_agents: Option<AgentsExpectation>,
+    /// Resolve: key -> expected resolved value (arrays compared as sets).
+    pub values: Option<toml::Table>,
+    /// Resolve: key -> expected `resolution_strategy`.
+    pub strategies: Option<IndexMap<String, String>>,
+    /// Trials: how many trials the statistics below are checked over.
+    pub trials: Option<u64>,
+    /// Gossip trials: the lowest acceptable convergence rate.
+    pub min_convergence_rate: Option<f64>,
+    /// Gossip trials: the most rounds the 99th percentile may take.
+    pub max_rounds_p99: Option<u32>,
+    /// Trials: decision -> exact count.
+    pub decision_counts: Option<IndexMap<String, u64>>,
+}
+
+impl Expectations {
+    /// Whether any expectation is about trial statistics.
+    pub fn wants_trials(&self) -> bool {
+        self.min_convergence_rate.is_some()
+            || self.max_rounds_p99.is_some()
+            || self.decision_counts.is_some()
+    }
+
+    /// Whether any expectation is about a single run.
+    pub fn wants_single_run(&self) -> bool {
+        self.decision.is_some()
+            || self.converged.is_some()
+            || self.max_rounds_completed.is_some()
+            || self.malicious_agents.is_some()
+            || self.byzantine_safe.is_some()
+            || self.healthy_agents.is_some()
+            || self.values.is_some()
+            || self.strategies.is_some()
+    }
+}
+
+/// One expectation that did not hold.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Mismatch {
+    /// The `[expect]` key.
+    pub key: String,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What the run gave.
+    pub actual: String,
+}
+
+/// Collects mismatches.
+struct Comparison(Vec<Mismatch>);
+
+impl Comparison {
+    fn differ(&mut self, key: &str, expected: impl ToString, actual: impl ToString) {
+        self.0.push(Mismatch {
+            key: key.to_string(),
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+
+    fn compare<T: PartialEq + ToString>(
+        &mut self,
+        key: &str,
+        expected: Option<T>,
+        actual: Option<T>,
+    ) {
+        let Some(expected) = expected else { return };
+        match actual {
+            Some(actual) if actual == expected => {}
+            Some(actual) => self.differ(key, expected.to_string(), actual.to_string()),
+            None => self.differ(key, expected.to_string(), "not reported by this run"),
+        }
+    }
+
+    fn agents(
+        &mut self,
+        key: &str,
+        expected: &Option<AgentsExpectation>,
+        actual: Option<&[String]>,
+    ) {
+        let Some(expected) = expected else { return };
+        let Some(actual) = actual else {
+            return self.differ(key, describe_agents(expected), "not reported by this run");
+        };
+        let holds = match expected {
+            AgentsExpectation::Count(n) => actual.len() as u64 == *n,
+            AgentsExpectation::Ids(ids) => ids.as_slice() == actual,
+        };
+        if !holds {
+            let actual = match expected {
+                AgentsExpectation::Count(_) => actual.len().to_string(),
+                AgentsExpectation::Ids(_) => format!("[{}]", actual.join(", ")),
+            };
+            self.differ(key, describe_agents(expected), actual);
+        }
+    }
+}
+
+fn describe_agents(expected: &AgentsExpectation) -> String {
+    match expected {
+        AgentsExpectation::Count(n) => n.to_string(),
+        AgentsExpectation::Ids(ids) => format!("[{}]", ids.join(", ")),
+    }
+}
+
+/// What a single run is compared on.
+#[derive(Default)]
+struct Facts<'a> {
+    decision: Option<Decision>,
+    converged: Option<bool>,
+    rounds_completed: Option<u32>,
+    malicious_agents: Option<&'a [String]>,
+    byzantine_safe: Option<bool>,
+    healthy_agents: Option<&'a [String]>,
+}
+
+fn byzantine_facts(outcome: &ByzantineOutcome) -> Facts<'_> {
+    Facts {
+        decision: Some(outcome.decision),
+        malicious_agents: Some(&outcome.metadata.malicious_agents),
+        byzantine_safe: Some(outcome.metadata.byzantine_safe),
+        healthy_agents: Some(&outcome.metadata.healthy_agents),
+        ..Facts::default()
+    }
+}
+
+/// The mismatches between a single run's report and the expectations about
+/// single runs. A proposal sequence is compared on its last decided
+/// proposal's decision, whether every decided proposal was safe, and the
+/// blacklist and healthy agents after all proposals.
+pub fn check_run(expect: &Expectations, report: &Report) -> Vec<Mismatch> {
+    let mut c = Comparison(Vec::new());
+    let facts = match report {
+        Report::Byzantine(r) => byzantine_facts(&r.outcome),
+        Report::ByzantineSequence(r) => {
+            let decided: Vec<&ByzantineOutcome> = r
+                .outcome
+                .proposals
+                .iter()
+                .filter_map(|p| match &p.result {
+                    ProposalResult::Decided(o) => Some(o.as_ref()),
+                    ProposalResult::Skipped { .. } => None,
+                })
+                .collect();
+            Facts {
+                decision: decided.last().map(|o| o.decision),
+                byzantine_safe: Some(decided.iter().all(|o| o.metadata.byzantine_safe)),
+                malicious_agents: Some(&r.outcome.blacklist),
+                healthy_agents: Some(&r.outcome.healthy_agents),
+                ..Facts::default()
+            }
+        }
+        Report::Gossip(r) => Facts {
+            decision: Some(r.outcome.decision),
+            converged: Some(r.outcome.metadata.converged),
+            rounds_completed: Some(r.outcome.metadata.rounds_completed),
+            ..Facts::default()
+        },
+        Report::Resolve(r) => {
+            check_resolutions(&mut c, expect, r);
+            Facts::default()
+        }
+        Report::Trials(_) | Report::Sweep(_) | Report::Scenarios(_) | Report::Check(_) => {
+            Facts::default()
+        }
+    };
+    c.compare(
+        "decision",
+        expect.decision.map(Decision::name),
+        facts.decision.map(Decision::name),
+    );
+    c.compare("converged", expect.converged, facts.converged);
+    if let Some(limit) = expect.max_rounds_completed {
+        match facts.rounds_completed {
+            Some(rounds) if rounds <= limit => {}
+            Some(rounds) => c.differ("max_rounds_completed", format!("<= {limit}"), rounds),
+            None => c.differ(
+                "max_rounds_completed",
+                format!("<= {limit}"),
+                "not reported by this run",
+            ),
+        }
+    }
+    c.agents(
+        "malicious_agents",
+        &expect.malicious_agents,
+        facts.malicious_agents,
+    );
+    c.compare(
+        "byzantine_safe",
+        expect.byzantine_safe,
+        facts.byzantine_safe,
+    );
+    c.agents(
+        "healthy_agents",
+        &expect.healthy_agents,
+        facts.healthy_agents,
+    );
+    c.0
+}
+
+fn check_resolutions(
+    c: &mut Comparison,
+    expect: &Expectations,
+    report: &crate::report::ResolveReport,
+) {
+    let find = |key: &str| report.resolutions.iter().find(|r| r.key == key);
+    for (key, expected) in expect.values.iter().flatten() {
+        let expected = crate::scenario::value_to_json(expected);
+        let name = format!("values.{key}");
+        match find(key) {
+            Some(r) if same_value(&expected, &r.value) => {}
+            Some(r) => c.differ(&name, &expected, &r.value),
+            None => c.differ(&name, &expected, "no such state key"),
+        }
+    }
+    for (key, expected) in expect.strategies.iter().flatten() {
+        let name = format!("strategies.{key}");
+        match find(key) {
+            Some(r) if r.metadata.resolution_strategy == expected => {}
+            Some(r) => c.differ(&name, expected, r.metadata.resolution_strategy),
+            None => c.differ(&name, expected, "no such state key"),
+        }
+    }
+}
+
+/// Equality with arrays compared as sets, at any depth.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            x.iter().all(|v| y.iter().any(|w| same_value(v, w)))
+                && y.iter().all(|w| x.iter().any(|v| same_value(v, w)))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The mismatches between trial statistics and the expectations about them.
+pub fn check_trials(expect: &Expectations, summary: &TrialsSummary) -> Vec<Mismatch> {
+    let mut c = Comparison(Vec::new());
+    let decisions = match summary {
+        TrialsSummary::Gossip(s) => {
+            check_gossip_trials(&mut c, expect, s);
+            &s.decisions
+        }
+        TrialsSummary::Byzantine(ByzantineTrialsSummary { decisions, .. }) => decisions,
+    };
+    if let Some(expected) = &expect.decision_counts {
+        let actual: IndexMap<String, u64> = decisions
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(d, n)| (d.to_string(), *n))
+            .collect();
+        let wanted: IndexMap<String, u64> = expected
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(d, n)| (d.clone(), *n))
+            .collect();
+        if actual != wanted {
+            let show = |m: &IndexMap<String, u64>| {
+                let parts: Vec<String> = m.iter().map(|(d, n)| format!("{d} {n}")).collect();
+                parts.join(", ")
+            };
+            c.differ("decision_counts", show(&wanted), show(&actual));
+        }
+    }
+    c.0
+}
+
+fn check_gossip_trials(c: &mut Comparison, expect: &Expectations, s: &GossipTrialsSummary) {
+    if let Some(min) = expect.min_convergence_rate
+        && s.convergence_rate < min
+    {
+        c.differ(
+            "min_convergence_rate",
+            format!(">= {min}"),
+            s.convergence_rate,
+        );
+    }
+    if let Some(max) = expect.max_rounds_p99 {
+        match s.rounds_p99 {
+            Some(p99) if p99 <= max => {}
+            Some(p99) => c.differ("max_rounds_p99", format!("<= {max}"), p99),
+            None => c.differ("max_rounds_p99", format!("<= {max}"), "no trial converged"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn arrays_compare_as_sets_at_any_depth() {
+        assert!(same_value(&json!(["a", "b"]), &json!(["b", "a"])));
+        assert!(same_value(
+            &json!({"k": ["x", "y"]}),
+            &json!({"k": ["y", "x"]})
+        ));
+        assert!(!same_value(&json!(["a"]), &json!(["a", "b"])));
+        assert!(!same_value(&json!({"k": 1}), &json!({"k": 1, "j": 2})));
+        assert!(!same_value(&json!(15), &json!(15.0)));
+    }
+}
