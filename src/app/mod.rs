@@ -4,6 +4,7 @@
 //! Byzantine and gossip runs with their trials and sweeps.
 
 mod consensus;
+mod generate;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -162,6 +163,21 @@ pub fn execute(command: Command) -> Result<Output, Error> {
         Command::Scenarios(args) => Ok(output(
             Report::Scenarios(list_bundled()?),
             args.format,
+            None,
+        )),
+        Command::Schema => Ok(output(
+            Report::Text(generate::schema()),
+            Format::Table,
+            None,
+        )),
+        Command::Completions(args) => Ok(output(
+            Report::Text(generate::completions(args.shell)),
+            Format::Table,
+            None,
+        )),
+        Command::Man(args) => Ok(output(
+            Report::Text(generate::man_page(args.command.as_deref())?),
+            Format::Table,
             None,
         )),
     }

@@ -51,6 +51,7 @@ pub(super) fn render(report: &Report) -> Option<String> {
             }
         }
         Report::ByzantineSequence(_) | Report::Resolve(_) | Report::Scenarios(_) => return None,
+        Report::Text(_) => return None,
     }
     String::from_utf8(out.into_inner().ok()?).ok()
 }

@@ -201,6 +201,9 @@ pub enum Report {
     Resolve(ResolveReport),
     /// The bundled scenarios.
     Scenarios(Vec<ScenarioEntry>),
+    /// Generated text printed as it is by the table format: the scenario
+    /// schema, a completion script, the man page.
+    Text(String),
 }
 
 /// Renders a report; the text ends with a newline. Only consensus runs have

@@ -26,6 +26,7 @@ pub(super) fn render(report: &Report) -> String {
         Report::Sweep(r) => sweep(r),
         Report::Resolve(r) => resolve(r),
         Report::Scenarios(entries) => scenarios(entries),
+        Report::Text(text) => text.clone(),
     }
 }
 
