@@ -59,6 +59,12 @@ pub enum Command {
     Check(CheckArgs),
     /// Check scenario files without running them.
     Validate(ValidateArgs),
+    /// Print the JSON Schema of scenario files, for editors and validators.
+    Schema,
+    /// Print the completion script for a shell.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of moai or of one of its commands.
+    Man(ManArgs),
 }
 
 /// Options every simulation takes.
@@ -218,4 +224,19 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// `moai completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `moai man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Print the page of this command (`moai-COMMAND(1)`) instead of moai(1).
+    pub command: Option<String>,
 }

@@ -13,7 +13,7 @@ use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::report::{Report, TrialsSummary};
 
 /// A list of agent ids, or just how many there must be.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum AgentsExpectation {
     /// Exactly this many agents.
@@ -22,8 +22,8 @@ pub enum AgentsExpectation {
     Ids(Vec<String>),
 }
 
-/// The `[expect]` table.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+/// The `[expect]` table: what `moai check` requires of the outcome.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectations {
     /// Consensus: the decision.
@@ -39,12 +39,15 @@ pub struct Expectations {
     /// Byzantine: the agents left healthy.
     pub healthy_agents: Option<AgentsExpectation>,
     /// Resolve: key -> expected resolved value (arrays compared as sets).
+    #[schemars(with = "Option<crate::scenario::SchemaTable>")]
     pub values: Option<toml::Table>,
     /// Resolve: key -> expected `resolution_strategy`.
     pub strategies: Option<IndexMap<String, String>>,
     /// Trials: how many trials the statistics below are checked over.
+    #[schemars(range(min = 1, max = crate::montecarlo::MAX_TRIALS))]
     pub trials: Option<u64>,
     /// Gossip trials: the lowest acceptable convergence rate.
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub min_convergence_rate: Option<f64>,
     /// Gossip trials: the most rounds the 99th percentile may take.
     pub max_rounds_p99: Option<u32>,
@@ -198,9 +201,11 @@ pub fn check_run(expect: &Expectations, report: &Report) -> Vec<Mismatch> {
             check_resolutions(&mut c, expect, r);
             Facts::default()
         }
-        Report::Trials(_) | Report::Sweep(_) | Report::Scenarios(_) | Report::Check(_) => {
-            Facts::default()
-        }
+        Report::Trials(_)
+        | Report::Sweep(_)
+        | Report::Scenarios(_)
+        | Report::Check(_)
+        | Report::Text(_) => Facts::default(),
     };
     c.compare(
         "decision",

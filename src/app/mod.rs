@@ -6,6 +6,7 @@
 
 mod check;
 mod consensus;
+mod generate;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -206,6 +207,15 @@ pub fn execute(command: Command) -> Result<Output, Error> {
                 ..Output::of(report, args.format)
             })
         }
+        Command::Schema => Ok(Output::of(Report::Text(generate::schema()), Format::Table)),
+        Command::Completions(args) => Ok(Output::of(
+            Report::Text(generate::completions(args.shell)),
+            Format::Table,
+        )),
+        Command::Man(args) => Ok(Output::of(
+            Report::Text(generate::man_page(args.command.as_deref())?),
+            Format::Table,
+        )),
     }
 }
 

@@ -19,12 +19,13 @@ pub const MIN_ROUNDS: u32 = 3;
 pub const MAX_ROUNDS: u32 = 100_000;
 
 /// `[byzantine]` settings.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ByzantineConfig {
-    /// `f`: how many faulty agents the vote must tolerate.
+    /// `f`: how many faulty agents the vote must tolerate (needs at least 3f+1 agents).
     pub fault_tolerance: u32,
     /// How many voting rounds to run (at least 3).
+    #[schemars(range(min = MIN_ROUNDS, max = MAX_ROUNDS))]
     pub num_rounds: u32,
     /// When true the vote timed out: the decision is `timeout`.
     pub timeout_reached: bool,

@@ -50,24 +50,30 @@ use crate::scenario::{Agent, Behavior, Vote};
 pub const MAX_ROUNDS: u32 = 100_000;
 
 /// `[gossip]` settings.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GossipConfig {
     /// Peers each agent contacts per round.
+    #[schemars(range(min = 1))]
     pub fanout: u32,
     /// Rounds to run at most.
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub max_rounds: u32,
     /// Agreement ratio at which the swarm has converged, in (0.5, 1].
+    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0.5))]
     pub convergence_threshold: f64,
     /// Share of approvals (among approvals and rejections) needed to approve, in (0, 1].
+    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0.0))]
     pub threshold: f64,
     /// Probability that one exchange with a peer is lost, in [0, 1].
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub loss: f64,
     /// How agents are connected.
     pub topology: Topology,
-    /// Neighbours per agent for `ring`, `random-regular` and `small-world`.
+    /// Neighbours per agent for `ring` (even), `random-regular` and `small-world` (even); fewer than the agents.
     pub degree: u32,
     /// Probability that a `small-world` ring edge is rewired, in [0, 1].
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub rewire: f64,
     /// Network partitions, each in force during a range of rounds.
     pub partitions: Vec<PartitionConfig>,
@@ -91,14 +97,16 @@ impl Default for GossipConfig {
 
 /// One `[[gossip.partitions]]` entry: agents split into groups that cannot
 /// reach each other during rounds `from..=until`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartitionConfig {
     /// Agent ids per group; agents in no group form one more group.
     pub groups: Vec<Vec<String>>,
     /// First round of the partition, from 1.
+    #[schemars(range(min = 1))]
     pub from: u32,
-    /// Last round of the partition, inclusive.
+    /// Last round of the partition, inclusive (at least `from`).
+    #[schemars(range(min = 1))]
     pub until: u32,
 }
 

@@ -13,7 +13,9 @@ use crate::error::InvalidSetting;
 use crate::scenario::{Agent, Vote};
 
 /// The outcome of a vote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     /// The proposal passed.

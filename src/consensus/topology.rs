@@ -60,7 +60,18 @@ use crate::rng::SimRng;
 pub const SWITCH_PROPOSALS_PER_EDGE: u64 = 10;
 
 /// How the agents of a gossip run are connected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Deserialize,
+    Serialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Topology {
     /// Everyone can reach everyone.

@@ -53,7 +53,8 @@ pub(super) fn render(report: &Report) -> Option<String> {
         Report::ByzantineSequence(_)
         | Report::Resolve(_)
         | Report::Scenarios(_)
-        | Report::Check(_) => return None,
+        | Report::Check(_)
+        | Report::Text(_) => return None,
     }
     String::from_utf8(out.into_inner().ok()?).ok()
 }

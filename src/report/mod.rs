@@ -262,6 +262,9 @@ pub enum Report {
     Check(CheckReport),
     /// The bundled scenarios.
     Scenarios(Vec<ScenarioEntry>),
+    /// Generated text printed as it is by the table format: the scenario
+    /// schema, a completion script, the man page.
+    Text(String),
 }
 
 impl Report {

@@ -27,6 +27,8 @@ pub(super) fn render(report: &Report, color: bool) -> String {
         Report::Resolve(r) => resolve(r),
         Report::Check(r) => check(r),
         Report::Scenarios(entries) => scenarios(entries),
+        // Generated text (schema, completions, man page) is printed as it is.
+        Report::Text(text) => return text.clone(),
     };
     if color { paint(&text) } else { text }
 }

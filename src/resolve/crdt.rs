@@ -23,7 +23,7 @@ use super::{Resolution, ResolutionMetadata, Role, State, Strategy, Version, lww,
 pub const COORDINATOR: &str = "coordinator";
 
 /// The data type a CRDT merge treats values as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CrdtType {
     /// Grow-only counter of whole numbers >= 0.

@@ -21,7 +21,9 @@ pub use crdt::CrdtType;
 use crate::error::InvalidSetting;
 
 /// How conflicting versions are resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Last write wins.

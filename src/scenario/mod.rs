@@ -7,6 +7,7 @@
 
 pub mod bundled;
 mod document;
+mod schema;
 mod states;
 
 use std::collections::HashSet;
@@ -15,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
 pub use document::{Document, KeyPath, Segment};
+pub(crate) use schema::Table as SchemaTable;
+pub use schema::json_schema;
 
 use crate::consensus::byzantine::ByzantineConfig;
 use crate::consensus::gossip::GossipConfig;
@@ -29,7 +32,7 @@ pub const DEFAULT_SEED: u64 = 42;
 pub const MAX_AGENTS: u64 = 10_000_000;
 
 /// Which algorithm a scenario is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     /// Byzantine fault-tolerant voting with detection of vote changers.
@@ -52,8 +55,9 @@ impl Algorithm {
 }
 
 /// An agent's vote. `approve` and `reject` are accepted for `for` and `against`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(transform = schema::add_vote_aliases)]
 pub enum Vote {
     /// In favour of the proposal.
     #[serde(alias = "approve")]
@@ -77,7 +81,9 @@ impl Vote {
 }
 
 /// How an agent behaves during a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Behavior {
     /// Casts its declared vote every round.
@@ -174,51 +180,96 @@ pub struct Scenario {
     pub expect: Option<Expectations>,
 }
 
-#[derive(Deserialize)]
+/// A moai scenario: the agents with their votes and behaviours, or the
+/// agents' versions of shared state, and the settings of the algorithms.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "moai scenario")]
 struct ScenarioFile {
+    /// The algorithm `moai run` uses.
     algorithm: Algorithm,
+    /// Name shown in the output (default: the file name without `.toml`).
     name: Option<String>,
+    /// Free text shown in the output.
     description: Option<String>,
+    /// Seed of the random generator (default 42; `--seed` overrides it).
     seed: Option<u64>,
+    /// The proposal voted on: a free-form table, echoed in the output.
+    /// Give either `[proposal]` or `[[proposals]]`.
+    #[schemars(with = "Option<schema::Table>")]
     proposal: Option<toml::Table>,
+    /// Byzantine: several proposals voted on in order, each a free-form
+    /// table; agents detected in one are blacklisted for the rest.
     #[serde(default)]
+    #[schemars(with = "Vec<schema::Table>")]
     proposals: Vec<toml::Table>,
+    /// Agents listed one by one; they come before the agents of `[[groups]]`.
     #[serde(default)]
+    #[schemars(extend("default" = []))]
     agents: Vec<AgentSpec>,
+    /// Generated agents `PREFIX1`, `PREFIX2`, ..., numbered across groups in
+    /// file order.
     #[serde(default)]
+    #[schemars(extend("default" = []))]
     groups: Vec<GroupSpec>,
+    /// `[byzantine]` settings.
     #[serde(default)]
     byzantine: ByzantineConfig,
+    /// `[gossip]` settings.
     #[serde(default)]
     gossip: GossipConfig,
+    /// Conflict resolution strategy (`--strategy` overrides it).
     strategy: Option<Strategy>,
+    /// Conflict resolution: the state keys and the agents' versions of them.
     #[serde(default)]
+    #[schemars(extend("default" = []))]
     states: Vec<states::StateSpec>,
+    /// Hybrid: routes from key prefixes to strategies, first match in file
+    /// order wins. Without routes, `counter_` keys go to crdt, `causal_` keys
+    /// to vector and the rest to `default_strategy`.
     #[serde(default)]
+    #[schemars(extend("default" = []))]
     routes: Vec<states::RouteSpec>,
+    /// Hybrid: the strategy of keys no route matches (default lww; not hybrid).
     default_strategy: Option<Strategy>,
+    /// What `moai check` requires of the outcome.
     expect: Option<Expectations>,
 }
 
-#[derive(Deserialize)]
+/// One `[[agents]]` entry.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AgentSpec {
+    /// Unique agent id, not blank.
+    #[schemars(pattern(r"\S"))]
     id: String,
+    /// Declared vote: for, against or abstain (approve and reject are
+    /// accepted for for and against).
     vote: Vote,
+    /// Behaviour during the run: Byzantine takes honest, flip, random,
+    /// equivocate and silent; gossip takes honest, silent and stubborn.
     #[serde(default)]
     behavior: Behavior,
+    /// Voting weight (>= 0), kept for weighted algorithms.
     #[serde(default = "default_weight")]
+    #[schemars(range(min = 0.0))]
     weight: f64,
 }
 
-#[derive(Deserialize)]
+/// One `[[groups]]` entry: `count` generated agents alike.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct GroupSpec {
+    /// How many agents to generate.
+    #[schemars(range(min = 1))]
     count: u64,
+    /// Every generated agent's vote: for, against or abstain (approve and
+    /// reject are accepted for for and against).
     vote: Vote,
+    /// Every generated agent's behaviour (see `[[agents]]`).
     #[serde(default)]
     behavior: Behavior,
+    /// Start of the generated ids, followed by a number.
     #[serde(default = "default_prefix")]
     prefix: String,
 }

@@ -10,29 +10,51 @@ use super::{Document, KeyPath};
 use crate::error::Error;
 use crate::resolve::{CrdtType, ResolveConfig, Route, State, Strategy, Version};
 
-#[derive(Deserialize)]
+/// One `[[states]]` entry: a key of shared state and its versions.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StateSpec {
+    /// Unique state key.
     key: String,
+    /// The data type a CRDT merge treats the values as (default: inferred
+    /// from the values: all integers a counter, all arrays a set, all tables
+    /// a map, anything else a register).
     crdt_type: Option<CrdtType>,
+    /// The agents' versions of this key, at least one.
+    #[schemars(length(min = 1))]
     versions: Vec<VersionSpec>,
 }
 
-#[derive(Deserialize)]
+/// One agent's version of a state key; an agent and a version number
+/// identify it.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct VersionSpec {
+    /// The agent that wrote this version, not blank.
+    #[schemars(pattern(r"\S"))]
     agent: String,
+    /// The value: any TOML value.
+    #[schemars(with = "serde_json::Value")]
     value: toml::Value,
+    /// Version number, for last-write-wins order after the timestamp.
     #[serde(default)]
     version: u64,
+    /// When it was written: an RFC 3339 string or a TOML datetime with a UTC
+    /// offset. A version without one is older than any with one.
+    #[schemars(with = "Option<super::schema::Timestamp>")]
     timestamp: Option<toml::Value>,
+    /// Vector clock: agent ids to counters (default: `{agent = version}`;
+    /// missing entries count as 0).
     vector_clock: Option<IndexMap<String, u64>>,
 }
 
-#[derive(Deserialize)]
+/// One hybrid `[[routes]]` entry.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RouteSpec {
+    /// Keys starting with this prefix take this route.
     prefix: String,
+    /// The strategy for those keys (not hybrid).
     strategy: Strategy,
 }
 
