@@ -185,6 +185,9 @@ pub struct GossipArgs {
     /// Rewiring probability for small-world, in [0, 1].
     #[arg(long, value_name = "P")]
     pub rewire: Option<f64>,
+    /// Run all rounds even after convergence (fixed work).
+    #[arg(long)]
+    pub no_early_stop: bool,
     #[command(flatten)]
     pub trials: TrialArgs,
     #[command(flatten)]

@@ -129,8 +129,7 @@ impl GossipTrialsSummary {
     pub fn of(outcomes: &[GossipOutcome]) -> Self {
         let mut rounds: Vec<u32> = outcomes
             .iter()
-            .filter(|o| o.metadata.converged)
-            .map(|o| o.metadata.rounds_completed)
+            .filter_map(|o| o.metadata.converged_round)
             .collect();
         rounds.sort_unstable();
         let trials = outcomes.len() as u64;

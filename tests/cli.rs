@@ -194,7 +194,16 @@ fn gossip_example_two_converges_to_approval() {
 fn gossip_table_marks_the_converged_round() {
     let text = stdout_of(&["gossip", "--fanout", "5", "--seed", "42"]);
     assert!(text.contains("=== Round-by-Round Convergence ==="));
-    assert!(text.contains("Converged        ┆ true"));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("│ Converged ") && l.contains("┆ true ")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("│ Converged in round ") && l.contains("┆ 2 ")),
+        "{text}"
+    );
     assert_eq!(text.matches("→ Converged!").count(), 1);
 }
 
@@ -1729,4 +1738,33 @@ fn colour_follows_the_flag_no_color_and_the_terminal() {
     }
     stripped.push_str(rest);
     assert_eq!(stripped, stdout_of(&["byzantine", "--color", "never"]));
+}
+
+#[test]
+fn no_early_stop_runs_every_round_and_remembers_the_first_converged_one() {
+    let early = json_of(&["gossip"]);
+    let fixed = json_of(&["gossip", "--no-early-stop"]);
+    let (e, f) = (&early["metadata"], &fixed["metadata"]);
+    assert_eq!(f["early_stop"], false);
+    assert_eq!(f["rounds_completed"], 7, "all max_rounds run");
+    assert_eq!(f["round_history"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        f["converged_round"], e["rounds_completed"],
+        "the same stream up to convergence"
+    );
+    assert_eq!(f["round_history"][0], e["round_history"][0]);
+    assert_eq!(f["converged"], true);
+    let table = stdout_of(&["gossip", "--no-early-stop"]);
+    assert_eq!(table.matches("→ Converged!").count(), 1, "{table}");
+    // Trials count rounds to the first convergence, with or without early stop.
+    let a = json_of(&["gossip", "--trials", "200"]);
+    let b = json_of(&["gossip", "--trials", "200", "--no-early-stop"]);
+    assert_eq!(
+        a["trials_summary"]["rounds_p99"],
+        b["trials_summary"]["rounds_p99"]
+    );
+    assert_eq!(
+        a["trials_summary"]["rounds_mean"],
+        b["trials_summary"]["rounds_mean"]
+    );
 }

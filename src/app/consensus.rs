@@ -120,6 +120,11 @@ fn prepare_gossip(
     overrides.set(&mut config.topology, args.topology, "--topology");
     overrides.set(&mut config.degree, args.degree, "--degree");
     overrides.set(&mut config.rewire, args.rewire, "--rewire");
+    overrides.set(
+        &mut config.early_stop,
+        args.no_early_stop.then_some(false),
+        "--no-early-stop",
+    );
     config
         .validate(&agents)
         .map_err(|e| overrides.locate(doc, e))?;

@@ -77,6 +77,10 @@ pub struct GossipConfig {
     pub rewire: f64,
     /// Network partitions, each in force during a range of rounds.
     pub partitions: Vec<PartitionConfig>,
+    /// Stop at the first round that reaches the convergence threshold
+    /// (default); false runs all `max_rounds`, for fixed-work benchmarks and
+    /// for studying stability after convergence.
+    pub early_stop: bool,
 }
 
 impl Default for GossipConfig {
@@ -91,6 +95,7 @@ impl Default for GossipConfig {
             degree: 4,
             rewire: 0.1,
             partitions: Vec::new(),
+            early_stop: true,
         }
     }
 }
@@ -403,8 +408,12 @@ pub struct GossipMetadata {
     pub partitions: Vec<PartitionSummary>,
     /// Rounds run.
     pub rounds_completed: u32,
-    /// Whether the swarm converged.
+    /// Whether the agreement reached the convergence threshold in some round.
     pub converged: bool,
+    /// The first round that reached it.
+    pub converged_round: Option<u32>,
+    /// Whether the run stopped at convergence (false: all `max_rounds` ran).
+    pub early_stop: bool,
     /// Agreement after the last round.
     pub agreement_ratio: f64,
     /// Votes before the first round.
@@ -448,6 +457,7 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
     let mut sampler = PeerSampler::new(network, n, config.fanout);
     let mut active: Vec<&Partition> = Vec::with_capacity(partitions.len());
     let mut round_history = Vec::new();
+    let mut converged_round = None;
 
     for round in 1..=config.max_rounds {
         active.clear();
@@ -490,7 +500,10 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
             partitioned: !active.is_empty(),
         });
         if converged {
-            break;
+            converged_round.get_or_insert(round);
+            if config.early_stop {
+                break;
+            }
         }
     }
 
@@ -515,7 +528,9 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
                 .map(|p| p.summary(u64::from(n)))
                 .collect(),
             rounds_completed: last.round,
-            converged: last.converged,
+            converged: converged_round.is_some(),
+            converged_round,
+            early_stop: config.early_stop,
             agreement_ratio: last.agreement_ratio,
             initial_distribution,
             round_history,

@@ -327,6 +327,7 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         ("Decision", outcome.decision.name().to_string()),
         ("Rounds completed", meta.rounds_completed.to_string()),
         ("Converged", meta.converged.to_string()),
+        ("Converged in round", optional(meta.converged_round)),
         ("Final agreement", percent(meta.agreement_ratio)),
         ("Approve", outcome.counts.votes_for.to_string()),
         ("Reject", outcome.counts.votes_against.to_string()),
@@ -350,7 +351,7 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         if round.partitioned {
             notes.push("partitioned");
         }
-        if round.converged {
+        if meta.converged_round == Some(round.round) {
             notes.push("→ Converged!");
         }
         history.add_row(vec![
