@@ -68,7 +68,7 @@ pub enum Command {
 }
 
 /// Options every simulation takes.
-#[derive(Debug, Default, Clone, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
     /// Seed of the random generator (overrides the scenario's `seed`;
     /// `resolve` draws no random numbers).
@@ -77,6 +77,22 @@ pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show at most N ids in each list of agents; the output says how many were left out.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_LIST_LIMIT)]
+    pub list_limit: usize,
+}
+
+/// How many agent ids each list shows unless `--list-limit` says otherwise.
+pub const DEFAULT_LIST_LIMIT: usize = 1000;
+
+impl Default for CommonArgs {
+    fn default() -> Self {
+        CommonArgs {
+            seed: None,
+            format: Format::Table,
+            list_limit: DEFAULT_LIST_LIMIT,
+        }
+    }
 }
 
 /// Monte Carlo options of the consensus commands.

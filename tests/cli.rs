@@ -1768,3 +1768,60 @@ fn no_early_stop_runs_every_round_and_remembers_the_first_converged_one() {
         b["trials_summary"]["rounds_mean"]
     );
 }
+
+#[test]
+fn agent_lists_are_cut_at_the_list_limit_and_say_how_many_were_left_out() {
+    let v = json_of(&["gossip", "--agents", "1500", "--approve", "1000"]);
+    assert_eq!(
+        v["participants"].as_array().unwrap().len(),
+        1000,
+        "default limit 1000"
+    );
+    assert_eq!(v["omitted"]["participants"], 500);
+    let v = json_of(&[
+        "gossip",
+        "--agents",
+        "1500",
+        "--approve",
+        "1000",
+        "--list-limit",
+        "2000",
+    ]);
+    assert_eq!(v["participants"].as_array().unwrap().len(), 1500);
+    assert!(v.get("omitted").is_none(), "nothing cut, nothing said");
+    let v = json_of(&["byzantine", "--list-limit", "2"]);
+    assert_eq!(
+        ids(&v["metadata"]["healthy_agents"]),
+        ["agent-1", "agent-2"]
+    );
+    assert_eq!(v["omitted"]["metadata.healthy_agents"], 5);
+    assert_eq!(
+        v["metadata"]["honest_participants"], 7,
+        "counts are not cut"
+    );
+    let table = stdout_of(&["byzantine", "--list-limit", "2"]);
+    assert!(
+        table.contains("Healthy agents for next proposal: agent-1, agent-2 (+5 more)"),
+        "{table}"
+    );
+    let v = json_of(&["run", "scenarios/rolling-upgrade.toml", "--list-limit", "1"]);
+    assert_eq!(v["omitted"]["proposals[1].healthy_agents"], 9);
+    assert_eq!(v["omitted"]["healthy_agents"], 9);
+    let v = json_of(&["resolve", "--list-limit", "1"]);
+    assert_eq!(
+        v["omitted"]["resolutions[0].metadata.merged_from_agents"],
+        2
+    );
+    // Expectations are checked on the whole lists, whatever the limit.
+    let out = moai()
+        .args([
+            "byzantine",
+            "--list-limit",
+            "0",
+            "--expect-decision",
+            "approved",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}

@@ -4,6 +4,7 @@
 
 use std::io::IsTerminal;
 
+use indexmap::IndexMap;
 use indicatif::ProgressBar;
 
 use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
@@ -69,6 +70,7 @@ fn consensus_report<O>(
         description: scenario.description.clone(),
         proposal: scenario.proposal.clone(),
         outcome,
+        omitted: IndexMap::new(),
     })
 }
 

@@ -175,10 +175,9 @@ pub fn execute(command: Command) -> Result<Output, Error> {
         }
         Command::Resolve(args) => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
-            Ok(Output::of(
-                run_resolve(&doc, &scenario, args.strategy)?,
-                args.common.format,
-            ))
+            let mut report = run_resolve(&doc, &scenario, args.strategy)?;
+            report::limit_lists(&mut report, args.common.list_limit);
+            Ok(Output::of(report, args.common.format))
         }
         Command::Run(RunArgs {
             scenario: path,
@@ -257,9 +256,10 @@ pub fn run_scenario(
     }
 }
 
-/// The output of a consensus command, with `--expect-decision` applied.
+/// The output of a consensus command, with `--expect-decision` applied and
+/// agent lists cut to `--list-limit`.
 fn consensus_output(
-    report: Report,
+    mut report: Report,
     common: &CommonArgs,
     trials: &TrialArgs,
     expect: &ExpectArgs,
@@ -283,6 +283,7 @@ fn consensus_output(
             }
         }
     };
+    report::limit_lists(&mut report, common.list_limit);
     Ok(Output {
         history: trials.history.clone(),
         verdict,
@@ -321,6 +322,7 @@ fn run_resolve(
         strategy,
         description: scenario.description.clone(),
         resolutions: resolve::resolve(config, strategy),
+        omitted: Default::default(),
     }))
 }
 

@@ -5,10 +5,14 @@
 
 mod csv;
 mod junit;
+mod limit;
 mod table;
+
+pub use limit::limit_lists;
 
 pub use junit::junit;
 
+use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::consensus::Decision;
@@ -50,6 +54,9 @@ pub struct ConsensusReport<O> {
     /// What the algorithm decided and found.
     #[serde(flatten)]
     pub outcome: O,
+    /// Lists of agent ids cut by `--list-limit`: JSON path -> ids left out.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub omitted: IndexMap<String, u64>,
 }
 
 /// Several Byzantine proposals voted on in order.
@@ -227,6 +234,9 @@ pub struct ResolveReport {
     pub description: Option<String>,
     /// One resolution per state, in file order.
     pub resolutions: Vec<Resolution>,
+    /// Lists of agent ids cut by `--list-limit`: JSON path -> ids left out.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub omitted: IndexMap<String, u64>,
 }
 
 /// One line of `moai scenarios`.

@@ -15,6 +15,7 @@ use crate::consensus::gossip::GossipOutcome;
 use crate::consensus::topology::Topology;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::{Resolution, ResolutionMetadata};
+use indexmap::IndexMap;
 
 /// Renders any report as tables, coloured when `color` is set.
 pub(super) fn render(report: &Report, color: bool) -> String {
@@ -134,6 +135,15 @@ fn percent(ratio: f64) -> String {
     format!("{:.2}%", ratio * 100.0)
 }
 
+/// A list of ids, saying how many `--list-limit` left out (found in
+/// `omitted` under `path`).
+fn list_at(ids: &[String], omitted: &IndexMap<String, u64>, path: &str) -> String {
+    match omitted.get(path) {
+        Some(more) => format!("{} (+{more} more)", list(ids)),
+        None => list(ids),
+    }
+}
+
 fn list(ids: &[String]) -> String {
     if ids.is_empty() {
         "none".to_string()
@@ -158,7 +168,7 @@ fn header<O>(out: &mut String, title: &str, report: &ConsensusReport<O>) {
 fn byzantine(report: &ConsensusReport<ByzantineOutcome>) -> String {
     let mut out = String::new();
     header(&mut out, "Byzantine Consensus Result", report);
-    byzantine_outcome(&mut out, &report.outcome);
+    byzantine_outcome(&mut out, &report.outcome, &report.omitted, "");
     out
 }
 
@@ -173,25 +183,47 @@ fn byzantine_sequence(report: &ConsensusReport<ProposalSequence>) -> String {
             .collect();
         let _ = writeln!(out, "\n=== Proposal {}: {} ===", i + 1, fields.join(", "));
         match &entry.result {
-            ProposalResult::Decided(outcome) => byzantine_outcome(&mut out, outcome),
+            ProposalResult::Decided(outcome) => {
+                byzantine_outcome(
+                    &mut out,
+                    outcome,
+                    &report.omitted,
+                    &format!("proposals[{i}]."),
+                );
+            }
             ProposalResult::Skipped { reason, .. } => {
                 let _ = writeln!(out, "Skipped: {reason}");
             }
         }
     }
     let _ = writeln!(out, "\n=== After all proposals ===");
-    let _ = writeln!(out, "Blacklist: {}", list(&report.outcome.blacklist));
+    let _ = writeln!(
+        out,
+        "Blacklist: {}",
+        list_at(&report.outcome.blacklist, &report.omitted, "blacklist")
+    );
     let _ = writeln!(
         out,
         "Healthy agents: {}",
-        list(&report.outcome.healthy_agents)
+        list_at(
+            &report.outcome.healthy_agents,
+            &report.omitted,
+            "healthy_agents"
+        )
     );
     out
 }
 
 /// The tables of one Byzantine vote.
-fn byzantine_outcome(out: &mut String, outcome: &ByzantineOutcome) {
+fn byzantine_outcome(
+    out: &mut String,
+    outcome: &ByzantineOutcome,
+    omitted: &IndexMap<String, u64>,
+    prefix: &str,
+) {
     let meta = &outcome.metadata;
+    let list =
+        |ids: &[String], path: &str| list_at(ids, omitted, &format!("{prefix}metadata.{path}"));
     let mut rows = vec![
         ("Decision", outcome.decision.name().to_string()),
         ("Fault tolerance", format!("f={}", meta.fault_tolerance)),
@@ -206,10 +238,16 @@ fn byzantine_outcome(out: &mut String, outcome: &ByzantineOutcome) {
         ("Total participants", meta.total_participants.to_string()),
         ("Honest participants", meta.honest_participants.to_string()),
         ("Malicious detected", meta.malicious_detected.to_string()),
-        ("Malicious agents", list(&meta.malicious_agents)),
-        ("  vote changers", list(&meta.vote_changers)),
-        ("  equivocators", list(&meta.equivocators)),
-        ("Silent agents", list(&meta.silent_agents)),
+        (
+            "Malicious agents",
+            list(&meta.malicious_agents, "malicious_agents"),
+        ),
+        (
+            "  vote changers",
+            list(&meta.vote_changers, "vote_changers"),
+        ),
+        ("  equivocators", list(&meta.equivocators, "equivocators")),
+        ("Silent agents", list(&meta.silent_agents, "silent_agents")),
         ("Voting rounds", meta.num_rounds.to_string()),
         ("Byzantine safe", meta.byzantine_safe.to_string()),
     ];
@@ -226,8 +264,14 @@ fn byzantine_outcome(out: &mut String, outcome: &ByzantineOutcome) {
             "Detected correctly",
             detection.detected_correctly.to_string(),
         ),
-        ("False positives", list(&detection.false_positives)),
-        ("Missed (tallied)", list(&detection.missed)),
+        (
+            "False positives",
+            list(&detection.false_positives, "detection.false_positives"),
+        ),
+        (
+            "Missed (tallied)",
+            list(&detection.missed, "detection.missed"),
+        ),
         (
             "Against honest majority",
             meta.against_honest_majority.to_string(),
@@ -278,11 +322,11 @@ fn byzantine_outcome(out: &mut String, outcome: &ByzantineOutcome) {
     }
     let _ = writeln!(out, "{history}");
 
-    let _ = writeln!(out, "\nBlacklist: {}", list(&meta.blacklist));
+    let _ = writeln!(out, "\nBlacklist: {}", list(&meta.blacklist, "blacklist"));
     let _ = writeln!(
         out,
         "Healthy agents for next proposal: {}",
-        list(&meta.healthy_agents)
+        list(&meta.healthy_agents, "healthy_agents")
     );
 }
 
@@ -568,7 +612,7 @@ fn resolve(report: &ResolveReport) -> String {
     if let Some(description) = &report.description {
         let _ = writeln!(out, "Description: {description}");
     }
-    for resolution in &report.resolutions {
+    for (i, resolution) in report.resolutions.iter().enumerate() {
         let _ = writeln!(out, "\n{}", resolution.key);
         let _ = writeln!(out, "{}", versions_table(resolution));
         let _ = writeln!(
@@ -578,7 +622,17 @@ fn resolve(report: &ResolveReport) -> String {
             resolution.agent,
             resolution.version
         );
-        let _ = writeln!(out, "  Strategy: {}", how(&resolution.metadata));
+        let _ = writeln!(
+            out,
+            "  Strategy: {}",
+            how(&resolution.metadata, |ids, name| {
+                list_at(
+                    ids,
+                    &report.omitted,
+                    &format!("resolutions[{i}].metadata.{name}"),
+                )
+            })
+        );
         if let Some(route) = &resolution.metadata.route {
             let _ = writeln!(out, "  Route: {route} → {}", resolution.strategy.name());
         }
@@ -630,19 +684,22 @@ fn versions_table(resolution: &Resolution) -> Table {
 }
 
 /// How a resolution was reached, in words.
-fn how(meta: &ResolutionMetadata) -> String {
+fn how(meta: &ResolutionMetadata, list: impl Fn(&[String], &str) -> String) -> String {
     let mut text = meta.resolution_strategy.to_string();
     if let Some(discarded) = meta.discarded_versions {
         text.push_str(&format!(" ({discarded} discarded)"));
     }
     if let Some(siblings) = &meta.siblings {
-        text.push_str(&format!(" (maximal versions: {})", list(siblings)));
+        text.push_str(&format!(
+            " (maximal versions: {})",
+            list(siblings, "siblings")
+        ));
     }
     if let (Some(crdt_type), Some(agents)) = (meta.crdt_type, &meta.merged_from_agents) {
         text.push_str(&format!(
             " ({} merged from {})",
             crdt_type.name(),
-            list(agents)
+            list(agents, "merged_from_agents")
         ));
     }
     text

@@ -1,0 +1,109 @@
+//! `--list-limit`: huge runs print summaries and history, not megabytes of
+//! agent ids. Every list of agent ids in a report is cut to the limit, and
+//! the report records, by JSON path, how many ids each list left out.
+
+use indexmap::IndexMap;
+
+use super::{ConsensusReport, Report};
+use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
+
+/// Cuts every list of agent ids in `report` to `limit` entries.
+pub fn limit_lists(report: &mut Report, limit: usize) {
+    match report {
+        Report::Byzantine(r) => {
+            let ConsensusReport {
+                outcome, omitted, ..
+            } = r.as_mut();
+            byzantine(outcome, "", limit, omitted);
+        }
+        Report::Gossip(r) => cut(
+            &mut r.outcome.participants,
+            "participants".into(),
+            limit,
+            &mut r.omitted,
+        ),
+        Report::ByzantineSequence(r) => {
+            let ConsensusReport {
+                outcome, omitted, ..
+            } = r.as_mut();
+            for (i, entry) in outcome.proposals.iter_mut().enumerate() {
+                let prefix = format!("proposals[{i}].");
+                match &mut entry.result {
+                    ProposalResult::Decided(o) => byzantine(o, &prefix, limit, omitted),
+                    ProposalResult::Skipped { healthy_agents, .. } => {
+                        cut(
+                            healthy_agents,
+                            format!("{prefix}healthy_agents"),
+                            limit,
+                            omitted,
+                        );
+                    }
+                }
+            }
+            cut(&mut outcome.blacklist, "blacklist".into(), limit, omitted);
+            cut(
+                &mut outcome.healthy_agents,
+                "healthy_agents".into(),
+                limit,
+                omitted,
+            );
+        }
+        Report::Resolve(r) => {
+            for (i, resolution) in r.resolutions.iter_mut().enumerate() {
+                let meta = &mut resolution.metadata;
+                for (name, list) in [
+                    ("siblings", &mut meta.siblings),
+                    ("merged_from_agents", &mut meta.merged_from_agents),
+                ] {
+                    if let Some(list) = list {
+                        cut(
+                            list,
+                            format!("resolutions[{i}].metadata.{name}"),
+                            limit,
+                            &mut r.omitted,
+                        );
+                    }
+                }
+            }
+        }
+        Report::Trials(_)
+        | Report::Sweep(_)
+        | Report::Scenarios(_)
+        | Report::Check(_)
+        | Report::Text(_) => {}
+    }
+}
+
+fn byzantine(
+    outcome: &mut ByzantineOutcome,
+    prefix: &str,
+    limit: usize,
+    omitted: &mut IndexMap<String, u64>,
+) {
+    let m = &mut outcome.metadata;
+    let lists: [(&str, &mut Vec<String>); 9] = [
+        ("participants", &mut outcome.participants),
+        ("metadata.malicious_agents", &mut m.malicious_agents),
+        ("metadata.vote_changers", &mut m.vote_changers),
+        ("metadata.equivocators", &mut m.equivocators),
+        ("metadata.silent_agents", &mut m.silent_agents),
+        ("metadata.blacklist", &mut m.blacklist),
+        ("metadata.healthy_agents", &mut m.healthy_agents),
+        (
+            "metadata.detection.false_positives",
+            &mut m.detection.false_positives,
+        ),
+        ("metadata.detection.missed", &mut m.detection.missed),
+    ];
+    for (path, list) in lists {
+        cut(list, format!("{prefix}{path}"), limit, omitted);
+    }
+}
+
+/// Keeps the first `limit` ids of `list`, recording how many went.
+fn cut(list: &mut Vec<String>, path: String, limit: usize, omitted: &mut IndexMap<String, u64>) {
+    if list.len() > limit {
+        omitted.insert(path, (list.len() - limit) as u64);
+        list.truncate(limit);
+    }
+}
