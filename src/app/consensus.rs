@@ -17,7 +17,7 @@ use crate::report::{
     SweepRow, TrialRuns, TrialsReport, TrialsSummary,
 };
 use crate::rng::{self, SimRng};
-use crate::scenario::{self, Agent, Algorithm, Document, KeyPath, Scenario, Vote};
+use crate::scenario::{self, Algorithm, Document, KeyPath, Scenario, Swarm, Vote};
 
 /// Records which settings flags changed, so a setting that fails validation
 /// is reported at the flag that set it rather than at the file.
@@ -45,7 +45,7 @@ impl Overrides {
 
 /// A consensus algorithm ready to run: participants, validated settings, seed.
 struct Prepared<C> {
-    agents: Vec<Agent>,
+    agents: Swarm,
     config: C,
     seed: u64,
 }
@@ -57,20 +57,32 @@ fn seed(common: &CommonArgs, scenario: &Scenario) -> u64 {
         .unwrap_or(scenario::DEFAULT_SEED)
 }
 
+/// The report of one run; `participants` is made from the swarm only up to
+/// `list_limit` ids, so a huge swarm never spells out every id.
 fn consensus_report<O>(
     scenario: &Scenario,
+    agents: &Swarm,
     seed: u64,
     algorithm: Algorithm,
     outcome: O,
+    list_limit: usize,
 ) -> Box<ConsensusReport<O>> {
+    let mut omitted = IndexMap::new();
+    if agents.len() > list_limit {
+        omitted.insert(
+            "participants".to_string(),
+            (agents.len() - list_limit) as u64,
+        );
+    }
     Box::new(ConsensusReport {
         scenario: scenario.name.clone(),
         algorithm,
         seed,
         description: scenario.description.clone(),
         proposal: scenario.proposal.clone(),
+        participants: agents.ids().take(list_limit).collect(),
         outcome,
-        omitted: IndexMap::new(),
+        omitted,
     })
 }
 
@@ -160,6 +172,7 @@ pub(super) fn run_byzantine(
         return Ok(single_byzantine(
             scenario,
             &prepare_byzantine(doc, scenario, args)?,
+            args.common.list_limit,
         ));
     };
     let with_value = |param: Option<(&str, &str)>| -> Result<ByzantineArgs, Error> {
@@ -194,15 +207,21 @@ pub(super) fn run_byzantine(
     )
 }
 
-fn single_byzantine(scenario: &Scenario, p: &Prepared<ByzantineConfig>) -> Report {
+fn single_byzantine(
+    scenario: &Scenario,
+    p: &Prepared<ByzantineConfig>,
+    list_limit: usize,
+) -> Report {
     let mut rng = rng::generator(p.seed);
     if scenario.proposals.is_empty() {
         let outcome = byzantine::run(&p.agents, &p.config, &mut rng);
         return Report::Byzantine(consensus_report(
             scenario,
+            &p.agents,
             p.seed,
             Algorithm::Byzantine,
             outcome,
+            list_limit,
         ));
     }
     let (results, blacklist) =
@@ -217,17 +236,18 @@ fn single_byzantine(scenario: &Scenario, p: &Prepared<ByzantineConfig>) -> Repor
             .collect(),
         healthy_agents: p
             .agents
-            .iter()
-            .filter(|a| !blacklist.contains(&a.id))
-            .map(|a| a.id.clone())
+            .ids()
+            .filter(|id| !blacklist.contains(id))
             .collect(),
         blacklist,
     };
     Report::ByzantineSequence(consensus_report(
         scenario,
+        &p.agents,
         p.seed,
         Algorithm::Byzantine,
         sequence,
+        list_limit,
     ))
 }
 
@@ -242,9 +262,11 @@ pub(super) fn run_gossip(
         let outcome = gossip::run(&p.agents, &p.config, &mut rng::generator(p.seed));
         return Ok(Report::Gossip(consensus_report(
             scenario,
+            &p.agents,
             p.seed,
             Algorithm::Gossip,
             outcome,
+            args.common.list_limit,
         )));
     };
     let with_value = |param: Option<(&str, &str)>| -> Result<GossipArgs, Error> {
@@ -471,7 +493,7 @@ fn generated_swarm(
     scenario: &Scenario,
     agents: Option<u64>,
     approve: Option<u64>,
-) -> Result<Vec<Agent>, Error> {
+) -> Result<Swarm, Error> {
     let current = scenario.agents.len() as u64;
     let count = agents.unwrap_or(current);
     if count > scenario::MAX_AGENTS {
@@ -489,8 +511,9 @@ fn generated_swarm(
         None => {
             let share = scenario
                 .agents
+                .votes()
                 .iter()
-                .filter(|a| a.vote == Vote::For)
+                .filter(|&&v| v == Vote::For)
                 .count() as u128;
             (u128::from(count) * share / u128::from(current)) as u64
         }
@@ -501,5 +524,5 @@ fn generated_swarm(
             message: format!("{approving} approving agents is more than the {count} agents"),
         });
     }
-    Ok(scenario::swarm(count, approving))
+    Ok(Swarm::generated(count, approving))
 }

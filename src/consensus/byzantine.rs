@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Decision, VoteCounts, require_agents};
 use crate::error::InvalidSetting;
 use crate::rng::SimRng;
-use crate::scenario::{Agent, Behavior, Vote};
+use crate::scenario::{Behavior, Swarm, Vote};
 
 /// Fewest voting rounds: one to vote, one to change, one to confirm.
 pub const MIN_ROUNDS: u32 = 3;
@@ -53,7 +53,7 @@ impl ByzantineConfig {
     }
 
     /// Checks these settings against the participants.
-    pub fn validate(&self, agents: &[Agent]) -> Result<(), InvalidSetting> {
+    pub fn validate(&self, agents: &Swarm) -> Result<(), InvalidSetting> {
         require_agents(agents)?;
         let invalid = |key: &str, flag, message: String| InvalidSetting {
             key: key.to_string(),
@@ -169,8 +169,6 @@ pub struct ByzantineOutcome {
     /// The tally: final-round votes of agents neither detected nor silent.
     #[serde(flatten)]
     pub counts: VoteCounts,
-    /// Everyone who took part, in scenario order.
-    pub participants: Vec<String>,
     /// Detection, thresholds and history.
     pub metadata: ByzantineMetadata,
 }
@@ -195,19 +193,15 @@ pub enum ProposalResult {
 /// than 3f+1 healthy agents remain is skipped with the reason. Returns each
 /// proposal's result and the final blacklist.
 pub fn run_sequence(
-    agents: &[Agent],
+    agents: &Swarm,
     proposals: usize,
     config: &ByzantineConfig,
     rng: &mut SimRng,
 ) -> (Vec<ProposalResult>, Vec<String>) {
     let mut blacklist: Vec<String> = Vec::new();
     let mut results = Vec::with_capacity(proposals);
+    let mut healthy = agents.clone();
     for _ in 0..proposals {
-        let healthy: Vec<Agent> = agents
-            .iter()
-            .filter(|a| !blacklist.contains(&a.id))
-            .cloned()
-            .collect();
         if (healthy.len() as u64) < config.min_participants() {
             results.push(ProposalResult::Skipped {
                 reason: format!(
@@ -215,12 +209,21 @@ pub fn run_sequence(
                     healthy.len(),
                     config.min_participants()
                 ),
-                healthy_agents: healthy.into_iter().map(|a| a.id).collect(),
+                healthy_agents: healthy.ids().collect(),
             });
             continue;
         }
         let outcome = run(&healthy, config, rng);
-        blacklist.extend(outcome.metadata.blacklist.iter().cloned());
+        if !outcome.metadata.blacklist.is_empty() {
+            let caught: std::collections::HashSet<&str> = outcome
+                .metadata
+                .blacklist
+                .iter()
+                .map(String::as_str)
+                .collect();
+            healthy = healthy.select(|i| !caught.contains(healthy.id(i).as_str()));
+            blacklist.extend(outcome.metadata.blacklist.iter().cloned());
+        }
         results.push(ProposalResult::Decided(Box::new(outcome)));
     }
     (results, blacklist)
@@ -247,16 +250,17 @@ pub fn is_faulty(behavior: Behavior) -> bool {
 /// Random draws, in order: first each vote changer's sure-change round (in
 /// scenario order); then, round by round and agent by agent in scenario
 /// order, whatever that agent's behaviour draws (see [`cast`]).
-pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> ByzantineOutcome {
+pub fn run(agents: &Swarm, config: &ByzantineConfig, rng: &mut SimRng) -> ByzantineOutcome {
     let rounds = config.num_rounds;
-    let forced_change: Vec<Option<u32>> = agents
+    let (votes, behaviors) = (agents.votes(), agents.behaviors());
+    let forced_change: Vec<Option<u32>> = behaviors
         .iter()
-        .map(|agent| (agent.behavior == Behavior::Flip).then(|| rng.random_range(1..rounds)))
+        .map(|&behavior| (behavior == Behavior::Flip).then(|| rng.random_range(1..rounds)))
         .collect();
     // Every agent sends its vote to every other agent, and honest agents relay
     // what they received, so what an agent sent to honest agents is known to
     // all of them. Messages are signed: relays cannot be forged.
-    let relayers = agents.iter().filter(|a| !is_faulty(a.behavior)).count() as u32;
+    let relayers = behaviors.iter().filter(|&&b| !is_faulty(b)).count() as u32;
 
     let mut first_vote: Vec<Option<Vote>> = vec![None; agents.len()];
     let mut final_cast: Vec<Cast> = vec![Cast::Silent; agents.len()];
@@ -270,8 +274,16 @@ pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> Byza
             silent: 0,
             equivocations: 0,
         };
-        for (i, agent) in agents.iter().enumerate() {
-            let cast = cast(agent, round, rounds, forced_change[i], relayers, rng);
+        for i in 0..agents.len() {
+            let cast = cast(
+                votes[i],
+                behaviors[i],
+                round,
+                rounds,
+                forced_change[i],
+                relayers,
+                rng,
+            );
             match cast {
                 Cast::Silent => entry.silent += 1,
                 Cast::Equivocated => {
@@ -299,10 +311,10 @@ pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> Byza
     let ids_where = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
         (0..agents.len())
             .filter(|&i| keep(i))
-            .map(|i| agents[i].id.clone())
+            .map(|i| agents.id(i))
             .collect()
     };
-    let silent = |i: usize| agents[i].behavior == Behavior::Silent;
+    let silent = |i: usize| behaviors[i] == Behavior::Silent;
     let malicious_agents = ids_where(&|i| detected[i]);
     let counts =
         VoteCounts::of((0..agents.len()).filter(|&i| !detected[i]).filter_map(
@@ -311,22 +323,21 @@ pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> Byza
                 Cast::Silent | Cast::Equivocated => None,
             },
         ));
-    let faulty_agents = agents.iter().filter(|a| is_faulty(a.behavior)).count() as u64;
+    let faulty_agents = behaviors.iter().filter(|&&b| is_faulty(b)).count() as u64;
     let detection = DetectionQuality {
         faulty_agents,
         safety_guaranteed: faulty_agents <= u64::from(config.fault_tolerance),
         detected_correctly: (0..agents.len())
-            .filter(|&i| detected[i] && is_faulty(agents[i].behavior))
+            .filter(|&i| detected[i] && is_faulty(behaviors[i]))
             .count() as u64,
-        false_positives: ids_where(&|i| detected[i] && !is_faulty(agents[i].behavior)),
-        missed: ids_where(&|i| !detected[i] && !silent(i) && is_faulty(agents[i].behavior)),
+        false_positives: ids_where(&|i| detected[i] && !is_faulty(behaviors[i])),
+        missed: ids_where(&|i| !detected[i] && !silent(i) && is_faulty(behaviors[i])),
     };
     let (decision, byzantine_safe, reason) = decide(config, &counts, malicious_agents.len() as u64);
     let honest_lean = VoteCounts::of(
-        agents
-            .iter()
-            .filter(|a| !is_faulty(a.behavior))
-            .map(|a| a.vote),
+        (0..agents.len())
+            .filter(|&i| !is_faulty(behaviors[i]))
+            .map(|i| votes[i]),
     );
     let against_honest_majority = match decision {
         Decision::Timeout => false,
@@ -338,7 +349,6 @@ pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> Byza
     ByzantineOutcome {
         decision,
         counts,
-        participants: agents.iter().map(|a| a.id.clone()).collect(),
         metadata: ByzantineMetadata {
             fault_tolerance: config.fault_tolerance,
             min_participants: config.min_participants(),
@@ -376,23 +386,24 @@ pub fn run(agents: &[Agent], config: &ByzantineConfig, rng: &mut SimRng) -> Byza
 ///   the relays show), so a round costs a few draws, not one per agent. With
 ///   fewer than two honest agents nobody can show the difference.
 fn cast(
-    agent: &Agent,
+    vote: Vote,
+    behavior: Behavior,
     round: u32,
     rounds: u32,
     forced_change: Option<u32>,
     relayers: u32,
     rng: &mut SimRng,
 ) -> Cast {
-    match agent.behavior {
-        Behavior::Honest | Behavior::Stubborn => Cast::Vote(agent.vote),
+    match behavior {
+        Behavior::Honest | Behavior::Stubborn => Cast::Vote(vote),
         Behavior::Silent => Cast::Silent,
-        Behavior::Flip if round == rounds => Cast::Vote(agent.vote),
-        Behavior::Flip if forced_change == Some(round) => Cast::Vote(other_vote(agent.vote, rng)),
+        Behavior::Flip if round == rounds => Cast::Vote(vote),
+        Behavior::Flip if forced_change == Some(round) => Cast::Vote(other_vote(vote, rng)),
         Behavior::Flip => {
             if rng.random_range(0..2u32) == 0 {
-                Cast::Vote(agent.vote)
+                Cast::Vote(vote)
             } else {
-                Cast::Vote(other_vote(agent.vote, rng))
+                Cast::Vote(other_vote(vote, rng))
             }
         }
         Behavior::Random => Cast::Vote(coin_vote(rng)),
@@ -472,9 +483,9 @@ fn decide(
 mod tests {
     use super::*;
     use crate::rng::generator;
-    use crate::scenario::AgentOrigin;
+    use crate::scenario::{Agent, AgentOrigin};
 
-    fn agents(spec: &[(Vote, Behavior)]) -> Vec<Agent> {
+    fn agents(spec: &[(Vote, Behavior)]) -> Swarm {
         spec.iter()
             .enumerate()
             .map(|(i, (vote, behavior))| Agent {
@@ -495,7 +506,7 @@ mod tests {
         }
     }
 
-    fn example_one() -> Vec<Agent> {
+    fn example_one() -> Swarm {
         let mut spec = vec![(Vote::For, Behavior::Honest); 7];
         spec.extend([(Vote::Against, Behavior::Flip); 3]);
         agents(&spec)
@@ -614,8 +625,8 @@ mod tests {
 
     #[test]
     fn validation_enforces_three_f_plus_one_and_round_bounds() {
-        let nine = &example_one()[..9];
-        let err = config(3, 5).validate(nine).unwrap_err();
+        let nine = example_one().select(|i| i < 9);
+        let err = config(3, 5).validate(&nine).unwrap_err();
         assert_eq!(err.key, "byzantine.fault_tolerance");
         assert!(
             err.message.contains("at least 10 participants"),
@@ -627,7 +638,10 @@ mod tests {
             config(3, 2).validate(&example_one()).unwrap_err().key,
             "byzantine.num_rounds"
         );
-        assert_eq!(config(0, 3).validate(&[]).unwrap_err().key, "agents");
+        assert_eq!(
+            config(0, 3).validate(&Swarm::new()).unwrap_err().key,
+            "agents"
+        );
     }
 
     #[test]
@@ -808,7 +822,7 @@ mod tests {
         let ProposalResult::Decided(second) = &results[1] else {
             panic!()
         };
-        assert_eq!(second.participants.len(), 7);
+        assert_eq!(second.metadata.total_participants, 7);
         assert!(second.metadata.malicious_agents.is_empty());
         assert!(second.metadata.byzantine_safe);
         assert!(matches!(results[2], ProposalResult::Decided(_)));

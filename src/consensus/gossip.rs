@@ -44,7 +44,7 @@ use super::topology::{self, Graph, Topology};
 use super::{Decision, VoteCounts, require_agents};
 use crate::error::InvalidSetting;
 use crate::rng::SimRng;
-use crate::scenario::{Agent, Behavior, Vote};
+use crate::scenario::{Behavior, Swarm, Vote};
 
 /// Most gossip rounds a run may ask for.
 pub const MAX_ROUNDS: u32 = 100_000;
@@ -131,7 +131,7 @@ impl PartitionConfig {
 
 impl GossipConfig {
     /// Checks these settings against the participants.
-    pub fn validate(&self, agents: &[Agent]) -> Result<(), InvalidSetting> {
+    pub fn validate(&self, agents: &Swarm) -> Result<(), InvalidSetting> {
         require_agents(agents)?;
         if self.fanout == 0 {
             return Err(invalid(
@@ -182,20 +182,19 @@ impl GossipConfig {
         }
         self.validate_topology(agents.len() as u64)?;
         resolve_partitions(&self.partitions, agents)?;
-        if let Some(agent) = agents.iter().find(|a| {
-            !matches!(
-                a.behavior,
-                Behavior::Honest | Behavior::Silent | Behavior::Stubborn
-            )
-        }) {
+        if let Some(i) = agents
+            .behaviors()
+            .iter()
+            .position(|b| !matches!(b, Behavior::Honest | Behavior::Silent | Behavior::Stubborn))
+        {
             return Err(invalid(
-                &agent.origin.key("behavior"),
+                &agents.origin(i).key("behavior"),
                 None,
                 format!(
                     "agent '{}': behavior '{}' has no meaning in gossip, which supports: \
                      honest, silent, stubborn",
-                    agent.id,
-                    agent.behavior.name()
+                    agents.id(i),
+                    agents.behaviors()[i].name()
                 ),
             ));
         }
@@ -289,15 +288,15 @@ impl Partition {
 /// Resolves agent ids to indices, checking rounds, ids and overlaps.
 fn resolve_partitions(
     partitions: &[PartitionConfig],
-    agents: &[Agent],
+    agents: &Swarm,
 ) -> Result<Vec<Partition>, InvalidSetting> {
     if partitions.is_empty() {
         return Ok(Vec::new());
     }
-    let index: HashMap<&str, u32> = agents
-        .iter()
+    let index: HashMap<String, u32> = agents
+        .ids()
         .enumerate()
-        .map(|(i, a)| (a.id.as_str(), i as u32))
+        .map(|(i, id)| (id, i as u32))
         .collect();
     partitions
         .iter()
@@ -430,14 +429,12 @@ pub struct GossipOutcome {
     /// Final votes.
     #[serde(flatten)]
     pub counts: VoteCounts,
-    /// Everyone who took part, in scenario order.
-    pub participants: Vec<String>,
     /// Settings, convergence and history.
     pub metadata: GossipMetadata,
 }
 
 /// Runs gossip consensus. `config` must have passed [`GossipConfig::validate`].
-pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipOutcome {
+pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOutcome {
     let n = agents.len() as u32;
     let partitions =
         resolve_partitions(&config.partitions, agents).expect("partitions were validated");
@@ -449,9 +446,9 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
             Network::Graph(topology::small_world(n, config.degree, config.rewire, rng))
         }
     };
-    let behaviors: Vec<Behavior> = agents.iter().map(|a| a.behavior).collect();
+    let behaviors = agents.behaviors();
     let anyone_silent = behaviors.contains(&Behavior::Silent);
-    let mut current: Vec<Vote> = agents.iter().map(|a| a.vote).collect();
+    let mut current: Vec<Vote> = agents.votes().to_vec();
     let mut next = current.clone();
     let initial_distribution = VoteCounts::of(current.iter().copied());
     let mut sampler = PeerSampler::new(network, n, config.fanout);
@@ -473,7 +470,7 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
             play_round(
                 &current,
                 &mut next,
-                &behaviors,
+                behaviors,
                 &mut sampler,
                 rng,
                 |_, _, _| true,
@@ -485,7 +482,7 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
                     && behaviors[peer as usize] != Behavior::Silent
                     && !active.iter().any(|p| p.separates(me, peer))
             };
-            play_round(&current, &mut next, &behaviors, &mut sampler, rng, succeeds)
+            play_round(&current, &mut next, behaviors, &mut sampler, rng, succeeds)
         };
         std::mem::swap(&mut current, &mut next);
         let counts = VoteCounts::of(current.iter().copied());
@@ -512,7 +509,6 @@ pub fn run(agents: &[Agent], config: &GossipConfig, rng: &mut SimRng) -> GossipO
     GossipOutcome {
         decision: decide(&counts, config.threshold),
         counts,
-        participants: agents.iter().map(|a| a.id.clone()).collect(),
         metadata: GossipMetadata {
             fanout: config.fanout,
             max_rounds: config.max_rounds,
@@ -719,9 +715,9 @@ mod tests {
 
     use super::*;
     use crate::rng::generator;
-    use crate::scenario::AgentOrigin;
+    use crate::scenario::{Agent, AgentOrigin};
 
-    fn swarm(votes: &[(Vote, usize)]) -> Vec<Agent> {
+    fn swarm(votes: &[(Vote, usize)]) -> Swarm {
         votes
             .iter()
             .flat_map(|(vote, count)| std::iter::repeat_n(*vote, *count))
@@ -904,16 +900,16 @@ mod tests {
             ..config(3, 5)
         };
         assert_eq!(bad(c).key, "gossip.threshold");
-        let mut flipper = agents.clone();
+        let mut flipper: Vec<Agent> = (0..agents.len()).map(|i| agents.agent(i)).collect();
         flipper[1].behavior = Behavior::Flip;
         flipper[1].origin = AgentOrigin::Listed(1);
-        let err = config(3, 5).validate(&flipper).unwrap_err();
+        let err = config(3, 5).validate(&flipper.into()).unwrap_err();
         assert_eq!(err.key, "agents[1].behavior");
         assert_eq!(err.flag, None);
     }
 
     /// Agents `agent-1` … in order, with the given vote and behaviour counts.
-    fn crowd(parts: &[(Vote, Behavior, usize)]) -> Vec<Agent> {
+    fn crowd(parts: &[(Vote, Behavior, usize)]) -> Swarm {
         parts
             .iter()
             .flat_map(|&(vote, behavior, count)| std::iter::repeat_n((vote, behavior), count))
@@ -1561,8 +1557,10 @@ to = 3
             (Vote::For, Behavior::Honest, 1),
         ]);
         assert_eq!(config(3, 5).validate(&agents), Ok(()));
-        agents[2].behavior = Behavior::Random;
-        agents[2].origin = AgentOrigin::Group(1);
+        let mut listed: Vec<Agent> = (0..agents.len()).map(|i| agents.agent(i)).collect();
+        listed[2].behavior = Behavior::Random;
+        listed[2].origin = AgentOrigin::Group(1);
+        agents = listed.into();
         let err = config(3, 5).validate(&agents).unwrap_err();
         assert_eq!(err.key, "groups[1].behavior");
         assert_eq!(

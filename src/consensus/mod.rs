@@ -10,7 +10,7 @@ pub mod topology;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidSetting;
-use crate::scenario::{Agent, Vote};
+use crate::scenario::{Swarm, Vote};
 
 /// The outcome of a vote.
 #[derive(
@@ -79,7 +79,7 @@ impl VoteCounts {
 }
 
 /// Fails when there is no one to vote.
-pub(crate) fn require_agents(agents: &[Agent]) -> Result<(), InvalidSetting> {
+pub(crate) fn require_agents(agents: &Swarm) -> Result<(), InvalidSetting> {
     if agents.is_empty() {
         return Err(InvalidSetting {
             key: "agents".to_string(),

@@ -51,6 +51,8 @@ pub struct ConsensusReport<O> {
     /// The scenario's `[proposal]` table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposal: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Everyone who took part, in scenario order (cut at `--list-limit`).
+    pub participants: Vec<String>,
     /// What the algorithm decided and found.
     #[serde(flatten)]
     pub outcome: O,

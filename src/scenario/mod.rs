@@ -9,8 +9,7 @@ pub mod bundled;
 mod document;
 mod schema;
 mod states;
-
-use std::collections::HashSet;
+mod swarm;
 
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
@@ -18,6 +17,7 @@ use toml::de::DeTable;
 pub use document::{Document, KeyPath, Segment};
 pub(crate) use schema::Table as SchemaTable;
 pub use schema::json_schema;
+pub use swarm::Swarm;
 
 use crate::consensus::byzantine::ByzantineConfig;
 use crate::consensus::gossip::GossipConfig;
@@ -169,7 +169,7 @@ pub struct Scenario {
     /// `[[proposals]]`: several proposals voted on in order (Byzantine).
     pub proposals: Vec<serde_json::Map<String, serde_json::Value>>,
     /// The participants, listed agents first, then generated ones.
-    pub agents: Vec<Agent>,
+    pub agents: Swarm,
     /// `[byzantine]` settings (defaults when absent).
     pub byzantine: ByzantineConfig,
     /// `[gossip]` settings (defaults when absent).
@@ -412,7 +412,7 @@ fn build_agents(
     doc: &Document,
     listed: &[AgentSpec],
     groups: &[GroupSpec],
-) -> Result<Vec<Agent>, Error> {
+) -> Result<Swarm, Error> {
     let mut total = listed.len() as u64;
     for (i, group) in groups.iter().enumerate() {
         let key = KeyPath::parse(&AgentOrigin::Group(i).key("count"));
@@ -429,7 +429,7 @@ fn build_agents(
             ));
         }
     }
-    let mut agents = Vec::with_capacity(total as usize);
+    let mut agents = Swarm::new();
     for (i, spec) in listed.iter().enumerate() {
         let origin = AgentOrigin::Listed(i);
         if spec.id.trim().is_empty() {
@@ -444,55 +444,33 @@ fn build_agents(
                 format!("weight must be a finite number >= 0, got {}", spec.weight),
             ));
         }
-        agents.push(Agent {
-            id: spec.id.clone(),
-            vote: spec.vote,
-            behavior: spec.behavior,
-            weight: spec.weight,
+        agents.push_listed(
+            spec.id.clone(),
+            spec.vote,
+            spec.behavior,
+            spec.weight,
             origin,
-        });
+        );
     }
-    let mut number = 0u64;
+    let mut number = 1u64;
     for (i, group) in groups.iter().enumerate() {
-        for _ in 0..group.count {
-            number += 1;
-            agents.push(Agent {
-                id: format!("{}{number}", group.prefix),
-                vote: group.vote,
-                behavior: group.behavior,
-                weight: 1.0,
-                origin: AgentOrigin::Group(i),
-            });
-        }
+        agents.push_run(
+            &group.prefix,
+            number,
+            group.count,
+            group.vote,
+            group.behavior,
+            AgentOrigin::Group(i),
+        );
+        number += group.count;
     }
-    let mut seen = HashSet::with_capacity(agents.len());
-    for agent in &agents {
-        if !seen.insert(agent.id.as_str()) {
-            return Err(doc.error_at_key(
-                &KeyPath::parse(&agent.origin.key("id")),
-                format!("duplicate agent id '{}'", agent.id),
-            ));
-        }
+    if let Some((id, index)) = agents.duplicate() {
+        return Err(doc.error_at_key(
+            &KeyPath::parse(&agents.origin(index).key("id")),
+            format!("duplicate agent id '{id}'"),
+        ));
     }
     Ok(agents)
-}
-
-/// `count` generated agents `agent-1` ... `agent-N`, honest, the first
-/// `approving` voting for and the rest against.
-pub fn swarm(count: u64, approving: u64) -> Vec<Agent> {
-    (1..=count)
-        .map(|number| Agent {
-            id: format!("agent-{number}"),
-            vote: if number <= approving {
-                Vote::For
-            } else {
-                Vote::Against
-            },
-            behavior: Behavior::Honest,
-            weight: 1.0,
-            origin: AgentOrigin::Flags,
-        })
-        .collect()
 }
 
 /// Converts a TOML table to JSON; datetimes become their RFC 3339 text.
@@ -533,10 +511,10 @@ mod tests {
              [[groups]]\ncount = 1\nvote = \"reject\"\nprefix = \"node-\"\n",
         )
         .unwrap();
-        let ids: Vec<_> = s.agents.iter().map(|a| a.id.as_str()).collect();
+        let ids: Vec<_> = s.agents.ids().collect();
         assert_eq!(ids, ["agent-1", "agent-2", "node-3"]);
-        assert_eq!(s.agents[0].vote, Vote::For);
-        assert_eq!(s.agents[2].vote, Vote::Against);
+        assert_eq!(s.agents.votes()[0], Vote::For);
+        assert_eq!(s.agents.votes()[2], Vote::Against);
         assert_eq!(s.name, "t");
     }
 
@@ -548,9 +526,9 @@ mod tests {
              [[agents]]\nid = \"leader\"\nvote = \"abstain\"\nbehavior = \"flip\"\n",
         )
         .unwrap();
-        assert_eq!(s.agents[0].id, "leader");
-        assert_eq!(s.agents[0].behavior, Behavior::Flip);
-        assert_eq!(s.agents[1].id, "agent-1");
+        assert_eq!(s.agents.id(0), "leader");
+        assert_eq!(s.agents.behaviors()[0], Behavior::Flip);
+        assert_eq!(s.agents.id(1), "agent-1");
     }
 
     #[test]

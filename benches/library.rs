@@ -1,0 +1,134 @@
+//! Library benchmarks (`cargo bench`): the workloads of the performance
+//! targets that run inside the library. Whole-process workloads (peak
+//! memory, threads) are timed by `bench/run.sh`.
+
+use divan::{Bencher, black_box};
+use moai::consensus::byzantine::{self, ByzantineConfig};
+use moai::consensus::gossip::{self, GossipConfig};
+use moai::resolve::{CrdtType, State, Version, crdt, vector};
+use moai::rng::generator;
+use moai::scenario::{Agent, AgentOrigin, Behavior, Swarm, Vote};
+use rand::seq::SliceRandom;
+use serde_json::json;
+
+fn main() {
+    divan::main();
+}
+
+const CLOCK_AGENTS: usize = 10;
+const VERSIONS: usize = 10_000;
+
+fn clocked(i: usize, clock: Vec<u64>) -> Version {
+    Version {
+        agent: format!("agent-{}", i % CLOCK_AGENTS),
+        value: json!(i),
+        version: i as u64,
+        timestamp: None,
+        vector_clock: Some(
+            clock
+                .into_iter()
+                .enumerate()
+                .map(|(a, c)| (format!("agent-{a}"), c))
+                .collect(),
+        ),
+    }
+}
+
+/// 10,000 versions with 10-agent clocks: a causal chain in order, the same
+/// chain shuffled, or all pairwise concurrent.
+fn vector_state(ordering: &str) -> State {
+    let n = VERSIONS;
+    let mut versions: Vec<Version> = match ordering {
+        "concurrent" => (0..n)
+            .map(|i| {
+                let mut clock = vec![0; CLOCK_AGENTS];
+                clock[i % CLOCK_AGENTS] = i as u64 + 1;
+                clock[(i + 1) % CLOCK_AGENTS] = (n - i) as u64;
+                clocked(i, clock)
+            })
+            .collect(),
+        _ => (0..n)
+            .map(|i| clocked(i, vec![i as u64 + 1; CLOCK_AGENTS]))
+            .collect(),
+    };
+    if ordering == "shuffled" {
+        versions.shuffle(&mut generator(1));
+    }
+    State {
+        key: "k".into(),
+        crdt_type: None,
+        versions,
+    }
+}
+
+#[divan::bench(args = ["chain", "shuffled", "concurrent"], sample_count = 10)]
+fn vector_resolve_10k(bencher: Bencher, ordering: &str) {
+    let state = vector_state(ordering);
+    bencher.bench(|| vector::resolve(black_box(&state)));
+}
+
+/// 1,000,000 versions from 1,000 agents.
+fn crdt_state(crdt_type: CrdtType) -> State {
+    let versions = (0..1_000_000u64)
+        .map(|i| {
+            let value = match crdt_type {
+                CrdtType::Counter => json!(i % 997),
+                CrdtType::Set => json!([format!("tag-{}", i % 5000), format!("tag-{}", i % 7)]),
+                _ => json!({ format!("k{}", i % 50): [i % 300] }),
+            };
+            Version {
+                agent: format!("agent-{}", i % 1000),
+                value,
+                version: i,
+                timestamp: None,
+                vector_clock: None,
+            }
+        })
+        .collect();
+    State {
+        key: "k".into(),
+        crdt_type: Some(crdt_type),
+        versions,
+    }
+}
+
+#[divan::bench(args = [CrdtType::Counter, CrdtType::Set, CrdtType::MapOfSets], sample_count = 5)]
+fn crdt_merge_1m(bencher: Bencher, crdt_type: CrdtType) {
+    let state = crdt_state(crdt_type);
+    bencher.bench(|| crdt::resolve(black_box(&state)));
+}
+
+#[divan::bench(sample_count = 5)]
+fn gossip_100k_fanout5_20_rounds(bencher: Bencher) {
+    let agents = Swarm::generated(100_000, 75_000);
+    let config = GossipConfig {
+        fanout: 5,
+        max_rounds: 20,
+        early_stop: false,
+        ..GossipConfig::default()
+    };
+    bencher.bench(|| gossip::run(black_box(&agents), &config, &mut generator(42)));
+}
+
+#[divan::bench(sample_count = 5)]
+fn byzantine_100k_flip_and_equivocate_5_rounds(bencher: Bencher) {
+    let agents: Swarm = (0..100_000u64)
+        .map(|i| Agent {
+            id: format!("agent-{}", i + 1),
+            vote: Vote::For,
+            behavior: match i % 20 {
+                0 => Behavior::Flip,
+                1 => Behavior::Equivocate,
+                _ => Behavior::Honest,
+            },
+            weight: 1.0,
+            origin: AgentOrigin::Flags,
+        })
+        .collect();
+    let config = ByzantineConfig {
+        fault_tolerance: 33_333,
+        num_rounds: 5,
+        timeout_reached: false,
+    };
+    bencher.bench(|| byzantine::run(black_box(&agents), &config, &mut generator(42)));
+}
