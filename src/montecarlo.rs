@@ -20,6 +20,16 @@ pub const MAX_TRIALS: u64 = 10_000_000;
 /// Most values one sweep may have.
 pub const MAX_SWEEP_VALUES: usize = 1_000;
 
+/// Runs `work` on a pool of `threads` worker threads: everything it runs in
+/// parallel (trials, blocks of a round) uses that many threads.
+pub fn in_pool<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> Result<T, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
+    Ok(pool.install(work))
+}
+
 /// Runs `run(0)`, ..., `run(trials - 1)` on `threads` worker threads and
 /// returns the results in trial order. `done` is called after each trial.
 pub fn run_trials<T: Send>(
@@ -28,11 +38,7 @@ pub fn run_trials<T: Send>(
     run: impl Fn(u64) -> T + Sync,
     done: impl Fn() + Sync,
 ) -> Result<Vec<T>, String> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
-    Ok(pool.install(|| {
+    in_pool(threads, || {
         (0..trials)
             .into_par_iter()
             .map(|trial| {
@@ -41,7 +47,7 @@ pub fn run_trials<T: Send>(
                 result
             })
             .collect()
-    }))
+    })
 }
 
 /// The nearest-rank `percent` percentile of sorted `values` (`None` if empty).

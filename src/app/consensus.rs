@@ -259,7 +259,20 @@ pub(super) fn run_gossip(
 ) -> Result<Report, Error> {
     let Some(plan) = TrialPlan::of(&args.trials, &args.common)? else {
         let p = prepare_gossip(doc, scenario, args)?;
-        let outcome = gossip::run(&p.agents, &p.config, &mut rng::generator(p.seed));
+        let run = || gossip::run(&p.agents, &p.config, &mut rng::generator(p.seed));
+        let outcome = match args.trials.threads {
+            None => run(),
+            Some(0) => {
+                return Err(Error::Flag {
+                    flag: "--threads",
+                    message: "threads must be at least 1".into(),
+                });
+            }
+            Some(threads) => montecarlo::in_pool(threads, run).map_err(|message| Error::Flag {
+                flag: "--threads",
+                message,
+            })?,
+        };
         return Ok(Report::Gossip(consensus_report(
             scenario,
             &p.agents,
