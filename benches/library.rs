@@ -2,6 +2,8 @@
 //! targets that run inside the library. Whole-process workloads (peak
 //! memory, threads) are timed by `bench/run.sh`.
 
+use std::sync::Arc;
+
 use divan::{Bencher, black_box};
 use moai::consensus::byzantine::{self, ByzantineConfig};
 use moai::consensus::gossip::{self, GossipConfig};
@@ -57,7 +59,7 @@ fn vector_state(ordering: &str) -> State {
     State {
         key: "k".into(),
         crdt_type: None,
-        versions,
+        versions: versions.into_iter().map(Arc::new).collect(),
     }
 }
 
@@ -76,13 +78,13 @@ fn crdt_state(crdt_type: CrdtType) -> State {
                 CrdtType::Set => json!([format!("tag-{}", i % 5000), format!("tag-{}", i % 7)]),
                 _ => json!({ format!("k{}", i % 50): [i % 300] }),
             };
-            Version {
+            Arc::new(Version {
                 agent: format!("agent-{}", i % 1000),
                 value,
                 version: i,
                 timestamp: None,
                 vector_clock: None,
-            }
+            })
         })
         .collect();
     State {

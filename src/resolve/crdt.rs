@@ -11,9 +11,10 @@
 //! - `register`: the last write;
 //! - `map-of-sets`: each key's value is the union of that key's arrays.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -132,23 +133,28 @@ fn suggestion(value: &Value) -> &'static str {
 /// Merges all versions of `state`. The state must have passed [`check`].
 pub fn resolve(state: &State) -> Resolution {
     let crdt_type = effective_type(state);
-    let oldest_first = oldest_first(&state.versions);
+    let versions = &state.versions;
     let value = match crdt_type {
         CrdtType::Counter => Value::from(counter_sum(state).expect("checked")),
-        CrdtType::Set => Value::Array(union(oldest_first.iter().map(|v| &v.value))),
-        CrdtType::Map => Value::Object(lww_map(&oldest_first)),
-        CrdtType::Register => state.versions[lww::winner(&state.versions)].value.clone(),
-        CrdtType::MapOfSets => Value::Object(map_of_sets(&oldest_first)),
+        CrdtType::Set => Value::Array(union(versions.iter().map(|v| (v.as_ref(), &v.value)))),
+        CrdtType::Map => Value::Object(lww_map(versions)),
+        CrdtType::Register => versions[lww::winner(versions)].value.clone(),
+        CrdtType::MapOfSets => Value::Object(map_of_sets(versions)),
     };
-    let mut merged_from_agents: Vec<String> = Vec::new();
-    let mut seen = HashSet::new();
-    for v in &oldest_first {
-        if seen.insert(v.agent.as_str()) {
-            merged_from_agents.push(v.agent.clone());
-        }
+    let mut agents: HashMap<&str, LwwKey<'_>> = HashMap::new();
+    for v in versions {
+        let key = v.lww_key();
+        agents
+            .entry(v.agent.as_str())
+            .and_modify(|k| *k = (*k).min(key))
+            .or_insert(key);
     }
-    let newest = state
-        .versions
+    let merged_from_agents = in_order(
+        agents
+            .into_iter()
+            .map(|(agent, key)| (key, agent.to_string())),
+    );
+    let newest = versions
         .iter()
         .map(|v| v.version)
         .max()
@@ -169,16 +175,31 @@ pub fn resolve(state: &State) -> Resolution {
     }
 }
 
-/// The versions sorted by the last-write-wins order, oldest first.
-fn oldest_first(versions: &[Version]) -> Vec<&Version> {
-    let mut sorted: Vec<&Version> = versions.iter().collect();
-    sorted.sort_by(|a, b| a.lww_key().cmp(&b.lww_key()));
-    sorted
+/// A version's place in the last-write-wins order.
+type LwwKey<'a> = (Option<jiff::Timestamp>, u64, &'a str);
+
+/// Where something first appears when versions are read oldest first: the
+/// version's place in the last-write-wins order, then the position inside it.
+/// Merges find it in one pass instead of sorting every version.
+type Appearance<'a> = (LwwKey<'a>, usize);
+
+/// The items sorted by where they first appear.
+fn in_order<K: Ord, T>(items: impl Iterator<Item = (K, T)>) -> Vec<T> {
+    let mut items: Vec<(K, T)> = items.collect();
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    items.into_iter().map(|(_, item)| item).collect()
+}
+
+/// Keeps the earlier of two appearances.
+fn earliest<'a>(entry: &mut Appearance<'a>, at: Appearance<'a>) {
+    if at < *entry {
+        *entry = at;
+    }
 }
 
 /// G-Counter: the sum over agents of each agent's largest value; `None` on overflow.
 fn counter_sum(state: &State) -> Option<u64> {
-    let mut entries: IndexMap<&str, u64> = IndexMap::new();
+    let mut entries: HashMap<&str, u64> = HashMap::new();
     for v in &state.versions {
         let value = v.value.as_u64()?;
         let entry = entries.entry(v.agent.as_str()).or_insert(0);
@@ -189,65 +210,125 @@ fn counter_sum(state: &State) -> Option<u64> {
         .try_fold(0u64, |sum, &x| sum.checked_add(x))
 }
 
-/// The union of arrays, elements in first-appearance order.
-fn union<'a>(arrays: impl Iterator<Item = &'a Value>) -> Vec<Value> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for element in arrays.filter_map(Value::as_array).flatten() {
-        if seen.insert(canonical(element)) {
-            out.push(element.clone());
+/// The union of the arrays, each element where it first appears.
+fn union<'a>(arrays: impl Iterator<Item = (&'a Version, &'a Value)>) -> Vec<Value> {
+    // Equal elements may be spelled differently (table keys in another
+    // order): the one that appears first is kept.
+    let mut first: HashMap<Element<'a>, (Appearance<'a>, &'a Value)> = HashMap::new();
+    for (version, array) in arrays {
+        let key = version.lww_key();
+        for (position, item) in array.as_array().into_iter().flatten().enumerate() {
+            let at = (key, position);
+            first
+                .entry(Element(item))
+                .and_modify(|(seen, spelling)| {
+                    if at < *seen {
+                        (*seen, *spelling) = (at, item);
+                    }
+                })
+                .or_insert((at, item));
         }
     }
-    out
+    in_order(first.into_values().map(|(at, item)| (at, item.clone())))
 }
 
-/// LWW-Map: reading oldest first, later writes overwrite a key's value but
-/// the key keeps its first position.
-fn lww_map(oldest_first: &[&Version]) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (key, value) in oldest_first
-        .iter()
-        .filter_map(|v| v.value.as_object())
-        .flatten()
-    {
-        out.insert(key.clone(), value.clone());
+/// LWW-Map: each key takes its value from the latest version that has it,
+/// and stands where it first appears.
+fn lww_map(versions: &[Arc<Version>]) -> Map<String, Value> {
+    let mut keys: HashMap<&str, (Appearance<'_>, LwwKey<'_>, &Value)> = HashMap::new();
+    for version in versions {
+        let key = version.lww_key();
+        for (position, (name, value)) in version.value.as_object().into_iter().flatten().enumerate()
+        {
+            let at = (key, position);
+            keys.entry(name.as_str())
+                .and_modify(|(first, latest, held)| {
+                    earliest(first, at);
+                    if key > *latest {
+                        (*latest, *held) = (key, value);
+                    }
+                })
+                .or_insert((at, key, value));
+        }
     }
-    out
+    in_order(
+        keys.into_iter()
+            .map(|(name, (at, _, value))| (at, (name.to_string(), value.clone()))),
+    )
+    .into_iter()
+    .collect()
 }
 
-/// Map of G-Sets: each key's arrays united.
-fn map_of_sets(oldest_first: &[&Version]) -> Map<String, Value> {
-    let mut keys: IndexMap<&str, Vec<&Value>> = IndexMap::new();
-    for (key, value) in oldest_first
-        .iter()
-        .filter_map(|v| v.value.as_object())
-        .flatten()
-    {
-        keys.entry(key.as_str()).or_default().push(value);
+/// Map of G-Sets: each key's arrays united; each key where it first appears.
+fn map_of_sets(versions: &[Arc<Version>]) -> Map<String, Value> {
+    let mut keys: HashMap<&str, (Appearance<'_>, Vec<(&Version, &Value)>)> = HashMap::new();
+    for version in versions {
+        let key = version.lww_key();
+        for (position, (name, value)) in version.value.as_object().into_iter().flatten().enumerate()
+        {
+            let at = (key, position);
+            let entry = keys
+                .entry(name.as_str())
+                .or_insert_with(|| (at, Vec::new()));
+            earliest(&mut entry.0, at);
+            entry.1.push((version.as_ref(), value));
+        }
     }
-    keys.into_iter()
-        .map(|(key, arrays)| (key.to_string(), Value::Array(union(arrays.into_iter()))))
-        .collect()
+    in_order(keys.into_iter().map(|(name, (at, arrays))| {
+        (
+            at,
+            (name.to_string(), Value::Array(union(arrays.into_iter()))),
+        )
+    }))
+    .into_iter()
+    .collect()
 }
 
-/// A text form equal for equal values, whatever the order of table keys.
-fn canonical(value: &Value) -> String {
+/// A JSON value as a set element: equal when the values are equal (tables
+/// whatever their key order), hashed without being spelled out.
+struct Element<'a>(&'a Value);
+
+impl PartialEq for Element<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Element<'_> {}
+
+impl Hash for Element<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_value(self.0, state);
+    }
+}
+
+fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
     match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, String)> =
-                map.iter().map(|(k, v)| (k, canonical(v))).collect();
-            entries.sort();
-            let inner: Vec<String> = entries
-                .into_iter()
-                .map(|(k, v)| format!("{}:{v}", Value::String(k.clone())))
-                .collect();
-            format!("{{{}}}", inner.join(","))
+        Value::Null => 0u8.hash(state),
+        Value::Bool(b) => (1u8, b).hash(state),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => (2u8, u).hash(state),
+            (None, Some(i)) => (3u8, i).hash(state),
+            _ => (4u8, n.as_f64().map(f64::to_bits)).hash(state),
+        },
+        Value::String(s) => (5u8, s).hash(state),
+        Value::Array(items) => {
+            (6u8, items.len()).hash(state);
+            for item in items {
+                hash_value(item, state);
+            }
         }
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
+        Value::Object(map) => {
+            // Key order does not matter to equality, so entries are hashed
+            // apart and combined with an order-free sum.
+            let sum = map.iter().fold(0u64, |sum, (key, item)| {
+                let mut entry = std::hash::DefaultHasher::new();
+                key.hash(&mut entry);
+                hash_value(item, &mut entry);
+                sum.wrapping_add(entry.finish())
+            });
+            (7u8, map.len(), sum).hash(state);
+        }
     }
 }
 
@@ -257,10 +338,27 @@ mod tests {
     use crate::resolve::testing::*;
     use serde_json::json;
 
-    fn as_set(value: &Value) -> Vec<String> {
-        let mut items: Vec<String> = value.as_array().unwrap().iter().map(canonical).collect();
-        items.sort();
+    fn distinct(value: &Value) -> usize {
+        let items = value.as_array().unwrap();
         items
+            .iter()
+            .map(Element)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    }
+
+    #[test]
+    fn set_elements_are_equal_whatever_the_key_order() {
+        use std::hash::BuildHasher;
+        let (a, b) = (
+            json!({"x": 1, "y": [2, {"z": 3}]}),
+            json!({"y": [2, {"z": 3}], "x": 1}),
+        );
+        let hasher = std::hash::RandomState::new();
+        assert!(Element(&a) == Element(&b));
+        assert_eq!(hasher.hash_one(Element(&a)), hasher.hash_one(Element(&b)));
+        assert!(Element(&json!(1)) != Element(&json!(1.0)));
+        assert!(Element(&json!([1, 2])) != Element(&json!([2, 1])));
     }
 
     fn counter(values: &[(&str, u64)]) -> State {
@@ -446,7 +544,7 @@ mod tests {
             }
         }
         // Tables equal up to key order are one set element.
-        assert_eq!(as_set(&resolve(&states[1]).value).len(), 5);
+        assert_eq!(distinct(&resolve(&states[1]).value), 5);
     }
 
     #[test]
@@ -464,12 +562,12 @@ mod tests {
         let err = check(&counter(&[("a", 1)]).clone()).map(|_| ());
         assert!(err.is_ok());
         let mut negative = counter(&[("a", 1), ("b", 2)]);
-        negative.versions[1].value = json!(-2);
+        Arc::make_mut(&mut negative.versions[1]).value = json!(-2);
         let (i, message) = check(&negative).unwrap_err();
         assert_eq!(i, 1);
         assert!(message.contains("register"), "{message}");
         let mut float = counter(&[("a", 1)]);
-        float.versions[0].value = json!(1.5);
+        Arc::make_mut(&mut float.versions[0]).value = json!(1.5);
         assert!(check(&float).unwrap_err().1.contains("whole numbers"));
         let not_array = state(
             "s",

@@ -1,9 +1,11 @@
 //! Last-write-wins: the greatest version by (timestamp, version, agent) wins.
 
+use std::sync::Arc;
+
 use super::{Resolution, ResolutionMetadata, Role, State, Strategy, Version, pick};
 
 /// The index of the last write among `versions` (which must not be empty).
-pub fn winner(versions: &[Version]) -> usize {
+pub fn winner(versions: &[Arc<Version>]) -> usize {
     (0..versions.len())
         .max_by(|&a, &b| versions[a].lww_key().cmp(&versions[b].lww_key()))
         .expect("a state has at least one version")

@@ -12,6 +12,8 @@ pub mod crdt;
 pub mod lww;
 pub mod vector;
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
@@ -87,8 +89,9 @@ pub struct State {
     pub key: String,
     /// The declared CRDT type, if any.
     pub crdt_type: Option<CrdtType>,
-    /// The competing versions, at least one.
-    pub versions: Vec<Version>,
+    /// The competing versions, at least one. Shared, so a resolution lists
+    /// them without copying a million values.
+    pub versions: Vec<Arc<Version>>,
 }
 
 /// A hybrid route: keys starting with `prefix` use `strategy`.
@@ -210,7 +213,7 @@ impl Role {
 pub struct RankedVersion {
     /// The version.
     #[serde(flatten)]
-    pub version: Version,
+    pub version: Arc<Version>,
     /// What became of it.
     pub role: Role,
 }
@@ -336,7 +339,7 @@ pub(crate) mod testing {
         State {
             key: key.to_string(),
             crdt_type,
-            versions,
+            versions: versions.into_iter().map(Arc::new).collect(),
         }
     }
 

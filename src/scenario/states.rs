@@ -160,7 +160,7 @@ fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error
     Ok(State {
         key,
         crdt_type: spec.crdt_type,
-        versions,
+        versions: versions.into_iter().map(std::sync::Arc::new).collect(),
     })
 }
 
