@@ -259,9 +259,12 @@ fn lww_map(versions: &[Arc<Version>]) -> Map<String, Value> {
     .collect()
 }
 
+/// Arrays to unite, each with the version it came from.
+type Arrays<'a> = Vec<(&'a Version, &'a Value)>;
+
 /// Map of G-Sets: each key's arrays united; each key where it first appears.
 fn map_of_sets(versions: &[Arc<Version>]) -> Map<String, Value> {
-    let mut keys: HashMap<&str, (Appearance<'_>, Vec<(&Version, &Value)>)> = HashMap::new();
+    let mut keys: HashMap<&str, (Appearance<'_>, Arrays<'_>)> = HashMap::new();
     for version in versions {
         let key = version.lww_key();
         for (position, (name, value)) in version.value.as_object().into_iter().flatten().enumerate()
