@@ -13,6 +13,7 @@ pub mod cli;
 pub mod consensus;
 pub mod error;
 pub mod expect;
+pub mod memory;
 pub mod montecarlo;
 pub mod report;
 pub mod resolve;

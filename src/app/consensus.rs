@@ -11,6 +11,7 @@ use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
 use crate::consensus::byzantine::{self, ByzantineConfig};
 use crate::consensus::gossip::{self, GossipConfig};
 use crate::error::{Error, InvalidSetting};
+use crate::memory;
 use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
 use crate::report::{
     ConsensusReport, Format, ProposalEntry, ProposalSequence, Report, Settings, SweepReport,
@@ -102,6 +103,7 @@ fn prepare_byzantine(
     config
         .validate(&scenario.agents)
         .map_err(|e| overrides.locate(doc, e))?;
+    memory::check(memory::byzantine_bytes(scenario.agents.len() as u64)).map_err(too_big)?;
     Ok(Prepared {
         agents: scenario.agents.clone(),
         config,
@@ -142,6 +144,7 @@ fn prepare_gossip(
     config
         .validate(&agents)
         .map_err(|e| overrides.locate(doc, e))?;
+    memory::check(memory::gossip_bytes(agents.len() as u64, &config)).map_err(too_big)?;
     Ok(Prepared {
         agents,
         config,
@@ -336,6 +339,11 @@ pub(super) fn run_gossip(
         with_value,
         batch,
     )
+}
+
+/// A run refused by the memory guard.
+fn too_big(message: String) -> Error {
+    Error::Usage(message)
 }
 
 fn parse_value<T: std::str::FromStr>(value: &str) -> Result<T, Error> {
