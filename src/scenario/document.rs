@@ -159,6 +159,35 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
+/// The first value nested more than `limit` tables and arrays deep, counted
+/// from the top of the document: the byte offset of the nearest value with a
+/// position in the text, and the top-level key it sits under. Walks the
+/// document with an explicit stack, so any depth is safe to check.
+pub(super) fn too_deep(root: &Spanned<DeTable<'_>>, limit: usize) -> Option<(usize, String)> {
+    let mut stack: Vec<(&Spanned<DeValue<'_>>, usize, &str, usize)> = root
+        .get_ref()
+        .iter()
+        .map(|(key, value)| (value, 1, key.get_ref().as_ref(), value.span().start))
+        .collect();
+    while let Some((value, depth, top, offset)) = stack.pop() {
+        // Tables that dotted keys create have no span of their own.
+        let offset = if value.span().is_empty() {
+            offset
+        } else {
+            value.span().start
+        };
+        if depth > limit {
+            return Some((offset, top.to_string()));
+        }
+        match value.get_ref() {
+            DeValue::Table(t) => stack.extend(t.values().map(|v| (v, depth + 1, top, offset))),
+            DeValue::Array(a) => stack.extend(a.iter().map(|v| (v, depth + 1, top, offset))),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The byte offset of the deepest part of `path` present in the document.
 fn locate(root: &Spanned<DeTable<'_>>, path: &[Segment]) -> Option<usize> {
     let mut best = None;

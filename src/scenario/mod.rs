@@ -27,6 +27,13 @@ pub const DEFAULT_SEED: u64 = 42;
 /// The most agents a scenario may describe, listed and generated together.
 pub const MAX_AGENTS: u64 = 10_000_000;
 
+/// The deepest tables and arrays may nest inside each other, counted from
+/// the top of the file (`[proposal]` is level 1, a table in it level 2). TOML
+/// limits nesting per key or bracket, but dotted keys and headers can still
+/// build thousands of levels; converting those would exhaust the stack, so
+/// deeper files are refused first.
+pub const MAX_NESTING: usize = 128;
+
 /// Which algorithm a scenario is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -231,6 +238,13 @@ impl Scenario {
     /// Parses and checks a scenario document.
     pub fn parse(doc: &Document) -> Result<Self, Error> {
         let root = DeTable::parse(&doc.text).map_err(|e| toml_error(doc, None, &e))?;
+        if let Some((offset, top)) = document::too_deep(&root, MAX_NESTING) {
+            return Err(doc.error_at_offset(
+                Some(offset),
+                Some(top),
+                format!("tables and arrays nest more than {MAX_NESTING} levels deep"),
+            ));
+        }
         let file: ScenarioFile = serde_path_to_error::deserialize(toml::Deserializer::from(root))
             .map_err(|e| {
             let key = e.path().to_string();
