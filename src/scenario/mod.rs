@@ -295,8 +295,18 @@ fn plain_types(message: &str) -> String {
         ("expected u64", "expected a whole number >= 0"),
         ("expected f64", "expected a number"),
         ("expected usize", "expected a whole number >= 0"),
+        // `invalid type: integer `N` as i128`: the number is out of range
+        // (beyond i64), not of the wrong type.
+        ("invalid type: integer", "invalid value: integer"),
+        (" as i128", ""),
+        // The TOML parser's limit on dotted keys, reported without a position.
+        (
+            "recursion limit",
+            "a dotted key or table header has more than 80 parts",
+        ),
     ]
     .iter()
+    .filter(|(rust, _)| !rust.starts_with("invalid type") || message.contains(" as i128"))
     .fold(message.to_string(), |m, (rust, plain)| {
         m.replace(rust, plain)
     })
