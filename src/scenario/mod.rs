@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
-pub use document::{Document, KeyPath, Segment};
+pub use document::{Document, KeyPath, MAX_SCENARIO_BYTES, Segment};
 
 use crate::consensus::byzantine::ByzantineConfig;
 use crate::consensus::gossip::GossipConfig;
