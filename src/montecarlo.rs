@@ -274,8 +274,10 @@ fn expand_range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<String>, S
                 "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
             ));
         }
-        let count = (hi - lo) / step + 1;
-        if count as usize > MAX_SWEEP_VALUES {
+        // In i128: the ends of i64 are 2^64 apart, more than i64 holds.
+        let (lo, step) = (i128::from(lo), i128::from(step));
+        let count = (i128::from(hi) - lo) / step + 1;
+        if count > MAX_SWEEP_VALUES as i128 {
             return Err(format!(
                 "{count} values is more than the limit of {MAX_SWEEP_VALUES}"
             ));
@@ -293,12 +295,16 @@ fn expand_range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<String>, S
             "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
         ));
     }
-    let count = ((hi - lo) / step + 1e-9).floor() as usize + 1;
-    if count > MAX_SWEEP_VALUES {
+    // Checked as a float first: a huge range over a tiny step is too many
+    // values (or infinitely many) for any integer. Never NaN: the ends and
+    // the step are finite and the step is positive.
+    let steps = ((hi - lo) / step + 1e-9).floor();
+    if steps >= MAX_SWEEP_VALUES as f64 {
         return Err(format!(
-            "{count} values is more than the limit of {MAX_SWEEP_VALUES}"
+            "{lo}..{hi}:{step} has more values than the limit of {MAX_SWEEP_VALUES}"
         ));
     }
+    let count = steps as usize + 1;
     Ok((0..count).map(|k| decimal(lo + k as f64 * step)).collect())
 }
 
@@ -367,6 +373,29 @@ mod tests {
                 .contains("limit")
         );
         assert!("fanout=1,,2".parse::<Sweep>().is_err());
+    }
+
+    #[test]
+    fn ranges_at_the_ends_of_the_number_types_are_refused_not_overflowed() {
+        for text in [
+            "fanout=-9223372036854775808..9223372036854775807",
+            "loss=0..1e300:1e-300",
+            "loss=-1e308..1e308:1e-308",
+        ] {
+            let err = text.parse::<Sweep>().unwrap_err();
+            assert!(err.contains("limit"), "{text}: {err}");
+        }
+        let s: Sweep = "f=-9223372036854775808..9223372036854775807:9223372036854775807"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            s.values,
+            ["-9223372036854775808", "-1", "9223372036854775806"]
+        );
+        let s: Sweep = "seed=9223372036854775806..9223372036854775807"
+            .parse()
+            .unwrap();
+        assert_eq!(s.values, ["9223372036854775806", "9223372036854775807"]);
     }
 
     #[test]
