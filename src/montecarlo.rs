@@ -17,6 +17,9 @@ use crate::consensus::gossip::GossipOutcome;
 
 /// Most trials one run may ask for.
 pub const MAX_TRIALS: u64 = 10_000_000;
+/// Most worker threads `--threads` may ask for. The pool starts them all at
+/// once, so an absurd count would exhaust the process before any trial ran.
+pub const MAX_THREADS: usize = 1_024;
 /// Most values one sweep may have.
 pub const MAX_SWEEP_VALUES: usize = 1_000;
 

@@ -363,6 +363,15 @@ impl TrialPlan {
                     message: "threads must be at least 1".into(),
                 });
             }
+            Some(n) if n > montecarlo::MAX_THREADS => {
+                return Err(Error::Flag {
+                    flag: "--threads",
+                    message: format!(
+                        "threads must be at most {}, got {n}",
+                        montecarlo::MAX_THREADS
+                    ),
+                });
+            }
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
