@@ -23,6 +23,51 @@ pub const MAX_THREADS: usize = 1_024;
 /// Most values one sweep may have.
 pub const MAX_SWEEP_VALUES: usize = 1_000;
 
+/// Most rows a per-round history (`--format csv`, `--history`) of trials may
+/// have: trials × rounds × swept values, counting every round a trial may
+/// run. Every row is held in memory until the CSV is written.
+pub const MAX_HISTORY_ROWS: u64 = 20_000_000;
+
+/// Drops what trial summaries and the CSV history never read: the lists of
+/// agents (of `missed` and `false_positives` only whether they are empty
+/// counts, so at most one entry stays) and, unless `keep_history`, the round
+/// history. Outcomes are kept until every trial has run, so with millions of
+/// trials this is the difference between megabytes and exhausted memory.
+pub fn slim_byzantine(outcome: &mut ByzantineOutcome, keep_history: bool) {
+    let m = &mut outcome.metadata;
+    for list in [
+        &mut outcome.participants,
+        &mut m.malicious_agents,
+        &mut m.vote_changers,
+        &mut m.equivocators,
+        &mut m.silent_agents,
+        &mut m.blacklist,
+        &mut m.healthy_agents,
+    ] {
+        *list = Vec::new();
+    }
+    m.reason = None;
+    for list in [&mut m.detection.missed, &mut m.detection.false_positives] {
+        list.truncate(1);
+        list.shrink_to_fit();
+    }
+    if !keep_history {
+        m.round_history = Vec::new();
+    }
+}
+
+/// The gossip counterpart of [`slim_byzantine`]: drops the participants, the
+/// partition summaries and, unless `keep_history`, the round history.
+pub fn slim_gossip(outcome: &mut GossipOutcome, keep_history: bool) {
+    outcome.participants = Vec::new();
+    outcome.metadata.partitions = Vec::new();
+    if keep_history {
+        outcome.metadata.round_history.shrink_to_fit();
+    } else {
+        outcome.metadata.round_history = Vec::new();
+    }
+}
+
 /// Runs `run(0)`, ..., `run(trials - 1)` on `threads` worker threads and
 /// returns the results in trial order. `done` is called after each trial.
 pub fn run_trials<T: Send>(
@@ -399,6 +444,80 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(s.values, ["9223372036854775806", "9223372036854775807"]);
+    }
+
+    #[test]
+    fn slimmed_outcomes_summarise_like_full_ones() {
+        use crate::consensus::byzantine::{self, ByzantineConfig};
+        use crate::consensus::gossip::{self, GossipConfig};
+        use crate::rng::trial_generator;
+        use crate::scenario::{Agent, AgentOrigin, Behavior, Vote};
+        let behaviors = [
+            Behavior::Honest,
+            Behavior::Flip,
+            Behavior::Random,
+            Behavior::Equivocate,
+            Behavior::Silent,
+        ];
+        let agents: Vec<Agent> = (0..13)
+            .map(|i| Agent {
+                id: format!("a{i}"),
+                vote: if i % 3 == 0 { Vote::Against } else { Vote::For },
+                behavior: if i < 8 {
+                    Behavior::Honest
+                } else {
+                    behaviors[i % 5]
+                },
+                weight: 1.0,
+                origin: AgentOrigin::Flags,
+            })
+            .collect();
+        let config = ByzantineConfig {
+            fault_tolerance: 2,
+            num_rounds: 4,
+            timeout_reached: false,
+        };
+        let full: Vec<_> = (0..300)
+            .map(|t| byzantine::run(&agents, &config, &mut trial_generator(7, t)))
+            .collect();
+        for keep in [false, true] {
+            let mut slim = full.clone();
+            slim.iter_mut().for_each(|o| slim_byzantine(o, keep));
+            assert_eq!(
+                ByzantineTrialsSummary::of(&slim),
+                ByzantineTrialsSummary::of(&full)
+            );
+            for (s, f) in slim.iter().zip(&full) {
+                let kept = s.metadata.round_history == f.metadata.round_history;
+                assert_eq!(kept, keep);
+            }
+        }
+        let swarm: Vec<Agent> = agents
+            .iter()
+            .map(|a| Agent {
+                behavior: Behavior::Honest,
+                ..a.clone()
+            })
+            .collect();
+        let config = GossipConfig {
+            loss: 0.2,
+            ..GossipConfig::default()
+        };
+        let full: Vec<_> = (0..300)
+            .map(|t| gossip::run(&swarm, &config, &mut trial_generator(7, t)))
+            .collect();
+        for keep in [false, true] {
+            let mut slim = full.clone();
+            slim.iter_mut().for_each(|o| slim_gossip(o, keep));
+            assert_eq!(
+                GossipTrialsSummary::of(&slim),
+                GossipTrialsSummary::of(&full)
+            );
+            for (s, f) in slim.iter().zip(&full) {
+                let kept = s.metadata.round_history == f.metadata.round_history;
+                assert_eq!(kept, keep || f.metadata.round_history.is_empty());
+            }
+        }
     }
 
     #[test]

@@ -167,8 +167,10 @@ pub(super) fn run_byzantine(
     };
     let batch = |args: &ByzantineArgs, progress: &ProgressBar| -> Result<Batch, Error> {
         let p = prepare_byzantine(doc, scenario, args)?;
-        let outcomes = plan.run(p.seed, progress, |rng| {
-            byzantine::run(&p.agents, &p.config, rng)
+        let outcomes = plan.run(p.seed, p.config.num_rounds, progress, |rng| {
+            let mut outcome = byzantine::run(&p.agents, &p.config, rng);
+            montecarlo::slim_byzantine(&mut outcome, plan.keep_runs);
+            outcome
         })?;
         Ok(Batch {
             seed: p.seed,
@@ -276,8 +278,10 @@ pub(super) fn run_gossip(
     };
     let batch = |args: &GossipArgs, progress: &ProgressBar| -> Result<Batch, Error> {
         let p = prepare_gossip(doc, scenario, args)?;
-        let outcomes = plan.run(p.seed, progress, |rng| {
-            gossip::run(&p.agents, &p.config, rng)
+        let outcomes = plan.run(p.seed, p.config.max_rounds, progress, |rng| {
+            let mut outcome = gossip::run(&p.agents, &p.config, rng);
+            montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
+            outcome
         })?;
         Ok(Batch {
             seed: p.seed,
@@ -338,6 +342,8 @@ struct TrialPlan {
     trials: u64,
     threads: usize,
     keep_runs: bool,
+    /// Batches of trials: the sweep's values, or 1.
+    batches: u64,
 }
 
 impl TrialPlan {
@@ -380,16 +386,38 @@ impl TrialPlan {
             trials,
             threads,
             keep_runs,
+            batches: args.sweep.as_ref().map_or(1, |s| s.values.len() as u64),
         }))
     }
 
-    /// Runs the trials of one batch; trial i draws from the seed's stream i.
+    /// Runs the trials of one batch, each of at most `rounds` rounds; trial
+    /// i draws from the seed's stream i. A kept history that could pass
+    /// [`montecarlo::MAX_HISTORY_ROWS`] is refused before anything runs.
     fn run<O: Send>(
         &self,
         seed: u64,
+        rounds: u32,
         progress: &ProgressBar,
         run: impl Fn(&mut SimRng) -> O + Sync,
     ) -> Result<Vec<O>, Error> {
+        let rows = u128::from(self.trials) * u128::from(rounds) * u128::from(self.batches);
+        if self.keep_runs && rows > u128::from(montecarlo::MAX_HISTORY_ROWS) {
+            return Err(Error::Flag {
+                flag: "--trials",
+                message: format!(
+                    "a per-round history of {} trials of up to {rounds} rounds{} could have \
+                     {rows} rows, more than the limit of {}; run fewer trials or rounds, or \
+                     drop --format csv and --history",
+                    self.trials,
+                    if self.batches > 1 {
+                        format!(" for each of {} values", self.batches)
+                    } else {
+                        String::new()
+                    },
+                    montecarlo::MAX_HISTORY_ROWS
+                ),
+            });
+        }
         montecarlo::run_trials(
             self.trials,
             self.threads,
