@@ -2,6 +2,7 @@
 //! scenario, then one run, N trials (`--trials`) or N trials per value of a
 //! setting (`--sweep`).
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 
 use indicatif::ProgressBar;
@@ -202,6 +203,7 @@ fn single_byzantine(scenario: &Scenario, p: &Prepared<ByzantineConfig>) -> Repor
     }
     let (results, blacklist) =
         byzantine::run_sequence(&p.agents, scenario.proposals.len(), &p.config, &mut rng);
+    let blacklisted: HashSet<&str> = blacklist.iter().map(String::as_str).collect();
     let sequence = ProposalSequence {
         proposals: scenario
             .proposals
@@ -213,7 +215,7 @@ fn single_byzantine(scenario: &Scenario, p: &Prepared<ByzantineConfig>) -> Repor
         healthy_agents: p
             .agents
             .iter()
-            .filter(|a| !blacklist.contains(&a.id))
+            .filter(|a| !blacklisted.contains(a.id.as_str()))
             .map(|a| a.id.clone())
             .collect(),
         blacklist,

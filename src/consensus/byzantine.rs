@@ -5,6 +5,8 @@
 //! vote differs between rounds is detected as malicious, blacklisted and left
 //! out of the tally, which counts the remaining agents' final-round votes.
 
+use std::collections::HashSet;
+
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -200,11 +202,13 @@ pub fn run_sequence(
     rng: &mut SimRng,
 ) -> (Vec<ProposalResult>, Vec<String>) {
     let mut blacklist: Vec<String> = Vec::new();
+    // Looked up once per agent and proposal: a set, not a scan of the list.
+    let mut blacklisted: HashSet<String> = HashSet::new();
     let mut results = Vec::with_capacity(proposals);
     for _ in 0..proposals {
         let healthy: Vec<Agent> = agents
             .iter()
-            .filter(|a| !blacklist.contains(&a.id))
+            .filter(|a| !blacklisted.contains(&a.id))
             .cloned()
             .collect();
         if (healthy.len() as u64) < config.min_participants() {
@@ -220,6 +224,7 @@ pub fn run_sequence(
         }
         let outcome = run(&healthy, config, rng);
         blacklist.extend(outcome.metadata.blacklist.iter().cloned());
+        blacklisted.extend(outcome.metadata.blacklist.iter().cloned());
         results.push(ProposalResult::Decided(Box::new(outcome)));
     }
     (results, blacklist)
