@@ -27,6 +27,11 @@ pub const DEFAULT_SEED: u64 = 42;
 /// The most agents a scenario may describe, listed and generated together.
 pub const MAX_AGENTS: u64 = 10_000_000;
 
+/// The most agent votes a `[[proposals]]` sequence may ask for: proposals ×
+/// agents. Each proposal's result lists every agent, so a sequence is held
+/// (and printed) at a cost of about a kilobyte per proposal and agent.
+pub const MAX_PROPOSAL_VOTES: u64 = 10_000_000;
+
 /// The deepest tables and arrays may nest inside each other, counted from
 /// the top of the file (`[proposal]` is level 1, a table in it level 2). TOML
 /// limits nesting per key or bracket, but dotted keys and headers can still
@@ -257,6 +262,18 @@ impl Scenario {
             ));
         }
         let agents = build_agents(doc, &file.agents, &file.groups)?;
+        let votes = (file.proposals.len() as u64).saturating_mul(agents.len() as u64);
+        if votes > MAX_PROPOSAL_VOTES {
+            return Err(doc.error_at_key(
+                &KeyPath::parse("proposals"),
+                format!(
+                    "{} proposals of {} agents each is {votes} votes, more than the limit of \
+                     {MAX_PROPOSAL_VOTES}",
+                    file.proposals.len(),
+                    agents.len()
+                ),
+            ));
+        }
         let resolve = states::build(
             doc,
             file.strategy,
