@@ -28,7 +28,7 @@ impl Location {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The scenario file could not be read.
-    #[error("cannot read scenario '{path}': {reason}")]
+    #[error("cannot read scenario '{}': {}", one_line(.path), one_line(.reason))]
     Read {
         /// The path as the user gave it.
         path: String,
@@ -48,7 +48,7 @@ pub enum Error {
         message: String,
     },
     /// A command-line flag has a value the simulation cannot use.
-    #[error("{flag}: {message}")]
+    #[error("{flag}: {}", one_line(.message))]
     Flag {
         /// The flag, such as `--fanout`.
         flag: &'static str,
@@ -56,7 +56,7 @@ pub enum Error {
         message: String,
     },
     /// The command line itself is malformed (reported by clap).
-    #[error("{0}")]
+    #[error("{}", one_line(.0))]
     Usage(String),
 }
 
@@ -87,7 +87,25 @@ fn scenario_message(
         out.push_str(&format!("key '{key}': "));
     }
     out.push_str(message);
-    out
+    one_line(&out)
+}
+
+/// `text` with control characters (newlines, tabs, terminal escapes), which
+/// ids and values from a file may hold, written as escapes: an error stays
+/// one line and cannot drive the terminal.
+pub fn one_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for Location {
@@ -120,6 +138,21 @@ mod tests {
             Location::of_offset(text, 999),
             Location { line: 3, column: 1 }
         );
+    }
+
+    #[test]
+    fn control_characters_in_messages_are_escaped() {
+        let err = Error::Scenario {
+            source_name: "s.toml".into(),
+            location: None,
+            key: Some("agents[1].id".into()),
+            message: "duplicate agent id 'a\nb\u{1b}[31m'".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "s.toml: key 'agents[1].id': duplicate agent id 'a\\nb\\u{1b}[31m'"
+        );
+        assert_eq!(one_line("plain 'ids' stay"), "plain 'ids' stay");
     }
 
     #[test]

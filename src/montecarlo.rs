@@ -17,6 +17,9 @@ use crate::consensus::gossip::GossipOutcome;
 
 /// Most trials one run may ask for.
 pub const MAX_TRIALS: u64 = 10_000_000;
+/// Most worker threads `--threads` may ask for. The pool starts them all at
+/// once, so an absurd count would exhaust the process before any trial ran.
+pub const MAX_THREADS: usize = 1_024;
 /// Most values one sweep may have.
 pub const MAX_SWEEP_VALUES: usize = 1_000;
 
@@ -28,6 +31,49 @@ pub fn in_pool<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> Resu
         .build()
         .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
     Ok(pool.install(work))
+}
+
+/// Most rows a per-round history (`--format csv`, `--history`) of trials may
+/// have: trials × rounds × swept values, counting every round a trial may
+/// run. Every row is held in memory until the CSV is written.
+pub const MAX_HISTORY_ROWS: u64 = 20_000_000;
+
+/// Drops what trial summaries and the CSV history never read: the lists of
+/// agents (of `missed` and `false_positives` only whether they are empty
+/// counts, so at most one entry stays) and, unless `keep_history`, the round
+/// history. Outcomes are kept until every trial has run, so with millions of
+/// trials this is the difference between megabytes and exhausted memory.
+pub fn slim_byzantine(outcome: &mut ByzantineOutcome, keep_history: bool) {
+    let m = &mut outcome.metadata;
+    for list in [
+        &mut m.malicious_agents,
+        &mut m.vote_changers,
+        &mut m.equivocators,
+        &mut m.silent_agents,
+        &mut m.blacklist,
+        &mut m.healthy_agents,
+    ] {
+        *list = Vec::new();
+    }
+    m.reason = None;
+    for list in [&mut m.detection.missed, &mut m.detection.false_positives] {
+        list.truncate(1);
+        list.shrink_to_fit();
+    }
+    if !keep_history {
+        m.round_history = Vec::new();
+    }
+}
+
+/// The gossip counterpart of [`slim_byzantine`]: drops the
+/// partition summaries and, unless `keep_history`, the round history.
+pub fn slim_gossip(outcome: &mut GossipOutcome, keep_history: bool) {
+    outcome.metadata.partitions = Vec::new();
+    if keep_history {
+        outcome.metadata.round_history.shrink_to_fit();
+    } else {
+        outcome.metadata.round_history = Vec::new();
+    }
 }
 
 /// Runs `run(0)`, ..., `run(trials - 1)` on `threads` worker threads and
@@ -279,8 +325,10 @@ fn expand_range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<String>, S
                 "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
             ));
         }
-        let count = (hi - lo) / step + 1;
-        if count as usize > MAX_SWEEP_VALUES {
+        // In i128: the ends of i64 are 2^64 apart, more than i64 holds.
+        let (lo, step) = (i128::from(lo), i128::from(step));
+        let count = (i128::from(hi) - lo) / step + 1;
+        if count > MAX_SWEEP_VALUES as i128 {
             return Err(format!(
                 "{count} values is more than the limit of {MAX_SWEEP_VALUES}"
             ));
@@ -298,12 +346,16 @@ fn expand_range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<String>, S
             "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
         ));
     }
-    let count = ((hi - lo) / step + 1e-9).floor() as usize + 1;
-    if count > MAX_SWEEP_VALUES {
+    // Checked as a float first: a huge range over a tiny step is too many
+    // values (or infinitely many) for any integer. Never NaN: the ends and
+    // the step are finite and the step is positive.
+    let steps = ((hi - lo) / step + 1e-9).floor();
+    if steps >= MAX_SWEEP_VALUES as f64 {
         return Err(format!(
-            "{count} values is more than the limit of {MAX_SWEEP_VALUES}"
+            "{lo}..{hi}:{step} has more values than the limit of {MAX_SWEEP_VALUES}"
         ));
     }
+    let count = steps as usize + 1;
     Ok((0..count).map(|k| decimal(lo + k as f64 * step)).collect())
 }
 
@@ -372,6 +424,103 @@ mod tests {
                 .contains("limit")
         );
         assert!("fanout=1,,2".parse::<Sweep>().is_err());
+    }
+
+    #[test]
+    fn ranges_at_the_ends_of_the_number_types_are_refused_not_overflowed() {
+        for text in [
+            "fanout=-9223372036854775808..9223372036854775807",
+            "loss=0..1e300:1e-300",
+            "loss=-1e308..1e308:1e-308",
+        ] {
+            let err = text.parse::<Sweep>().unwrap_err();
+            assert!(err.contains("limit"), "{text}: {err}");
+        }
+        let s: Sweep = "f=-9223372036854775808..9223372036854775807:9223372036854775807"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            s.values,
+            ["-9223372036854775808", "-1", "9223372036854775806"]
+        );
+        let s: Sweep = "seed=9223372036854775806..9223372036854775807"
+            .parse()
+            .unwrap();
+        assert_eq!(s.values, ["9223372036854775806", "9223372036854775807"]);
+    }
+
+    #[test]
+    fn slimmed_outcomes_summarise_like_full_ones() {
+        use crate::consensus::byzantine::{self, ByzantineConfig};
+        use crate::consensus::gossip::{self, GossipConfig};
+        use crate::rng::trial_generator;
+        use crate::scenario::{Agent, AgentOrigin, Behavior, Vote};
+        let behaviors = [
+            Behavior::Honest,
+            Behavior::Flip,
+            Behavior::Random,
+            Behavior::Equivocate,
+            Behavior::Silent,
+        ];
+        let agents: Vec<Agent> = (0..13)
+            .map(|i| Agent {
+                id: format!("a{i}"),
+                vote: if i % 3 == 0 { Vote::Against } else { Vote::For },
+                behavior: if i < 8 {
+                    Behavior::Honest
+                } else {
+                    behaviors[i % 5]
+                },
+                weight: 1.0,
+                origin: AgentOrigin::Flags,
+            })
+            .collect();
+        let config = ByzantineConfig {
+            fault_tolerance: 2,
+            num_rounds: 4,
+            timeout_reached: false,
+        };
+        let full: Vec<_> = (0..300)
+            .map(|t| byzantine::run(&agents.clone().into(), &config, &mut trial_generator(7, t)))
+            .collect();
+        for keep in [false, true] {
+            let mut slim = full.clone();
+            slim.iter_mut().for_each(|o| slim_byzantine(o, keep));
+            assert_eq!(
+                ByzantineTrialsSummary::of(&slim),
+                ByzantineTrialsSummary::of(&full)
+            );
+            for (s, f) in slim.iter().zip(&full) {
+                let kept = s.metadata.round_history == f.metadata.round_history;
+                assert_eq!(kept, keep);
+            }
+        }
+        let swarm: Vec<Agent> = agents
+            .iter()
+            .map(|a| Agent {
+                behavior: Behavior::Honest,
+                ..a.clone()
+            })
+            .collect();
+        let config = GossipConfig {
+            loss: 0.2,
+            ..GossipConfig::default()
+        };
+        let full: Vec<_> = (0..300)
+            .map(|t| gossip::run(&swarm.clone().into(), &config, &mut trial_generator(7, t)))
+            .collect();
+        for keep in [false, true] {
+            let mut slim = full.clone();
+            slim.iter_mut().for_each(|o| slim_gossip(o, keep));
+            assert_eq!(
+                GossipTrialsSummary::of(&slim),
+                GossipTrialsSummary::of(&full)
+            );
+            for (s, f) in slim.iter().zip(&full) {
+                let kept = s.metadata.round_history == f.metadata.round_history;
+                assert_eq!(kept, keep || f.metadata.round_history.is_empty());
+            }
+        }
     }
 
     #[test]

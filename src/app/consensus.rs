@@ -2,6 +2,7 @@
 //! scenario, then one run, N trials (`--trials`) or N trials per value of a
 //! setting (`--sweep`).
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 
 use indexmap::IndexMap;
@@ -190,8 +191,10 @@ pub(super) fn run_byzantine(
     };
     let batch = |args: &ByzantineArgs, progress: &ProgressBar| -> Result<Batch, Error> {
         let p = prepare_byzantine(doc, scenario, args)?;
-        let outcomes = plan.run(p.seed, progress, |rng| {
-            byzantine::run(&p.agents, &p.config, rng)
+        let outcomes = plan.run(p.seed, p.config.num_rounds, progress, |rng| {
+            let mut outcome = byzantine::run(&p.agents, &p.config, rng);
+            montecarlo::slim_byzantine(&mut outcome, plan.keep_runs);
+            outcome
         })?;
         Ok(Batch {
             seed: p.seed,
@@ -229,6 +232,7 @@ fn single_byzantine(
     }
     let (results, blacklist) =
         byzantine::run_sequence(&p.agents, scenario.proposals.len(), &p.config, &mut rng);
+    let blacklisted: HashSet<&str> = blacklist.iter().map(String::as_str).collect();
     let sequence = ProposalSequence {
         proposals: scenario
             .proposals
@@ -240,7 +244,7 @@ fn single_byzantine(
         healthy_agents: p
             .agents
             .ids()
-            .filter(|id| !blacklist.contains(id))
+            .filter(|id| !blacklisted.contains(id.as_str()))
             .collect(),
         blacklist,
     };
@@ -321,8 +325,10 @@ pub(super) fn run_gossip(
     };
     let batch = |args: &GossipArgs, progress: &ProgressBar| -> Result<Batch, Error> {
         let p = prepare_gossip(doc, scenario, args)?;
-        let outcomes = plan.run(p.seed, progress, |rng| {
-            gossip::run(&p.agents, &p.config, rng)
+        let outcomes = plan.run(p.seed, p.config.max_rounds, progress, |rng| {
+            let mut outcome = gossip::run(&p.agents, &p.config, rng);
+            montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
+            outcome
         })?;
         Ok(Batch {
             seed: p.seed,
@@ -388,6 +394,8 @@ struct TrialPlan {
     trials: u64,
     threads: usize,
     keep_runs: bool,
+    /// Batches of trials: the sweep's values, or 1.
+    batches: u64,
 }
 
 impl TrialPlan {
@@ -413,6 +421,15 @@ impl TrialPlan {
                     message: "threads must be at least 1".into(),
                 });
             }
+            Some(n) if n > montecarlo::MAX_THREADS => {
+                return Err(Error::Flag {
+                    flag: "--threads",
+                    message: format!(
+                        "threads must be at most {}, got {n}",
+                        montecarlo::MAX_THREADS
+                    ),
+                });
+            }
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
@@ -421,16 +438,38 @@ impl TrialPlan {
             trials,
             threads,
             keep_runs,
+            batches: args.sweep.as_ref().map_or(1, |s| s.values.len() as u64),
         }))
     }
 
-    /// Runs the trials of one batch; trial i draws from the seed's stream i.
+    /// Runs the trials of one batch, each of at most `rounds` rounds; trial
+    /// i draws from the seed's stream i. A kept history that could pass
+    /// [`montecarlo::MAX_HISTORY_ROWS`] is refused before anything runs.
     fn run<O: Send>(
         &self,
         seed: u64,
+        rounds: u32,
         progress: &ProgressBar,
         run: impl Fn(&mut SimRng) -> O + Sync,
     ) -> Result<Vec<O>, Error> {
+        let rows = u128::from(self.trials) * u128::from(rounds) * u128::from(self.batches);
+        if self.keep_runs && rows > u128::from(montecarlo::MAX_HISTORY_ROWS) {
+            return Err(Error::Flag {
+                flag: "--trials",
+                message: format!(
+                    "a per-round history of {} trials of up to {rounds} rounds{} could have \
+                     {rows} rows, more than the limit of {}; run fewer trials or rounds, or \
+                     drop --format csv and --history",
+                    self.trials,
+                    if self.batches > 1 {
+                        format!(" for each of {} values", self.batches)
+                    } else {
+                        String::new()
+                    },
+                    montecarlo::MAX_HISTORY_ROWS
+                ),
+            });
+        }
         montecarlo::run_trials(
             self.trials,
             self.threads,

@@ -55,6 +55,22 @@ use crate::scenario::{Behavior, Swarm, Vote};
 /// Most gossip rounds a run may ask for.
 pub const MAX_ROUNDS: u32 = 100_000;
 
+/// Most neighbours per agent of the random topologies (`random-regular`,
+/// `small-world`). Building them scans neighbour lists, in time growing with
+/// agents × degree²: about 15 s at this degree and the largest network, while
+/// a dense small-world graph (degree near the agent count) never finished.
+/// The ring, built without draws, takes any degree below the agent count.
+pub const MAX_RANDOM_DEGREE: u32 = 100;
+
+/// Most group labels (partitions × agents) a run may hold: each partition
+/// labels every agent with its group, 4 bytes apiece (400 MB at the limit).
+pub const MAX_PARTITION_LABELS: u64 = 100_000_000;
+
+/// Most neighbour entries (agents × degree) a ring, random-regular or
+/// small-world network may have. Building one holds a few words per entry
+/// (about 1.5 GB at the limit), so larger networks are refused up front.
+pub const MAX_NEIGHBOUR_ENTRIES: u64 = 100_000_000;
+
 /// `[gossip]` settings.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -187,6 +203,19 @@ impl GossipConfig {
             ));
         }
         self.validate_topology(agents.len() as u64)?;
+        let labels = (self.partitions.len() as u64).saturating_mul(agents.len() as u64);
+        if labels > MAX_PARTITION_LABELS {
+            return Err(invalid(
+                "gossip.partitions",
+                None,
+                format!(
+                    "{} partitions of {} agents need {labels} group labels, more than the \
+                     limit of {MAX_PARTITION_LABELS}",
+                    self.partitions.len(),
+                    agents.len()
+                ),
+            ));
+        }
         resolve_partitions(&self.partitions, agents)?;
         if let Some(i) = agents
             .behaviors()
@@ -254,12 +283,16 @@ impl GossipConfig {
                 }
             }
         }
-        if n * k > u64::from(u32::MAX) {
+        if self.topology != Topology::Ring && k > u64::from(MAX_RANDOM_DEGREE) {
+            return Err(degree_error(format!(
+                "degree must be at most {MAX_RANDOM_DEGREE} for the {name} topology, got {k}"
+            )));
+        }
+        if n * k > MAX_NEIGHBOUR_ENTRIES {
             return Err(degree_error(format!(
                 "degree {k} with {n} agents needs {} neighbour entries, more than the \
-                 {} supported",
-                n * k,
-                u32::MAX
+                 limit of {MAX_NEIGHBOUR_ENTRIES}",
+                n * k
             )));
         }
         Ok(())
@@ -1515,13 +1548,26 @@ to = 3
             "--topology",
             "the random-regular topology needs at least 2 agents, the scenario has 1",
         );
-        let err = check(100_000, Topology::RandomRegular, 50_000).unwrap_err();
+        let err = check(100_000, Topology::Ring, 50_000).unwrap_err();
         assert_eq!(err.key, degree);
-        assert!(
-            err.message.contains("5000000000 neighbour entries"),
-            "{}",
-            err.message
+        assert_eq!(
+            err.message,
+            "degree 50000 with 100000 agents needs 5000000000 neighbour entries, more than \
+             the limit of 100000000"
         );
+        assert_eq!(check(1_000, Topology::Ring, 998), Ok(()));
+        for topology in [Topology::RandomRegular, Topology::SmallWorld] {
+            assert_eq!(check(1_000, topology, MAX_RANDOM_DEGREE), Ok(()));
+            let err = check(1_000, topology, MAX_RANDOM_DEGREE + 2).unwrap_err();
+            assert_eq!(err.key, degree);
+            assert_eq!(
+                err.message,
+                format!(
+                    "degree must be at most 100 for the {} topology, got 102",
+                    topology.name()
+                )
+            );
+        }
     }
 
     #[test]

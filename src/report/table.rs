@@ -122,11 +122,31 @@ fn new_table() -> Table {
     table
 }
 
+/// The most characters a table cell shows. comfy-table measures columns in
+/// `u16` and re-splits a longer cell in time quadratic in its length (minutes
+/// for a 10 MB value), so longer text is cut, saying how much was left out;
+/// `--format json` has it whole.
+pub const MAX_CELL_CHARS: usize = 60_000;
+
+/// `text`, cut to [`MAX_CELL_CHARS`] characters with a note of the rest.
+fn cell(text: String) -> String {
+    match text.char_indices().nth(MAX_CELL_CHARS) {
+        None => text,
+        Some((end, _)) => {
+            let rest = text[end..].chars().count();
+            format!(
+                "{}… ({rest} more characters; --format json shows all)",
+                &text[..end]
+            )
+        }
+    }
+}
+
 /// A two-column table of labels and values.
 fn key_values(rows: &[(&str, String)]) -> Table {
     let mut table = new_table();
     for (label, value) in rows {
-        table.add_row(vec![label.to_string(), value.clone()]);
+        table.add_row(vec![label.to_string(), cell(value.clone())]);
     }
     table
 }
@@ -642,10 +662,10 @@ fn resolve(report: &ResolveReport) -> String {
     summary.set_header(vec!["Key", "Strategy", "Resolution", "Value"]);
     for r in &report.resolutions {
         summary.add_row(vec![
-            r.key.clone(),
+            cell(r.key.clone()),
             r.strategy.name().to_string(),
             r.metadata.resolution_strategy.to_string(),
-            value_text(&r.value),
+            cell(value_text(&r.value)),
         ]);
     }
     let _ = writeln!(out, "{summary}");
@@ -666,7 +686,11 @@ fn versions_table(resolution: &Resolution) -> Table {
     table.set_header(header);
     for ranked in versions {
         let v = &ranked.version;
-        let mut row = vec![v.agent.clone(), value_text(&v.value), v.version.to_string()];
+        let mut row = vec![
+            cell(v.agent.clone()),
+            cell(value_text(&v.value)),
+            v.version.to_string(),
+        ];
         if timestamps {
             row.push(v.timestamp.map(|t| t.to_string()).unwrap_or_default());
         }
@@ -675,7 +699,7 @@ fn versions_table(resolution: &Resolution) -> Table {
                 let entries: Vec<String> = c.iter().map(|(a, n)| format!("{a}={n}")).collect();
                 format!("{{{}}}", entries.join(", "))
             });
-            row.push(clock.unwrap_or_default());
+            row.push(cell(clock.unwrap_or_default()));
         }
         row.push(ranked.role.name().to_string());
         table.add_row(row);
@@ -717,4 +741,19 @@ fn scenarios(entries: &[ScenarioEntry]) -> String {
         ]);
     }
     format!("{table}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_cells_are_cut_with_a_note_and_short_ones_kept() {
+        assert_eq!(cell("é".repeat(10)), "é".repeat(10));
+        let exact = "é".repeat(MAX_CELL_CHARS);
+        assert_eq!(cell(exact.clone()), exact);
+        let long = cell("é".repeat(MAX_CELL_CHARS + 5));
+        assert!(long.starts_with(&exact));
+        assert!(long.ends_with("é… (5 more characters; --format json shows all)"));
+    }
 }

@@ -155,8 +155,9 @@ impl ResolveConfig {
     }
 
     /// Checks that every state can be resolved under `strategy`: there is at
-    /// least one state, and values fit the CRDT type wherever one is declared
-    /// or a CRDT merge will run.
+    /// least one state, states resolved by vector clocks have at most
+    /// [`vector::MAX_VERSIONS`] versions, and values fit the CRDT type
+    /// wherever one is declared or a CRDT merge will run.
     pub fn validate(&self, strategy: Strategy) -> Result<(), InvalidSetting> {
         if self.states.is_empty() {
             return Err(InvalidSetting {
@@ -167,6 +168,19 @@ impl ResolveConfig {
         }
         for (i, state) in self.states.iter().enumerate() {
             let (decider, _) = self.route(&state.key, strategy);
+            if decider == Strategy::Vector && state.versions.len() > vector::MAX_VERSIONS {
+                return Err(InvalidSetting {
+                    key: format!("states[{i}].versions"),
+                    flag: None,
+                    message: format!(
+                        "state '{}' has {} versions; vector-clock resolution compares \
+                         versions pairwise and takes at most {}",
+                        state.key,
+                        state.versions.len(),
+                        vector::MAX_VERSIONS
+                    ),
+                });
+            }
             if decider == Strategy::Crdt || state.crdt_type.is_some() {
                 crdt::check(state).map_err(|(j, message)| InvalidSetting {
                     key: format!("states[{i}].versions[{j}].value"),

@@ -4,53 +4,74 @@
 //! write among them wins (`vector_concurrent_lww`). A dominated version never
 //! wins, whatever its timestamp.
 
-use indexmap::IndexMap;
+use std::collections::HashMap;
 
 use super::{Resolution, ResolutionMetadata, Role, State, Strategy, pick};
 
-/// Every version's clock as counters over one shared list of agents; a
-/// version without a clock has `{agent: version}`.
-fn dense_clocks(state: &State) -> Vec<Vec<u64>> {
-    let mut agents: IndexMap<&str, usize> = IndexMap::new();
-    let clocks: Vec<Vec<(usize, u64)>> = state
+/// Most versions one state may have under vector-clock resolution, which
+/// compares versions pairwise: with every version concurrent that is about
+/// 5 × 10^7 comparisons at the limit.
+pub const MAX_VERSIONS: usize = 10_000;
+
+/// A vector clock as `(agent, counter)` pairs, agents numbered in order of
+/// first appearance in the state, ascending by agent, counters of 0 left
+/// out (a missing entry counts as 0). Sparse, so a state whose versions name
+/// many different agents costs memory for the entries written, not for
+/// versions × agents.
+pub type Clock = Vec<(usize, u64)>;
+
+/// Every version's clock; a version without a clock has `{agent: version}`.
+fn clocks(state: &State) -> Vec<Clock> {
+    fn number<'a>(agents: &mut HashMap<&'a str, usize>, agent: &'a str) -> usize {
+        let next = agents.len();
+        *agents.entry(agent).or_insert(next)
+    }
+    let mut agents: HashMap<&str, usize> = HashMap::new();
+    state
         .versions
         .iter()
         .map(|v| {
-            let entries: Vec<(&str, u64)> = match &v.vector_clock {
-                Some(clock) => clock.iter().map(|(a, c)| (a.as_str(), *c)).collect(),
-                None => vec![(v.agent.as_str(), v.version)],
+            let mut clock: Clock = match &v.vector_clock {
+                Some(clock) => clock
+                    .iter()
+                    .map(|(a, c)| (number(&mut agents, a), *c))
+                    .collect(),
+                None => vec![(number(&mut agents, &v.agent), v.version)],
             };
-            entries
-                .into_iter()
-                .map(|(agent, count)| {
-                    let next = agents.len();
-                    (*agents.entry(agent).or_insert(next), count)
-                })
-                .collect()
-        })
-        .collect();
-    clocks
-        .into_iter()
-        .map(|entries| {
-            let mut dense = vec![0; agents.len()];
-            for (slot, count) in entries {
-                dense[slot] = count;
-            }
-            dense
+            clock.retain(|&(_, count)| count > 0);
+            clock.sort_unstable();
+            clock
         })
         .collect()
 }
 
 /// Whether clock `a` dominates `b`: at least as large everywhere, larger somewhere.
-pub fn dominates(a: &[u64], b: &[u64]) -> bool {
-    a.iter().zip(b).all(|(x, y)| x >= y) && a.iter().zip(b).any(|(x, y)| x > y)
+pub fn dominates(a: &[(usize, u64)], b: &[(usize, u64)]) -> bool {
+    let mut larger = false;
+    let mut i = 0;
+    for &(agent, count) in b {
+        // Entries of `a` for agents `b` lacks: larger there.
+        while i < a.len() && a[i].0 < agent {
+            larger = true;
+            i += 1;
+        }
+        match a.get(i) {
+            Some(&(other, mine)) if other == agent && mine >= count => {
+                larger |= mine > count;
+                i += 1;
+            }
+            // `a` is smaller here, or lacks an agent `b` counted above 0.
+            _ => return false,
+        }
+    }
+    larger || i < a.len()
 }
 
 /// Indices of the clocks no other clock dominates. A dominating clock has a
 /// strictly larger sum, so visiting clocks by decreasing sum, each one is
 /// maximal exactly when no maximal clock found before it dominates it.
-pub fn maximal(clocks: &[Vec<u64>]) -> Vec<usize> {
-    let sum = |i: usize| clocks[i].iter().map(|&c| u128::from(c)).sum::<u128>();
+pub fn maximal(clocks: &[Clock]) -> Vec<usize> {
+    let sum = |i: usize| clocks[i].iter().map(|&(_, c)| u128::from(c)).sum::<u128>();
     let mut order: Vec<usize> = (0..clocks.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(sum(i)));
     let mut maxima: Vec<usize> = Vec::new();
@@ -64,7 +85,7 @@ pub fn maximal(clocks: &[Vec<u64>]) -> Vec<usize> {
 
 /// Resolves `state` by vector-clock causality.
 pub fn resolve(state: &State) -> Resolution {
-    let clocks = dense_clocks(state);
+    let clocks = clocks(state);
     let mut maxima = maximal(&clocks);
     // Siblings are listed winner first, then by decreasing last-write order.
     maxima.sort_by(|&a, &b| {
@@ -87,8 +108,10 @@ pub fn resolve(state: &State) -> Resolution {
         ),
         ..ResolutionMetadata::default()
     };
+    let mut is_maximal = vec![false; state.versions.len()];
+    maxima.iter().for_each(|&i| is_maximal[i] = true);
     pick(state, winner, Strategy::Vector, metadata, |i| {
-        if maxima.contains(&i) {
+        if is_maximal[i] {
             Role::Sibling
         } else {
             Role::Dominated
@@ -124,10 +147,56 @@ mod tests {
 
     #[test]
     fn dominance_needs_greater_or_equal_everywhere_and_greater_somewhere() {
-        assert!(dominates(&[6, 4], &[5, 3]));
-        assert!(dominates(&[5, 4], &[5, 3]));
-        assert!(!dominates(&[5, 3], &[5, 3]));
-        assert!(!dominates(&[5, 2], &[3, 6]));
+        let d = |a: &[u64], b: &[u64]| dominates(&sparse(a), &sparse(b));
+        assert!(d(&[6, 4], &[5, 3]));
+        assert!(d(&[5, 4], &[5, 3]));
+        assert!(!d(&[5, 3], &[5, 3]));
+        assert!(!d(&[5, 2], &[3, 6]));
+        // Missing entries count as 0.
+        assert!(d(&[0, 1], &[0, 0]));
+        assert!(d(&[1, 0, 2], &[0, 0, 2]));
+        assert!(!d(&[1, 0, 2], &[0, 1, 2]));
+        assert!(!d(&[0, 0], &[0, 0]));
+    }
+
+    /// A dense clock written sparsely.
+    fn sparse(dense: &[u64]) -> Clock {
+        dense
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c > 0)
+            .map(|(i, &c)| (i, c))
+            .collect()
+    }
+
+    #[test]
+    fn sparse_dominance_matches_the_dense_definition() {
+        let dense_dominates = |a: &[u64], b: &[u64]| {
+            a.iter().zip(b).all(|(x, y)| x >= y) && a.iter().zip(b).any(|(x, y)| x > y)
+        };
+        let mut clocks = Vec::new();
+        for n in 0..81u64 {
+            clocks.push(vec![n % 3, n / 3 % 3, n / 9 % 3, n / 27 % 3]);
+        }
+        for a in &clocks {
+            for b in &clocks {
+                assert_eq!(
+                    dominates(&sparse(a), &sparse(b)),
+                    dense_dominates(a, b),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn many_agents_writing_once_resolve_quickly_with_every_version_a_sibling() {
+        let versions = (0..MAX_VERSIONS)
+            .map(|i| version(&format!("agent-{i}"), json!(i), 1, Some(i as i64)))
+            .collect();
+        let r = resolve(&state("k", None, versions));
+        assert_eq!(r.value, json!(MAX_VERSIONS - 1));
+        assert_eq!(r.metadata.siblings.unwrap().len(), MAX_VERSIONS);
     }
 
     #[test]
@@ -279,7 +348,7 @@ mod tests {
         for a in values {
             for b in values {
                 for c in values {
-                    clocks.push(vec![a, b, c]);
+                    clocks.push(sparse(&[a, b, c]));
                 }
             }
         }

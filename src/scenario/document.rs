@@ -67,24 +67,20 @@ pub struct Document {
 }
 
 impl Document {
-    /// Reads a scenario file, or standard input for `-`; unreadable or
-    /// non-UTF-8 input is an error.
+    /// Reads a scenario file, or standard input for `-`; unreadable,
+    /// oversized (see [`MAX_SCENARIO_BYTES`]) or non-UTF-8 input is an error.
     pub fn read(path: &Path) -> Result<Self, Error> {
         if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|e| Error::Read {
-                    path: "-".to_string(),
-                    reason: io_reason(&e),
-                })?;
+            let bytes = read_limited(std::io::stdin().lock(), "-")?;
             return Self::from_bytes("<stdin>", "stdin", bytes);
         }
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| Error::Read {
-            path: name.clone(),
-            reason: io_reason(&e),
-        })?;
+        let bytes = std::fs::File::open(path)
+            .map_err(|e| Error::Read {
+                path: name.clone(),
+                reason: io_reason(&e),
+            })
+            .and_then(|file| read_limited(file, &name))?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -150,6 +146,29 @@ impl Document {
     }
 }
 
+/// The largest scenario moai reads, in bytes (64 MiB). Reading stops there,
+/// so `/dev/zero` or an endless pipe is an error rather than exhausted memory.
+pub const MAX_SCENARIO_BYTES: u64 = 64 * 1024 * 1024;
+
+/// All of `source`, unless it holds more than [`MAX_SCENARIO_BYTES`].
+fn read_limited(source: impl Read, path: &str) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    source
+        .take(MAX_SCENARIO_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Read {
+            path: path.to_string(),
+            reason: io_reason(&e),
+        })?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(Error::Read {
+            path: path.to_string(),
+            reason: format!("it is larger than the limit of {MAX_SCENARIO_BYTES} bytes (64 MiB)"),
+        });
+    }
+    Ok(bytes)
+}
+
 fn io_reason(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
@@ -157,6 +176,35 @@ fn io_reason(error: &std::io::Error) -> String {
         std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
         _ => error.to_string(),
     }
+}
+
+/// The first value nested more than `limit` tables and arrays deep, counted
+/// from the top of the document: the byte offset of the nearest value with a
+/// position in the text, and the top-level key it sits under. Walks the
+/// document with an explicit stack, so any depth is safe to check.
+pub(super) fn too_deep(root: &Spanned<DeTable<'_>>, limit: usize) -> Option<(usize, String)> {
+    let mut stack: Vec<(&Spanned<DeValue<'_>>, usize, &str, usize)> = root
+        .get_ref()
+        .iter()
+        .map(|(key, value)| (value, 1, key.get_ref().as_ref(), value.span().start))
+        .collect();
+    while let Some((value, depth, top, offset)) = stack.pop() {
+        // Tables that dotted keys create have no span of their own.
+        let offset = if value.span().is_empty() {
+            offset
+        } else {
+            value.span().start
+        };
+        if depth > limit {
+            return Some((offset, top.to_string()));
+        }
+        match value.get_ref() {
+            DeValue::Table(t) => stack.extend(t.values().map(|v| (v, depth + 1, top, offset))),
+            DeValue::Array(a) => stack.extend(a.iter().map(|v| (v, depth + 1, top, offset))),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The byte offset of the deepest part of `path` present in the document.

@@ -14,7 +14,7 @@ mod swarm;
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
-pub use document::{Document, KeyPath, Segment};
+pub use document::{Document, KeyPath, MAX_SCENARIO_BYTES, Segment};
 pub(crate) use schema::Table as SchemaTable;
 pub use schema::json_schema;
 pub use swarm::Swarm;
@@ -30,6 +30,18 @@ pub const DEFAULT_SEED: u64 = 42;
 
 /// The most agents a scenario may describe, listed and generated together.
 pub const MAX_AGENTS: u64 = 10_000_000;
+
+/// The most agent votes a `[[proposals]]` sequence may ask for: proposals ×
+/// agents. Each proposal's result lists every agent, so a sequence is held
+/// (and printed) at a cost of about a kilobyte per proposal and agent.
+pub const MAX_PROPOSAL_VOTES: u64 = 10_000_000;
+
+/// The deepest tables and arrays may nest inside each other, counted from
+/// the top of the file (`[proposal]` is level 1, a table in it level 2). TOML
+/// limits nesting per key or bracket, but dotted keys and headers can still
+/// build thousands of levels; converting those would exhaust the stack, so
+/// deeper files are refused first.
+pub const MAX_NESTING: usize = 128;
 
 /// Which algorithm a scenario is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -286,6 +298,13 @@ impl Scenario {
     /// Parses and checks a scenario document.
     pub fn parse(doc: &Document) -> Result<Self, Error> {
         let root = DeTable::parse(&doc.text).map_err(|e| toml_error(doc, None, &e))?;
+        if let Some((offset, top)) = document::too_deep(&root, MAX_NESTING) {
+            return Err(doc.error_at_offset(
+                Some(offset),
+                Some(top),
+                format!("tables and arrays nest more than {MAX_NESTING} levels deep"),
+            ));
+        }
         let file: ScenarioFile = serde_path_to_error::deserialize(toml::Deserializer::from(root))
             .map_err(|e| {
             let key = e.path().to_string();
@@ -301,6 +320,18 @@ impl Scenario {
             check_expectations(doc, file.algorithm, expect)?;
         }
         let agents = build_agents(doc, &file.agents, &file.groups)?;
+        let votes = (file.proposals.len() as u64).saturating_mul(agents.len() as u64);
+        if votes > MAX_PROPOSAL_VOTES {
+            return Err(doc.error_at_key(
+                &KeyPath::parse("proposals"),
+                format!(
+                    "{} proposals of {} agents each is {votes} votes, more than the limit of \
+                     {MAX_PROPOSAL_VOTES}",
+                    file.proposals.len(),
+                    agents.len()
+                ),
+            ));
+        }
         let resolve = states::build(
             doc,
             file.strategy,
@@ -401,8 +432,18 @@ fn plain_types(message: &str) -> String {
         ("expected u64", "expected a whole number >= 0"),
         ("expected f64", "expected a number"),
         ("expected usize", "expected a whole number >= 0"),
+        // `invalid type: integer `N` as i128`: the number is out of range
+        // (beyond i64), not of the wrong type.
+        ("invalid type: integer", "invalid value: integer"),
+        (" as i128", ""),
+        // The TOML parser's limit on dotted keys, reported without a position.
+        (
+            "recursion limit",
+            "a dotted key or table header has more than 80 parts",
+        ),
     ]
     .iter()
+    .filter(|(rust, _)| !rust.starts_with("invalid type") || message.contains(" as i128"))
     .fold(message.to_string(), |m, (rust, plain)| {
         m.replace(rust, plain)
     })
