@@ -59,9 +59,8 @@ fuzz_target!(|data: &[u8]| {
                         .collect(),
                     healthy_agents: scenario
                         .agents
-                        .iter()
-                        .filter(|a| !blacklist.contains(&a.id))
-                        .map(|a| a.id.clone())
+                        .ids()
+                        .filter(|id| !blacklist.contains(id))
                         .collect(),
                     blacklist,
                 };
@@ -104,6 +103,7 @@ fuzz_target!(|data: &[u8]| {
                 strategy,
                 description: scenario.description.clone(),
                 resolutions: resolve::resolve(&scenario.resolve, strategy),
+                omitted: Default::default(),
             })),
         }
     }
@@ -121,13 +121,15 @@ fn consensus<O>(
         seed,
         description: scenario.description.clone(),
         proposal: scenario.proposal.clone(),
+        participants: scenario.agents.ids().take(1000).collect(),
         outcome,
+        omitted: Default::default(),
     }
 }
 
 fn render_all(report: &Report) {
     for format in [Format::Table, Format::Json, Format::Csv] {
-        match report::render(report, format) {
+        match report::render(report, format, true) {
             Ok(text) => assert!(text.ends_with('\n')),
             Err(e) => one_line(&e),
         }
