@@ -58,7 +58,7 @@ pub enum Command {
     /// Run scenarios and compare them with their [expect] tables (for CI).
     Check(CheckArgs),
     /// Check scenario files without running them.
-    Validate(ValidateArgs),
+    Validate(FilesArgs),
     /// Print the JSON Schema of scenario files, for editors and validators.
     Schema,
     /// Print the completion script for a shell.
@@ -122,29 +122,25 @@ pub struct ExpectArgs {
     pub expect_decision: Option<Decision>,
 }
 
-/// `moai check`.
+/// The scenario files `moai check` and `moai validate` take.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub struct FilesArgs {
     /// Scenario files, or directories searched recursively for *.toml; `-` reads standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Also write a JUnit XML report (one testcase per scenario) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
     /// Output format (table or json).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
-/// `moai validate`.
+/// `moai check`.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
-    /// Scenario files, or directories searched recursively for *.toml; `-` reads standard input.
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
-    /// Output format (table or json).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub files: FilesArgs,
+    /// Also write a JUnit XML report (one testcase per scenario) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// `moai byzantine`.

@@ -192,11 +192,11 @@ pub fn execute(command: Command) -> Result<Output, Error> {
         }
         Command::Scenarios(args) => Ok(Output::of(Report::Scenarios(list_bundled()?), args.format)),
         Command::Check(args) => {
-            let (report, verdict) = check::check(&args.paths);
+            let (report, verdict) = check::check(&args.files.paths);
             Ok(Output {
                 junit: args.junit,
                 verdict,
-                ..Output::of(report, args.format)
+                ..Output::of(report, args.files.format)
             })
         }
         Command::Validate(args) => {
