@@ -1857,3 +1857,29 @@ fn the_memory_guard_refuses_runs_larger_than_the_limit() {
         .unwrap();
     assert!(out.status.success());
 }
+
+#[test]
+fn a_large_single_run_gives_identical_bytes_on_one_and_two_threads() {
+    // 20,000 agents: five blocks of 4096, each drawing from its own window.
+    let run = |threads: &str| {
+        stdout_of(&[
+            "gossip",
+            "--agents",
+            "20000",
+            "--approve",
+            "11000",
+            "--fanout",
+            "3",
+            "--loss",
+            "0.1",
+            "--rounds",
+            "8",
+            "--no-early-stop",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+        ])
+    };
+    assert_eq!(run("1"), run("2"));
+}
