@@ -630,27 +630,39 @@ fn play_block(
             *slot = own;
             continue;
         }
-        let mut counts = VoteCounts::default();
-        counts.add(own);
+        // For minus against, abstentions not counted.
+        let mut lead = lean(own);
         for &peer in sampler.sample(me as u32, rng) {
             if succeeds(me as u32, peer, rng) {
-                counts.add(current[peer as usize]);
+                lead += lean(current[peer as usize]);
             } else {
                 failed += 1;
             }
         }
-        *slot = majority(&counts).unwrap_or(own);
+        *slot = adopt(own, lead);
     }
     failed
 }
 
-/// The strict majority of the non-abstaining votes, if there is one.
-fn majority(counts: &VoteCounts) -> Option<Vote> {
-    use std::cmp::Ordering::*;
-    match counts.votes_for.cmp(&counts.votes_against) {
-        Greater => Some(Vote::For),
-        Less => Some(Vote::Against),
-        Equal => None,
+/// What a vote adds to the lead of `for` over `against`.
+#[inline(always)]
+fn lean(vote: Vote) -> i32 {
+    match vote {
+        Vote::For => 1,
+        Vote::Against => -1,
+        Vote::Abstain => 0,
+    }
+}
+
+/// The vote an agent holding `own` adopts when the votes it heard (its own
+/// included) lead `for` over `against` by `lead`: the strict majority,
+/// abstentions not counted; on a tie it keeps its vote.
+#[inline(always)]
+fn adopt(own: Vote, lead: i32) -> Vote {
+    match lead.cmp(&0) {
+        std::cmp::Ordering::Greater => Vote::For,
+        std::cmp::Ordering::Less => Vote::Against,
+        std::cmp::Ordering::Equal => own,
     }
 }
 
@@ -787,15 +799,24 @@ mod tests {
 
     #[test]
     fn majority_is_strict_and_ignores_abstentions() {
-        let c = |f, a, ab| VoteCounts {
-            votes_for: f,
-            votes_against: a,
-            abstain: ab,
-        };
-        assert_eq!(majority(&c(2, 1, 5)), Some(Vote::For));
-        assert_eq!(majority(&c(1, 2, 0)), Some(Vote::Against));
-        assert_eq!(majority(&c(2, 2, 1)), None);
-        assert_eq!(majority(&c(0, 0, 3)), None);
+        // Heard: own vote plus peers; abstentions add nothing to the lead.
+        let heard = |votes: &[Vote]| votes.iter().map(|&v| lean(v)).sum::<i32>();
+        use Vote::*;
+        assert_eq!(
+            adopt(Abstain, heard(&[For, For, Against, Abstain, Abstain])),
+            For
+        );
+        assert_eq!(adopt(For, heard(&[For, Against, Against])), Against);
+        assert_eq!(
+            adopt(Against, heard(&[For, For, Against, Against, Abstain])),
+            Against,
+            "a tie keeps the vote"
+        );
+        assert_eq!(
+            adopt(Abstain, heard(&[Abstain, Abstain])),
+            Abstain,
+            "all abstaining keeps the vote"
+        );
     }
 
     #[test]
