@@ -536,13 +536,15 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
                 )
             }
         };
-        let lost_exchanges: u64 = if blocks == 1 {
+        let (lost_exchanges, counts) = if blocks == 1 {
             play((0, &mut next[..]))
         } else {
-            next.par_chunks_mut(BLOCK).enumerate().map(play).sum()
+            next.par_chunks_mut(BLOCK).enumerate().map(play).reduce(
+                || (0, VoteCounts::default()),
+                |a, b| (a.0 + b.0, a.1.plus(&b.1)),
+            )
         };
         std::mem::swap(&mut current, &mut next);
-        let counts = VoteCounts::of(current.iter().copied());
         let agreement_ratio = counts.agreement_ratio();
         let converged = agreement_ratio >= config.convergence_threshold;
         round_history.push(GossipRound {
@@ -612,7 +614,7 @@ fn block_rng(base: &SimRng, round: u32, block: usize, blocks: usize) -> SimRng {
 /// agent is `start`): each honest agent hears its peers in `current` and
 /// adopts the majority; the others keep their votes. `succeeds(me, peer,
 /// rng)` decides each exchange, after the agent's peers are drawn. Returns
-/// how many exchanges failed.
+/// how many exchanges failed and the block's votes after the round.
 fn play_block(
     start: usize,
     current: &[Vote],
@@ -621,13 +623,15 @@ fn play_block(
     sampler: &mut PeerSampler,
     rng: &mut SimRng,
     succeeds: impl Fn(u32, u32, &mut SimRng) -> bool,
-) -> u64 {
+) -> (u64, VoteCounts) {
     let mut failed = 0u64;
+    let mut counts = VoteCounts::default();
     for (offset, slot) in next.iter_mut().enumerate() {
         let me = start + offset;
         let own = current[me];
         if behaviors[me] != Behavior::Honest {
             *slot = own;
+            counts.add(own);
             continue;
         }
         // For minus against, abstentions not counted.
@@ -640,8 +644,9 @@ fn play_block(
             }
         }
         *slot = adopt(own, lead);
+        counts.add(*slot);
     }
-    failed
+    (failed, counts)
 }
 
 /// What a vote adds to the lead of `for` over `against`.

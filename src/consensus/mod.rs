@@ -67,6 +67,15 @@ impl VoteCounts {
         }
     }
 
+    /// Both tallies together.
+    pub fn plus(&self, other: &VoteCounts) -> VoteCounts {
+        VoteCounts {
+            votes_for: self.votes_for + other.votes_for,
+            votes_against: self.votes_against + other.votes_against,
+            abstain: self.abstain + other.abstain,
+        }
+    }
+
     /// The share of the most common non-abstaining vote among non-abstaining
     /// votes; 0 when every vote abstains.
     pub fn agreement_ratio(&self) -> f64 {
