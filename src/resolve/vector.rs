@@ -70,13 +70,36 @@ pub fn dominates(a: &[(usize, u64)], b: &[(usize, u64)]) -> bool {
 /// Indices of the clocks no other clock dominates. A dominating clock has a
 /// strictly larger sum, so visiting clocks by decreasing sum, each one is
 /// maximal exactly when no maximal clock found before it dominates it.
+///
+/// A clock can only be dominated by one that counts every agent it counts,
+/// so maximal clocks are grouped by a 64-bit signature of their agents
+/// (agent number mod 64) and only groups whose signature covers the
+/// candidate's are searched: concurrent versions written by different agents
+/// are told apart without comparing them entry by entry.
 pub fn maximal(clocks: &[Clock]) -> Vec<usize> {
     let sum = |i: usize| clocks[i].iter().map(|&(_, c)| u128::from(c)).sum::<u128>();
+    let signature = |i: usize| {
+        clocks[i]
+            .iter()
+            .fold(0u64, |s, &(agent, _)| s | 1 << (agent % 64))
+    };
     let mut order: Vec<usize> = (0..clocks.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(sum(i)));
+    let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
+    let mut group_of: HashMap<u64, usize> = HashMap::new();
     let mut maxima: Vec<usize> = Vec::new();
     for i in order {
-        if !maxima.iter().any(|&m| dominates(&clocks[m], &clocks[i])) {
+        let mine = signature(i);
+        let dominated = groups.iter().any(|(theirs, members)| {
+            mine & !theirs == 0 && members.iter().any(|&m| dominates(&clocks[m], &clocks[i]))
+        });
+        if !dominated {
+            let next = groups.len();
+            let g = *group_of.entry(mine).or_insert(next);
+            if g == next {
+                groups.push((mine, Vec::new()));
+            }
+            groups[g].1.push(i);
             maxima.push(i);
         }
     }
