@@ -8,9 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use moai::consensus::{byzantine, gossip};
 use moai::error::{Error, InvalidSetting};
-use moai::report::{
-    self, ConsensusReport, Format, ProposalEntry, ProposalSequence, Report, ResolveReport,
-};
+use moai::report::{self, ConsensusReport, Format, ProposalSequence, Report, ResolveReport};
 use moai::resolve::{self, Strategy};
 use moai::rng::generator;
 use moai::scenario::{Algorithm, Document, KeyPath, Scenario};
@@ -49,21 +47,12 @@ fuzz_target!(|data: &[u8]| {
                     &scenario.byzantine,
                     &mut generator(seed),
                 );
-                let sequence = ProposalSequence {
-                    proposals: scenario
-                        .proposals
-                        .iter()
-                        .cloned()
-                        .zip(results)
-                        .map(|(proposal, result)| ProposalEntry { proposal, result })
-                        .collect(),
-                    healthy_agents: scenario
-                        .agents
-                        .ids()
-                        .filter(|id| !blacklist.contains(id))
-                        .collect(),
+                let sequence = ProposalSequence::new(
+                    &scenario.proposals,
+                    results,
                     blacklist,
-                };
+                    &scenario.agents,
+                );
                 render_all(&Report::ByzantineSequence(Box::new(consensus(
                     &scenario,
                     seed,

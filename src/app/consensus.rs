@@ -2,7 +2,6 @@
 //! scenario, then one run, N trials (`--trials`) or N trials per value of a
 //! setting (`--sweep`).
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 
 use indexmap::IndexMap;
@@ -15,8 +14,8 @@ use crate::error::{Error, InvalidSetting};
 use crate::memory;
 use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
 use crate::report::{
-    ConsensusReport, Format, ProposalEntry, ProposalSequence, Report, Settings, SweepReport,
-    SweepRow, TrialRuns, TrialsReport, TrialsSummary,
+    ConsensusReport, Format, ProposalSequence, Report, Settings, SweepReport, SweepRow, TrialRuns,
+    TrialsReport, TrialsSummary,
 };
 use crate::rng::{self, SimRng};
 use crate::scenario::{self, Algorithm, Document, KeyPath, Scenario, Swarm, Vote};
@@ -232,22 +231,7 @@ fn single_byzantine(
     }
     let (results, blacklist) =
         byzantine::run_sequence(&p.agents, scenario.proposals.len(), &p.config, &mut rng);
-    let blacklisted: HashSet<&str> = blacklist.iter().map(String::as_str).collect();
-    let sequence = ProposalSequence {
-        proposals: scenario
-            .proposals
-            .iter()
-            .cloned()
-            .zip(results)
-            .map(|(proposal, result)| ProposalEntry { proposal, result })
-            .collect(),
-        healthy_agents: p
-            .agents
-            .ids()
-            .filter(|id| !blacklisted.contains(id.as_str()))
-            .collect(),
-        blacklist,
-    };
+    let sequence = ProposalSequence::new(&scenario.proposals, results, blacklist, &p.agents);
     Report::ByzantineSequence(consensus_report(
         scenario,
         &p.agents,

@@ -12,6 +12,8 @@ pub use limit::limit_lists;
 
 pub use junit::junit;
 
+use std::collections::HashSet;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -22,7 +24,7 @@ use crate::error::Error;
 use crate::expect::Mismatch;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::{Resolution, Strategy};
-use crate::scenario::Algorithm;
+use crate::scenario::{Algorithm, Swarm};
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -70,6 +72,33 @@ pub struct ProposalSequence {
     pub blacklist: Vec<String>,
     /// The agents left for a next proposal, in scenario order.
     pub healthy_agents: Vec<String>,
+}
+
+impl ProposalSequence {
+    /// Pairs each proposal with its result; the healthy agents are those of
+    /// `agents` that no proposal blacklisted.
+    pub fn new(
+        proposals: &[serde_json::Map<String, serde_json::Value>],
+        results: Vec<ProposalResult>,
+        blacklist: Vec<String>,
+        agents: &Swarm,
+    ) -> Self {
+        let blacklisted: HashSet<&str> = blacklist.iter().map(String::as_str).collect();
+        let healthy_agents = agents
+            .ids()
+            .filter(|id| !blacklisted.contains(id.as_str()))
+            .collect();
+        ProposalSequence {
+            proposals: proposals
+                .iter()
+                .cloned()
+                .zip(results)
+                .map(|(proposal, result)| ProposalEntry { proposal, result })
+                .collect(),
+            blacklist,
+            healthy_agents,
+        }
+    }
 }
 
 /// One proposal of a sequence and its result.
