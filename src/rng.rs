@@ -3,7 +3,7 @@
 //! the same stream on every machine and with every build of moai that locks
 //! the same `rand_chacha` version.
 
-use rand::SeedableRng;
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The generator type every simulation draws from.
@@ -23,10 +23,123 @@ pub fn trial_generator(seed: u64, trial: u64) -> SimRng {
     rng
 }
 
+/// Words a [`ReadAhead`] holds: 1 KiB, a few ChaCha8 blocks.
+pub const READ_AHEAD_WORDS: usize = 256;
+
+/// A generator read through a buffer of words in the caller's frame, for
+/// hot loops: the stream it gives is exactly the generator's, word by word,
+/// but the position can live in a register rather than behind the
+/// generator's pointer, and several words can be looked at before they are
+/// taken ([`ReadAhead::peek`]). It reads ahead, so the generator is left
+/// past words never handed out: read the stream through the `ReadAhead`
+/// alone from its creation on.
+pub struct ReadAhead<'a> {
+    rng: &'a mut SimRng,
+    words: &'a mut [u32; READ_AHEAD_WORDS],
+    next: usize,
+}
+
+impl<'a> ReadAhead<'a> {
+    /// Reads `rng` from its current position, buffering in `words`.
+    pub fn new(rng: &'a mut SimRng, words: &'a mut [u32; READ_AHEAD_WORDS]) -> Self {
+        ReadAhead {
+            rng,
+            words,
+            next: READ_AHEAD_WORDS,
+        }
+    }
+
+    /// The next `K` words, without taking them, when the buffer holds that
+    /// many; `None` otherwise.
+    #[inline(always)]
+    pub fn peek<const K: usize>(&self) -> Option<[u32; K]> {
+        let words = self.words.get(self.next..self.next + K)?;
+        Some(words.try_into().expect("K words"))
+    }
+
+    /// Takes `count` words, at most as many as `peek` gave.
+    #[inline(always)]
+    pub fn skip(&mut self, count: usize) {
+        debug_assert!(self.next + count <= READ_AHEAD_WORDS);
+        self.next += count;
+    }
+}
+
+/// Refills the buffer; kept out of line so the hot loop holds no call that
+/// could see the position.
+#[cold]
+#[inline(never)]
+fn refill(rng: &mut SimRng, words: &mut [u32; READ_AHEAD_WORDS]) {
+    rng.fill(&mut words[..]);
+}
+
+impl RngCore for ReadAhead<'_> {
+    #[inline(always)]
+    fn next_u32(&mut self) -> u32 {
+        if self.next == READ_AHEAD_WORDS {
+            refill(self.rng, self.words);
+            self.next = 0;
+        }
+        let word = self.words[self.next];
+        self.next += 1;
+        word
+    }
+
+    /// Two words, the first the low half, as the generator gives them.
+    #[inline(always)]
+    fn next_u64(&mut self) -> u64 {
+        let low = u64::from(self.next_u32());
+        (u64::from(self.next_u32()) << 32) | low
+    }
+
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        rand::rand_core::impls::fill_bytes_via_next(self, dst);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::RngCore;
+
+    #[test]
+    fn read_ahead_gives_what_the_generator_gives_call_for_call() {
+        let mut direct = generator(7);
+        let mut rng = generator(7);
+        let mut words = [0; READ_AHEAD_WORDS];
+        let mut read = ReadAhead::new(&mut rng, &mut words);
+        // Mixed reads of 1, 2 and 1 words cross refills at every offset.
+        for _ in 0..3 * READ_AHEAD_WORDS {
+            assert_eq!(read.next_u32(), direct.next_u32());
+            assert_eq!(read.next_u64(), direct.next_u64());
+            let (mut a, mut b) = ([0u8; 3], [0u8; 3]);
+            read.fill_bytes(&mut a);
+            direct.fill_bytes(&mut b);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn peeked_words_are_the_next_ones_and_stay_until_skipped() {
+        let mut direct = generator(9);
+        let mut rng = generator(9);
+        let mut words = [0; READ_AHEAD_WORDS];
+        let mut read = ReadAhead::new(&mut rng, &mut words);
+        assert_eq!(read.peek::<3>(), None, "nothing is read before a draw");
+        assert_eq!(read.next_u32(), direct.next_u32());
+        let mut taken = 1;
+        while let Some(three) = read.peek::<3>() {
+            assert_eq!(read.peek::<3>(), Some(three), "peeking takes nothing");
+            read.skip(3);
+            taken += 3;
+            assert_eq!(three, std::array::from_fn(|_| direct.next_u32()));
+        }
+        assert!(READ_AHEAD_WORDS - taken < 3, "peek fails only near the end");
+        // Reading on crosses into the next buffer seamlessly.
+        for _ in 0..10 {
+            assert_eq!(read.next_u32(), direct.next_u32());
+        }
+    }
 
     #[test]
     fn trial_zero_is_the_single_run_and_other_trials_differ() {

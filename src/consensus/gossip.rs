@@ -49,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use super::topology::{self, Graph, Topology};
 use super::{Decision, VoteCounts, require_agents};
 use crate::error::InvalidSetting;
-use crate::rng::SimRng;
+use crate::rng::{READ_AHEAD_WORDS, ReadAhead, SimRng};
 use crate::scenario::{Behavior, Swarm, Vote};
 
 /// Most gossip rounds a run may ask for.
@@ -478,7 +478,7 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
     let partitions =
         resolve_partitions(&config.partitions, agents).expect("partitions were validated");
     let network = match config.topology {
-        Topology::Complete => Network::Complete,
+        Topology::Complete => Network::Complete(Everyone(n)),
         Topology::Ring => Network::Graph(topology::ring(n, config.degree)),
         Topology::RandomRegular => Network::Graph(topology::random_regular(n, config.degree, rng)),
         Topology::SmallWorld => {
@@ -487,9 +487,15 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
     };
     let behaviors = agents.behaviors();
     let anyone_silent = behaviors.contains(&Behavior::Silent);
+    let width = config.fanout.min(match &network {
+        Network::Complete(everyone) => everyone.most(),
+        Network::Graph(graph) => graph.most(),
+    }) as usize;
+    // One abstaining slot past the last agent: "nobody" (see Blocks::play).
     let mut current: Vec<Vote> = agents.votes().to_vec();
+    current.push(Vote::Abstain);
     let mut next = current.clone();
-    let initial_distribution = VoteCounts::of(current.iter().copied());
+    let initial_distribution = VoteCounts::of(agents.votes().iter().copied());
     let base = rng.clone();
     let blocks = (n as usize).div_ceil(BLOCK);
     let mut active: Vec<&Partition> = Vec::with_capacity(partitions.len());
@@ -503,46 +509,46 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
                 .iter()
                 .filter(|p| (p.from..=p.until).contains(&round)),
         );
-        let play = |(block, out): (usize, &mut [Vote])| {
-            let mut rng = block_rng(&base, round, block, blocks);
-            let mut sampler = PeerSampler::new(&network, n, config.fanout);
-            // Two copies of the block loop: the usual fault-free one checks
-            // nothing per exchange.
-            if config.loss == 0.0 && !anyone_silent && active.is_empty() {
-                play_block(
-                    block * BLOCK,
-                    &current,
-                    out,
-                    behaviors,
-                    &mut sampler,
-                    &mut rng,
-                    |_, _, _| true,
-                )
-            } else {
-                let succeeds = |me: u32, peer: u32, rng: &mut SimRng| {
-                    let lost = config.loss > 0.0 && rng.random::<f64>() < config.loss;
-                    !lost
-                        && behaviors[peer as usize] != Behavior::Silent
-                        && !active.iter().any(|p| p.separates(me, peer))
-                };
-                play_block(
-                    block * BLOCK,
-                    &current,
-                    out,
-                    behaviors,
-                    &mut sampler,
-                    &mut rng,
-                    succeeds,
-                )
+        let blocks_of_round = Blocks {
+            current: &current,
+            behaviors,
+            fanout: config.fanout,
+            width,
+            base: &base,
+            round,
+            blocks,
+        };
+        let faultless = config.loss == 0.0 && !anyone_silent && active.is_empty();
+        let always = |_, _, _: &mut ReadAhead| true;
+        let succeeds = |me: u32, peer: u32, rng: &mut ReadAhead| {
+            let lost = config.loss > 0.0 && rng.random::<f64>() < config.loss;
+            !lost
+                && behaviors[peer as usize] != Behavior::Silent
+                && !active.iter().any(|p| p.separates(me, peer))
+        };
+        // A copy of the block loop per network and for the usual fault-free
+        // run, which checks nothing per exchange.
+        let play = |heard: &mut Vec<u32>, (block, out): (usize, &mut [Vote])| {
+            let blocks = &blocks_of_round;
+            match (&network, faultless) {
+                (Network::Complete(all), true) => blocks.play(all, block, out, heard, always),
+                (Network::Complete(all), false) => blocks.play(all, block, out, heard, succeeds),
+                (Network::Graph(graph), true) => blocks.play(graph, block, out, heard, always),
+                (Network::Graph(graph), false) => blocks.play(graph, block, out, heard, succeeds),
             }
         };
+        let agents_next = &mut next[..n as usize];
         let (lost_exchanges, counts) = if blocks == 1 {
-            play((0, &mut next[..]))
+            play(&mut Vec::new(), (0, agents_next))
         } else {
-            next.par_chunks_mut(BLOCK).enumerate().map(play).reduce(
-                || (0, VoteCounts::default()),
-                |a, b| (a.0 + b.0, a.1.plus(&b.1)),
-            )
+            agents_next
+                .par_chunks_mut(BLOCK)
+                .enumerate()
+                .map_init(Vec::new, play)
+                .reduce(
+                    || (0, VoteCounts::default()),
+                    |a, b| (a.0 + b.0, a.1.plus(&b.1)),
+                )
         };
         std::mem::swap(&mut current, &mut next);
         let agreement_ratio = counts.agreement_ratio();
@@ -600,63 +606,132 @@ pub const BLOCK: usize = 4096;
 /// than a block can draw, so windows never overlap.
 const WINDOW_BITS: u32 = 36;
 
-/// The generator of block `block` of round `round`: the run's stream, at the
-/// start of the block's own window (window 0 is the graph's).
-fn block_rng(base: &SimRng, round: u32, block: usize, blocks: usize) -> SimRng {
-    let mut rng = SimRng::from_seed(base.get_seed());
-    rng.set_stream(base.get_stream());
-    let window = 1 + u128::from(round - 1) * blocks as u128 + block as u128;
-    rng.set_word_pos(window << WINDOW_BITS);
-    rng
+/// Most peer slots one pass over a block holds: 256 KiB of agent numbers,
+/// which stay in the core's cache between drawing and tallying.
+const PASS_SLOTS: usize = 1 << 16;
+
+/// What every block of one round reads.
+struct Blocks<'a> {
+    /// The votes after the previous round, then one abstaining slot past the
+    /// last agent: "nobody".
+    current: &'a [Vote],
+    behaviors: &'a [Behavior],
+    fanout: u32,
+    /// The most peers any agent gets.
+    width: usize,
+    /// The run's generator, where the round's draws start.
+    base: &'a SimRng,
+    round: u32,
+    /// How many blocks the round has.
+    blocks: usize,
 }
 
-/// Plays one block of a round into `next` (the block's slice, whose first
-/// agent is `start`): each honest agent hears its peers in `current` and
-/// adopts the majority; the others keep their votes. `succeeds(me, peer,
-/// rng)` decides each exchange, after the agent's peers are drawn. Returns
-/// how many exchanges failed and the block's votes after the round.
-fn play_block(
-    start: usize,
-    current: &[Vote],
-    next: &mut [Vote],
-    behaviors: &[Behavior],
-    sampler: &mut PeerSampler,
-    rng: &mut SimRng,
-    succeeds: impl Fn(u32, u32, &mut SimRng) -> bool,
-) -> (u64, VoteCounts) {
-    let mut failed = 0u64;
-    let mut counts = VoteCounts::default();
-    for (offset, slot) in next.iter_mut().enumerate() {
-        let me = start + offset;
-        let own = current[me];
-        if behaviors[me] != Behavior::Honest {
-            *slot = own;
-            counts.add(own);
-            continue;
-        }
-        // For minus against, abstentions not counted.
-        let mut lead = lean(own);
-        for &peer in sampler.sample(me as u32, rng) {
-            if succeeds(me as u32, peer, rng) {
-                lead += lean(current[peer as usize]);
-            } else {
-                failed += 1;
+impl Blocks<'_> {
+    /// Plays block `block` of the round into `next` (the block's slice):
+    /// each honest agent hears its peers and adopts the majority; the others
+    /// keep their votes. `succeeds(me, peer, rng)` decides each exchange,
+    /// after the agent's peers are drawn. Returns how many exchanges failed
+    /// and the block's votes after the round.
+    ///
+    /// Each pass first draws the peers of a run of agents into `heard`, one
+    /// row of `width` slots per agent with nobody in the unused and failed
+    /// slots, then tallies the rows. The tally's reads of the peers' votes
+    /// depend on nothing drawn meanwhile, so the memory system serves many
+    /// at once.
+    fn play(
+        &self,
+        candidates: &impl Candidates,
+        block: usize,
+        next: &mut [Vote],
+        heard: &mut Vec<u32>,
+        succeeds: impl Fn(u32, u32, &mut ReadAhead) -> bool,
+    ) -> (u64, VoteCounts) {
+        let current = self.current;
+        let nobody = (current.len() - 1) as u32;
+        let mut sampler = PeerSampler::new(candidates, self.fanout);
+        let width = self.width.max(1);
+        let pass = (PASS_SLOTS / width).clamp(1, next.len());
+        // The block's window of the run's stream (window 0 is the graph's).
+        let mut block_rng = SimRng::from_seed(self.base.get_seed());
+        block_rng.set_stream(self.base.get_stream());
+        let window = 1 + u128::from(self.round - 1) * self.blocks as u128 + block as u128;
+        block_rng.set_word_pos(window << WINDOW_BITS);
+        let mut words = [0; READ_AHEAD_WORDS];
+        let rng = &mut ReadAhead::new(&mut block_rng, &mut words);
+        let mut failed = 0u64;
+        let mut counts = VoteCounts::default();
+        for (index, next) in next.chunks_mut(pass).enumerate() {
+            let first = block * BLOCK + index * pass;
+            heard.resize(next.len() * width, nobody);
+            for (offset, row) in heard.chunks_exact_mut(width).enumerate() {
+                let me = (first + offset) as u32;
+                let drawn = if self.behaviors[me as usize] == Behavior::Honest {
+                    sampler.sample(me, rng, row)
+                } else {
+                    0
+                };
+                for slot in &mut row[..drawn] {
+                    if !succeeds(me, *slot, rng) {
+                        *slot = nobody;
+                        failed += 1;
+                    }
+                }
+                row[drawn..].fill(nobody);
+            }
+            let votes = &current[first..first + next.len()];
+            // A width known at compile time unrolls the tally.
+            macro_rules! rows {
+                ($w:literal) => {
+                    tally(
+                        current,
+                        votes,
+                        heard.as_chunks::<$w>().0.iter().map(|r| &r[..]),
+                        next,
+                        &mut counts,
+                    )
+                };
+            }
+            match width {
+                1 => rows!(1),
+                2 => rows!(2),
+                3 => rows!(3),
+                4 => rows!(4),
+                5 => rows!(5),
+                6 => rows!(6),
+                7 => rows!(7),
+                8 => rows!(8),
+                _ => tally(current, votes, heard.chunks_exact(width), next, &mut counts),
             }
         }
+        (failed, counts)
+    }
+}
+
+/// The votes after a round of agents whose own votes are `votes` and who
+/// heard the agents in `rows`, one row per agent, whose votes are in
+/// `current`: each adopts the majority, into `next`, counted in `counts`.
+/// An agent that heard no one keeps its vote: `adopt(v, lean(v)) = v`.
+#[inline(always)]
+fn tally<'a>(
+    current: &[Vote],
+    votes: &[Vote],
+    rows: impl Iterator<Item = &'a [u32]>,
+    next: &mut [Vote],
+    counts: &mut VoteCounts,
+) {
+    for ((slot, &own), row) in next.iter_mut().zip(votes).zip(rows) {
+        let lead = row
+            .iter()
+            .fold(lean(own), |lead, &peer| lead + lean(current[peer as usize]));
         *slot = adopt(own, lead);
         counts.add(*slot);
     }
-    (failed, counts)
 }
 
 /// What a vote adds to the lead of `for` over `against`.
 #[inline(always)]
 fn lean(vote: Vote) -> i32 {
-    match vote {
-        Vote::For => 1,
-        Vote::Against => -1,
-        Vote::Abstain => 0,
-    }
+    i32::from(vote as i8)
 }
 
 /// The vote an agent holding `own` adopts when the votes it heard (its own
@@ -687,86 +762,223 @@ fn decide(counts: &VoteCounts, threshold: f64) -> Decision {
 
 /// Whom an agent may sample as peers.
 enum Network {
-    /// Every other agent; candidate `c` of agent `me` is agent `c`, or `c+1`
-    /// at and after `me`. Never materialised.
-    Complete,
-    /// The agent's neighbours, in the graph's order.
+    /// Every other agent.
+    Complete(Everyone),
+    /// The agent's neighbours.
     Graph(Graph),
+}
+
+/// Whom each agent may sample as peers: its candidates.
+trait Candidates {
+    /// How many candidates agent `me` has, and its candidate number `c`.
+    fn of(&self, me: u32) -> (u32, impl Fn(u32) -> u32);
+
+    /// The most candidates any agent has.
+    fn most(&self) -> u32;
+}
+
+/// Every other agent of a complete network of this many agents, never
+/// materialised: candidate `c` of agent `me` is agent `c`, or `c+1` at and
+/// after `me`.
+struct Everyone(u32);
+
+impl Candidates for Everyone {
+    #[inline(always)]
+    fn of(&self, me: u32) -> (u32, impl Fn(u32) -> u32) {
+        (self.0 - 1, move |c| if c < me { c } else { c + 1 })
+    }
+
+    fn most(&self) -> u32 {
+        self.0.saturating_sub(1)
+    }
+}
+
+/// An agent's neighbours, in the graph's order.
+impl Candidates for Graph {
+    #[inline(always)]
+    fn of(&self, me: u32) -> (u32, impl Fn(u32) -> u32) {
+        let neighbours = self.neighbours(me);
+        (neighbours.len() as u32, |c| neighbours[c as usize])
+    }
+
+    fn most(&self) -> u32 {
+        self.max_degree()
+    }
 }
 
 /// Draws each round's peers of an agent: `k = min(fanout, candidates)`
 /// distinct candidates, uniformly.
-struct PeerSampler<'a> {
-    network: &'a Network,
-    agents: u32,
+struct PeerSampler<'a, C> {
+    candidates: &'a C,
     fanout: u32,
-    /// The last candidate count and its uniform distribution (rebuilt only
-    /// when the count changes, which it never does on a complete network).
-    uniform: Option<(u32, Uniform<u32>)>,
-    peers: Vec<u32>,
+    /// The uniform draw over the last candidate count (rebuilt only when the
+    /// count changes, which it never does on a complete network).
+    uniform: Option<UniformCandidate>,
 }
 
-impl<'a> PeerSampler<'a> {
-    fn new(network: &'a Network, agents: u32, fanout: u32) -> Self {
+impl<'a, C: Candidates> PeerSampler<'a, C> {
+    fn new(candidates: &'a C, fanout: u32) -> Self {
         PeerSampler {
-            network,
-            agents,
+            candidates,
             fanout,
             uniform: None,
-            peers: Vec::with_capacity(fanout.min(agents) as usize),
         }
     }
 
-    /// The peers of agent `me` for one round.
+    /// Draws the peers of agent `me` for one round into the start of `peers`
+    /// (at least `min(fanout, candidates.most())` long) and returns how many
+    /// there are.
     // Inlined into the round loop: measurably faster with 10^6 agents.
     #[inline(always)]
-    fn sample(&mut self, me: u32, rng: &mut SimRng) -> &[u32] {
-        match self.network {
-            Network::Complete => {
-                let agent = move |c: u32| if c < me { c } else { c + 1 };
-                self.choose(self.agents - 1, agent, rng);
-            }
-            Network::Graph(graph) => {
-                let neighbours = graph.neighbours(me);
-                self.choose(neighbours.len() as u32, |c| neighbours[c as usize], rng);
-            }
-        }
-        &self.peers
+    fn sample(&mut self, me: u32, rng: &mut ReadAhead, peers: &mut [u32]) -> usize {
+        let (count, agent) = self.candidates.of(me);
+        self.choose(count, agent, rng, peers)
     }
 
-    /// Fills `peers` with `agent(c)` for `min(fanout, count)` distinct
-    /// candidates `c` in `0..count`, uniformly: by redrawing repeats when at
-    /// most half the candidates are wanted, by Floyd's algorithm otherwise,
-    /// and in order with no draw when every candidate is wanted.
+    /// Writes `agent(c)` for `min(fanout, count)` distinct candidates `c` in
+    /// `0..count`, uniformly, to the start of `peers` and returns how many:
+    /// by redrawing repeats when at most half the candidates are wanted, by
+    /// Floyd's algorithm otherwise, and in order with no draw when every
+    /// candidate is wanted.
     #[inline(always)]
-    fn choose(&mut self, count: u32, agent: impl Fn(u32) -> u32, rng: &mut SimRng) {
-        self.peers.clear();
-        let k = self.fanout.min(count);
-        if k == count {
-            self.peers.extend((0..count).map(agent));
-            return;
-        }
-        if 2 * k <= count {
+    fn choose(
+        &mut self,
+        count: u32,
+        agent: impl Fn(u32) -> u32,
+        rng: &mut ReadAhead,
+        peers: &mut [u32],
+    ) -> usize {
+        let k = self.fanout.min(count) as usize;
+        let peers = &mut peers[..k];
+        if k == count as usize {
+            for (c, slot) in peers.iter_mut().enumerate() {
+                *slot = agent(c as u32);
+            }
+        } else if 2 * k <= count as usize {
             let uniform = match self.uniform {
-                Some((c, u)) if c == count => u,
+                Some(u) if u.count == count => u,
                 _ => {
-                    let u = Uniform::new(0, count).expect("count > 0");
-                    self.uniform = Some((count, u));
+                    let u = UniformCandidate::new(count);
+                    self.uniform = Some(u);
                     u
                 }
             };
-            while self.peers.len() < k as usize {
-                let peer = agent(uniform.sample(rng));
-                if !self.peers.contains(&peer) {
-                    self.peers.push(peer);
-                }
+            // A fanout known at compile time unrolls the draws and the
+            // repeat check.
+            match k {
+                1 => draw_distinct::<1>(peers, rng, &uniform, agent),
+                2 => draw_distinct::<2>(peers, rng, &uniform, agent),
+                3 => draw_distinct::<3>(peers, rng, &uniform, agent),
+                4 => draw_distinct::<4>(peers, rng, &uniform, agent),
+                5 => draw_distinct::<5>(peers, rng, &uniform, agent),
+                6 => draw_distinct::<6>(peers, rng, &uniform, agent),
+                7 => draw_distinct::<7>(peers, rng, &uniform, agent),
+                8 => draw_distinct::<8>(peers, rng, &uniform, agent),
+                _ => draw_distinct_any(peers, || agent(uniform.draw(rng))),
             }
         } else {
-            for j in (count - k)..count {
+            for (chosen, j) in ((count - k as u32)..count).enumerate() {
                 let t = agent(rng.random_range(0..=j));
-                let chosen = if self.peers.contains(&t) { agent(j) } else { t };
-                self.peers.push(chosen);
+                peers[chosen] = if peers[..chosen].contains(&t) {
+                    agent(j)
+                } else {
+                    t
+                };
             }
+        }
+        k
+    }
+}
+
+/// A uniform draw of one of `count` candidates, exactly as `rand`'s
+/// `Uniform` makes it, which can also turn several words of the stream
+/// into draws at once.
+#[derive(Clone, Copy)]
+struct UniformCandidate {
+    count: u32,
+    uniform: Uniform<u32>,
+    /// `Uniform`'s rejection zone (rand 0.9, Lemire's method): a word `w`
+    /// gives candidate `(w·count) >> 32` unless the low half of `w·count`
+    /// is below this, when `Uniform` takes the next word instead.
+    reject_below: u32,
+}
+
+impl UniformCandidate {
+    fn new(count: u32) -> Self {
+        UniformCandidate {
+            count,
+            uniform: Uniform::new(0, count).expect("count > 0"),
+            reject_below: count.wrapping_neg() % count,
+        }
+    }
+
+    /// One draw.
+    #[inline(always)]
+    fn draw(&self, rng: &mut impl Rng) -> u32 {
+        self.uniform.sample(rng)
+    }
+
+    /// The draws these words give, when `Uniform` would take each of them:
+    /// the same values, in order, as `K` calls of [`Self::draw`] reading
+    /// them. `None` if any word is rejected.
+    #[inline(always)]
+    fn draws_from<const K: usize>(&self, words: [u32; K]) -> Option<[u32; K]> {
+        let mut taken = true;
+        let drawn = words.map(|word| {
+            let product = u64::from(word) * u64::from(self.count);
+            taken &= product as u32 >= self.reject_below;
+            (product >> 32) as u32
+        });
+        taken.then_some(drawn)
+    }
+}
+
+/// Fills `peers` (`K` long) with `K` distinct candidates `agent(c)`, `c`
+/// drawn by `uniform`, redrawing each repeat. The usual case among many
+/// candidates, `K` words in the buffer that give `K` distinct candidates, is
+/// drawn in one go without branches; otherwise the draws are made one by
+/// one. Both read the same words and give the same peers.
+#[inline(always)]
+fn draw_distinct<const K: usize>(
+    peers: &mut [u32],
+    rng: &mut ReadAhead,
+    uniform: &UniformCandidate,
+    agent: impl Fn(u32) -> u32,
+) {
+    let peers: &mut [u32; K] = peers.try_into().expect("K peers");
+    // Among fewer candidates repeats are common, and drawing one by one
+    // from the start again would cost more than the batch saves.
+    let repeats_rare = uniform.count as usize >= 8 * K * K;
+    if let Some(drawn) = rng
+        .peek::<K>()
+        .filter(|_| repeats_rare)
+        .and_then(|words| uniform.draws_from(words))
+    {
+        let drawn = drawn.map(&agent);
+        let mut repeat = false;
+        for j in 1..K {
+            for i in 0..j {
+                repeat |= drawn[i] == drawn[j];
+            }
+        }
+        if !repeat {
+            *peers = drawn;
+            rng.skip(K);
+            return;
+        }
+    }
+    draw_distinct_any(peers, || agent(uniform.draw(rng)));
+}
+
+/// Fills `peers` with distinct values from `draw`, one by one, redrawing
+/// each repeat.
+fn draw_distinct_any(peers: &mut [u32], mut draw: impl FnMut() -> u32) {
+    let mut chosen = 0;
+    while chosen < peers.len() {
+        let peer = draw();
+        if !peers[..chosen].contains(&peer) {
+            peers[chosen] = peer;
+            chosen += 1;
         }
     }
 }
@@ -824,13 +1036,92 @@ mod tests {
         );
     }
 
+    /// Agent `me`'s peers for one round.
+    fn peers_of(
+        sampler: &mut PeerSampler<impl Candidates>,
+        me: u32,
+        rng: &mut ReadAhead,
+    ) -> Vec<u32> {
+        let mut row = vec![0; 64];
+        let k = sampler.sample(me, rng, &mut row);
+        row.truncate(k);
+        row
+    }
+
+    #[test]
+    fn words_give_the_candidates_uniform_draws_from_them() {
+        // Counts near 2^31 reject about half the words.
+        for count in [
+            1,
+            2,
+            3,
+            7,
+            1000,
+            999_983,
+            (1 << 31) + 1,
+            u32::MAX - 1,
+            u32::MAX,
+        ] {
+            let uniform = UniformCandidate::new(count);
+            let (mut taken, mut rejected) = (0, 0);
+            for seed in 0..200 {
+                let mut words = generator(seed);
+                let batch: [u32; 4] = std::array::from_fn(|_| words.next_u32());
+                let mut one_by_one = generator(seed);
+                let drawn: Vec<u32> = (0..4).map(|_| uniform.draw(&mut one_by_one)).collect();
+                assert!(drawn.iter().all(|&c| c < count));
+                match uniform.draws_from(batch) {
+                    Some(batch_drawn) => {
+                        taken += 1;
+                        assert_eq!(batch_drawn.to_vec(), drawn, "count {count} seed {seed}");
+                        // Uniform read exactly these four words.
+                        assert_eq!(one_by_one.next_u32(), words.next_u32());
+                    }
+                    None => rejected += 1,
+                }
+            }
+            assert!(taken > 0, "count {count}");
+            if count == (1 << 31) + 1 {
+                assert!(rejected > 100, "{rejected} of 200 batches rejected");
+            }
+        }
+    }
+
+    #[test]
+    fn batch_draws_give_the_one_by_one_peers() {
+        // The batch is tried from 128 candidates for 4 peers; there a
+        // repeat spoils about 1 batch in 40, and near 2^31 candidates a
+        // rejected word about 15 in 16. 9 candidates: one by one only.
+        for count in [9, 128, 200, 1 << 20, (1 << 31) + 1] {
+            let uniform = UniformCandidate::new(count);
+            let agent = |c: u32| c + 7;
+            let (mut fast_generator, mut fast_words) = (generator(3), [0; READ_AHEAD_WORDS]);
+            let mut fast = ReadAhead::new(&mut fast_generator, &mut fast_words);
+            let (mut slow_generator, mut slow_words) = (generator(3), [0; READ_AHEAD_WORDS]);
+            let mut slow = ReadAhead::new(&mut slow_generator, &mut slow_words);
+            for _ in 0..2_000 {
+                let (mut a, mut b) = ([0; 4], [0; 4]);
+                draw_distinct::<4>(&mut a, &mut fast, &uniform, agent);
+                draw_distinct_any(&mut b, || agent(uniform.draw(&mut slow)));
+                assert_eq!(a, b, "count {count}");
+                let mut distinct = a.to_vec();
+                distinct.sort_unstable();
+                distinct.dedup();
+                assert_eq!(distinct.len(), 4);
+            }
+            assert_eq!(fast.next_u64(), slow.next_u64(), "same words read");
+        }
+    }
+
     #[test]
     fn peers_are_distinct_and_never_the_agent_itself() {
-        let mut rng = generator(5);
-        for (n, fanout) in [(20, 5), (6, 5), (6, 9), (2, 1), (1000, 40)] {
-            let mut sampler = PeerSampler::new(&Network::Complete, n, fanout);
+        let (mut generator, mut words) = (generator(5), [0; READ_AHEAD_WORDS]);
+        let mut rng = ReadAhead::new(&mut generator, &mut words);
+        for (n, fanout) in [(20, 5), (6, 5), (6, 9), (2, 1), (1000, 40), (1000, 8)] {
+            let everyone = Everyone(n);
+            let mut sampler = PeerSampler::new(&everyone, fanout);
             for me in 0..n {
-                let mut peers = sampler.sample(me, &mut rng).to_vec();
+                let mut peers = peers_of(&mut sampler, me, &mut rng);
                 assert_eq!(peers.len() as u32, fanout.min(n - 1));
                 assert!(peers.iter().all(|&p| p != me && p < n));
                 peers.sort_unstable();
@@ -844,11 +1135,12 @@ mod tests {
     fn peer_sampling_is_uniform() {
         // 10 agents, fanout 3: each of the 9 candidates of agent 0 is chosen
         // with probability 1/3; over 30,000 draws expect 10,000 each.
-        let mut rng = generator(11);
-        let mut sampler = PeerSampler::new(&Network::Complete, 10, 3);
+        let (mut generator, mut words) = (generator(11), [0; READ_AHEAD_WORDS]);
+        let mut rng = ReadAhead::new(&mut generator, &mut words);
+        let mut sampler = PeerSampler::new(&Everyone(10), 3);
         let mut hits = [0u32; 10];
         for _ in 0..30_000 {
-            for &p in sampler.sample(0, &mut rng) {
+            for p in peers_of(&mut sampler, 0, &mut rng) {
                 hits[p as usize] += 1;
             }
         }
@@ -1223,21 +1515,22 @@ mod tests {
     #[test]
     fn peers_come_from_the_neighbours_only() {
         let ring = topology::ring(12, 4);
-        let network = Network::Graph(ring.clone());
-        let mut sampler = PeerSampler::new(&network, 12, 3);
-        let mut rng = generator(6);
+        let mut sampler = PeerSampler::new(&ring, 3);
+        let (mut generator6, mut words) = (generator(6), [0; READ_AHEAD_WORDS]);
+        let mut rng = ReadAhead::new(&mut generator6, &mut words);
         for me in 0..12 {
-            let mut peers = sampler.sample(me, &mut rng).to_vec();
+            let mut peers = peers_of(&mut sampler, me, &mut rng);
             peers.sort_unstable();
             peers.dedup();
             assert_eq!(peers.len(), 3);
             assert!(peers.iter().all(|p| ring.neighbours(me).contains(p)));
         }
         // Fanout at least the degree: every neighbour, in order, no draw.
-        let mut sampler = PeerSampler::new(&network, 12, 9);
-        let mut rng = generator(6);
-        assert_eq!(sampler.sample(5, &mut rng), ring.neighbours(5));
-        assert_eq!(rng.next_u64(), generator(6).next_u64());
+        let mut sampler = PeerSampler::new(&ring, 9);
+        let mut generator6 = generator(6);
+        let mut rng = ReadAhead::new(&mut generator6, &mut words);
+        assert_eq!(peers_of(&mut sampler, 5, &mut rng), ring.neighbours(5));
+        assert_eq!(generator6.next_u64(), generator(6).next_u64());
     }
 
     #[test]
@@ -1245,12 +1538,12 @@ mod tests {
         // Each of agent 0's 6 ring neighbours is chosen with probability
         // 2/6; over 30,000 draws expect 10,000 each (deviation ~82).
         let ring = topology::ring(20, 6);
-        let network = Network::Graph(ring);
-        let mut sampler = PeerSampler::new(&network, 20, 2);
-        let mut rng = generator(12);
+        let mut sampler = PeerSampler::new(&ring, 2);
+        let (mut generator, mut words) = (generator(12), [0; READ_AHEAD_WORDS]);
+        let mut rng = ReadAhead::new(&mut generator, &mut words);
         let mut hits = [0u32; 20];
         for _ in 0..30_000 {
-            for &p in sampler.sample(0, &mut rng) {
+            for p in peers_of(&mut sampler, 0, &mut rng) {
                 hits[p as usize] += 1;
             }
         }

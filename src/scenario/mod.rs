@@ -70,15 +70,18 @@ impl Algorithm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(transform = schema::add_vote_aliases)]
+// Each vote's number is what it adds to a majority's lead of `for` over
+// `against`, so gossip's hot loop can sum votes as numbers.
+#[repr(i8)]
 pub enum Vote {
     /// In favour of the proposal.
     #[serde(alias = "approve")]
-    For,
+    For = 1,
     /// Against the proposal.
     #[serde(alias = "reject")]
-    Against,
+    Against = -1,
     /// No opinion; not counted in majorities.
-    Abstain,
+    Abstain = 0,
 }
 
 impl Vote {
