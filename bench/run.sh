@@ -2,7 +2,7 @@
 # Whole-process benchmarks of moai: wall time (median of RUNS runs) and peak
 # memory (max resident set, from GNU time) of the performance workloads,
 # with throughput. Usage: bench/run.sh [--large]   (--large adds 10M agents)
-# Needs GNU time at /usr/bin/time (Debian package `time`).
+# Needs bash 5 and GNU time at /usr/bin/time (Debian package `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
@@ -37,9 +37,13 @@ measure() {
   shift 4
   local times=() peak=0
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$TMP/time" "$MOAI" "$@" > /dev/null
-    read -r secs kb < "$TMP/time"
-    times+=("$secs")
+    # Wall time to the microsecond (GNU time rounds to 10 ms), which
+    # includes starting GNU time itself, about a millisecond.
+    local start=$EPOCHREALTIME
+    /usr/bin/time -f "%M" -o "$TMP/time" "$MOAI" "$@" > /dev/null
+    local end=$EPOCHREALTIME
+    read -r kb < "$TMP/time"
+    times+=("$(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.6f", e - s}')")
     (( kb > peak )) && peak=$kb
   done
   local median

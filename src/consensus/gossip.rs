@@ -1347,28 +1347,32 @@ mod tests {
 
     #[test]
     fn blocks_give_the_same_run_on_one_thread_or_two() {
-        // 20,000 agents: five blocks, each with its own random window.
+        // 20,000 agents: five blocks, each with its own random window; the
+        // fault-free loop, the one with faults, and a graph's.
         let agents = swarm(&[(Vote::For, 11_000), (Vote::Against, 9_000)]);
-        let cfg = GossipConfig {
+        let lossy = GossipConfig {
             loss: 0.1,
             ..config(3, 6)
         };
-        let on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| run(&agents, &cfg, &mut generator(4)))
+        let ring = GossipConfig {
+            topology: Topology::Ring,
+            degree: 40,
+            ..config(5, 6)
         };
-        let one = on(1);
-        assert_eq!(one, on(2));
-        assert_eq!(one, on(3));
-        assert!(
-            one.metadata
-                .round_history
-                .iter()
-                .all(|r| r.lost_exchanges > 0)
-        );
+        for cfg in [config(5, 6), lossy, ring] {
+            let on = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| run(&agents, &cfg, &mut generator(4)))
+            };
+            let one = on(1);
+            assert_eq!(one, on(2));
+            assert_eq!(one, on(3));
+            let history = &one.metadata.round_history;
+            assert_eq!(history.iter().all(|r| r.lost_exchanges > 0), cfg.loss > 0.0);
+        }
     }
 
     #[test]
