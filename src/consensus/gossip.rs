@@ -770,7 +770,8 @@ enum Network {
 
 /// Whom each agent may sample as peers: its candidates.
 trait Candidates {
-    /// How many candidates agent `me` has, and its candidate number `c`.
+    /// How many candidates agent `me` has, and which agent its candidate
+    /// number `c` is.
     fn of(&self, me: u32) -> (u32, impl Fn(u32) -> u32);
 
     /// The most candidates any agent has.
