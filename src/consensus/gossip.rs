@@ -1115,6 +1115,41 @@ mod tests {
     }
 
     #[test]
+    fn every_fanout_samples_the_peers_of_one_by_one_draws() {
+        // The reference: one `Uniform` draw per peer, a repeat drawn again,
+        // read straight from the generator.
+        for fanout in 1..=10u32 {
+            // From the fewest candidates that redraw (2·fanout) to many.
+            for n in [
+                2 * fanout + 1,
+                8 * fanout * fanout + 1,
+                1000,
+                1 << 20,
+                (1 << 31) + 2,
+            ] {
+                let everyone = Everyone(n);
+                let mut sampler = PeerSampler::new(&everyone, fanout);
+                let (mut generator13, mut words) = (generator(13), [0; READ_AHEAD_WORDS]);
+                let mut rng = ReadAhead::new(&mut generator13, &mut words);
+                let mut reference = generator(13);
+                let uniform = Uniform::new(0, n - 1).unwrap();
+                for me in (0..300).map(|i| (u64::from(n) * i / 300) as u32) {
+                    let mut expected = Vec::new();
+                    while expected.len() < fanout as usize {
+                        let c = uniform.sample(&mut reference);
+                        let peer = if c < me { c } else { c + 1 };
+                        if !expected.contains(&peer) {
+                            expected.push(peer);
+                        }
+                    }
+                    let peers = peers_of(&mut sampler, me, &mut rng);
+                    assert_eq!(peers, expected, "fanout {fanout}, {n} agents, agent {me}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn peers_are_distinct_and_never_the_agent_itself() {
         let (mut generator, mut words) = (generator(5), [0; READ_AHEAD_WORDS]);
         let mut rng = ReadAhead::new(&mut generator, &mut words);
