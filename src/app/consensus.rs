@@ -178,16 +178,6 @@ pub(super) fn run_byzantine(
             args.common.list_limit,
         ));
     };
-    let with_value = |param: Option<(&str, &str)>| -> Result<ByzantineArgs, Error> {
-        let mut swept = args.clone();
-        match param {
-            Some(("fault_tolerance", v)) => swept.fault_tolerance = Some(parse_value(v)?),
-            Some(("rounds", v)) => swept.rounds = Some(parse_value(v)?),
-            Some((other, _)) => return Err(unknown_param(other, &["fault_tolerance", "rounds"])),
-            None => {}
-        }
-        Ok(swept)
-    };
     let batch = |args: &ByzantineArgs, progress: &ProgressBar| -> Result<Batch, Error> {
         let p = prepare_byzantine(doc, scenario, args)?;
         let outcomes = plan.run(p.seed, p.config.num_rounds, progress, |rng| {
@@ -206,8 +196,8 @@ pub(super) fn run_byzantine(
     plan.report(
         scenario,
         Algorithm::Byzantine,
-        args.trials.sweep.as_ref(),
-        with_value,
+        args,
+        BYZANTINE_SWEEPABLE,
         batch,
     )
 }
@@ -273,40 +263,6 @@ pub(super) fn run_gossip(
             args.common.list_limit,
         )));
     };
-    let with_value = |param: Option<(&str, &str)>| -> Result<GossipArgs, Error> {
-        let mut swept = args.clone();
-        match param {
-            Some(("agents", v)) => swept.agents = Some(parse_value(v)?),
-            Some(("approve", v)) => swept.approve = Some(parse_value(v)?),
-            Some(("fanout", v)) => swept.fanout = Some(parse_value(v)?),
-            Some(("rounds", v)) => swept.rounds = Some(parse_value(v)?),
-            Some(("convergence_threshold", v)) => {
-                swept.convergence_threshold = Some(parse_value(v)?)
-            }
-            Some(("threshold", v)) => swept.threshold = Some(parse_value(v)?),
-            Some(("loss", v)) => swept.loss = Some(parse_value(v)?),
-            Some(("degree", v)) => swept.degree = Some(parse_value(v)?),
-            Some(("rewire", v)) => swept.rewire = Some(parse_value(v)?),
-            Some((other, _)) => {
-                return Err(unknown_param(
-                    other,
-                    &[
-                        "agents",
-                        "approve",
-                        "fanout",
-                        "rounds",
-                        "convergence_threshold",
-                        "threshold",
-                        "loss",
-                        "degree",
-                        "rewire",
-                    ],
-                ));
-            }
-            None => {}
-        }
-        Ok(swept)
-    };
     let batch = |args: &GossipArgs, progress: &ProgressBar| -> Result<Batch, Error> {
         let p = prepare_gossip(doc, scenario, args)?;
         let outcomes = plan.run(p.seed, p.config.max_rounds, progress, |rng| {
@@ -322,13 +278,7 @@ pub(super) fn run_gossip(
             runs: plan.keep_runs.then_some(TrialRuns::Gossip(outcomes)),
         })
     };
-    plan.report(
-        scenario,
-        Algorithm::Gossip,
-        args.trials.sweep.as_ref(),
-        with_value,
-        batch,
-    )
+    plan.report(scenario, Algorithm::Gossip, args, GOSSIP_SWEEPABLE, batch)
 }
 
 /// A run refused by the memory guard.
@@ -343,14 +293,56 @@ fn parse_value<T: std::str::FromStr>(value: &str) -> Result<T, Error> {
     })
 }
 
-fn unknown_param(param: &str, known: &[&str]) -> Error {
-    Error::Flag {
-        flag: "--sweep",
-        message: format!(
-            "cannot sweep '{param}'; this command sweeps: {}",
-            known.join(", ")
-        ),
-    }
+/// A setting `--sweep` can vary: its name and how a value sets it.
+type Sweepable<A> = (&'static str, fn(&mut A, &str) -> Result<(), Error>);
+
+/// What `moai byzantine --sweep` can vary.
+const BYZANTINE_SWEEPABLE: &[Sweepable<ByzantineArgs>] = &[
+    ("fault_tolerance", |a, v| set(&mut a.fault_tolerance, v)),
+    ("rounds", |a, v| set(&mut a.rounds, v)),
+];
+
+/// What `moai gossip --sweep` can vary.
+const GOSSIP_SWEEPABLE: &[Sweepable<GossipArgs>] = &[
+    ("agents", |a, v| set(&mut a.agents, v)),
+    ("approve", |a, v| set(&mut a.approve, v)),
+    ("fanout", |a, v| set(&mut a.fanout, v)),
+    ("rounds", |a, v| set(&mut a.rounds, v)),
+    ("convergence_threshold", |a, v| {
+        set(&mut a.convergence_threshold, v)
+    }),
+    ("threshold", |a, v| set(&mut a.threshold, v)),
+    ("loss", |a, v| set(&mut a.loss, v)),
+    ("degree", |a, v| set(&mut a.degree, v)),
+    ("rewire", |a, v| set(&mut a.rewire, v)),
+];
+
+/// Sets a flag's value from a swept value.
+fn set<T: std::str::FromStr>(flag: &mut Option<T>, value: &str) -> Result<(), Error> {
+    *flag = Some(parse_value(value)?);
+    Ok(())
+}
+
+/// `args` with the swept setting `param` set to `value`.
+fn swept<A: Clone>(
+    args: &A,
+    sweepable: &[Sweepable<A>],
+    param: &str,
+    value: &str,
+) -> Result<A, Error> {
+    let Some((_, set)) = sweepable.iter().find(|(name, _)| *name == param) else {
+        let names: Vec<&str> = sweepable.iter().map(|(name, _)| *name).collect();
+        return Err(Error::Flag {
+            flag: "--sweep",
+            message: format!(
+                "cannot sweep '{param}'; this command sweeps: {}",
+                names.join(", ")
+            ),
+        });
+    };
+    let mut args = args.clone();
+    set(&mut args, value)?;
+    Ok(args)
 }
 
 /// An error met while running one value of a sweep, said as the sweep's.
@@ -378,8 +370,8 @@ struct TrialPlan {
     trials: u64,
     threads: usize,
     keep_runs: bool,
-    /// Batches of trials: the sweep's values, or 1.
-    batches: u64,
+    /// The setting and values to sweep, one batch of trials per value.
+    sweep: Option<Sweep>,
 }
 
 impl TrialPlan {
@@ -422,8 +414,13 @@ impl TrialPlan {
             trials,
             threads,
             keep_runs,
-            batches: args.sweep.as_ref().map_or(1, |s| s.values.len() as u64),
+            sweep: args.sweep.clone(),
         }))
+    }
+
+    /// Batches of trials: the sweep's values, or 1.
+    fn batches(&self) -> u64 {
+        self.sweep.as_ref().map_or(1, |s| s.values.len() as u64)
     }
 
     /// Runs the trials of one batch, each of at most `rounds` rounds; trial
@@ -436,7 +433,8 @@ impl TrialPlan {
         progress: &ProgressBar,
         run: impl Fn(&mut SimRng) -> O + Sync,
     ) -> Result<Vec<O>, Error> {
-        let rows = u128::from(self.trials) * u128::from(rounds) * u128::from(self.batches);
+        let batches = self.batches();
+        let rows = u128::from(self.trials) * u128::from(rounds) * u128::from(batches);
         if self.keep_runs && rows > u128::from(montecarlo::MAX_HISTORY_ROWS) {
             return Err(Error::Flag {
                 flag: "--trials",
@@ -445,8 +443,8 @@ impl TrialPlan {
                      {rows} rows, more than the limit of {}; run fewer trials or rounds, or \
                      drop --format csv and --history",
                     self.trials,
-                    if self.batches > 1 {
-                        format!(" for each of {} values", self.batches)
+                    if batches > 1 {
+                        format!(" for each of {batches} values")
                     } else {
                         String::new()
                     },
@@ -466,10 +464,10 @@ impl TrialPlan {
         })
     }
 
-    /// A progress bar on stderr for `batches` batches, drawn only on a
-    /// terminal and only for enough trials to take a moment.
-    fn progress(&self, batches: u64) -> ProgressBar {
-        let total = self.trials.saturating_mul(batches);
+    /// A progress bar on stderr for every batch, drawn only on a terminal
+    /// and only for enough trials to take a moment.
+    fn progress(&self) -> ProgressBar {
+        let total = self.trials.saturating_mul(self.batches());
         if total >= 1_000 && std::io::stderr().is_terminal() {
             ProgressBar::new(total)
         } else {
@@ -477,19 +475,19 @@ impl TrialPlan {
         }
     }
 
-    /// Runs one batch (`--trials`) or one per swept value (`--sweep`) and
-    /// builds the report. `with_value` applies a swept value to the arguments.
-    fn report<A>(
+    /// Runs one batch (`--trials`) with `args`, or one per value of the
+    /// sweep of a setting in `sweepable`, and builds the report.
+    fn report<A: Clone>(
         &self,
         scenario: &Scenario,
         algorithm: Algorithm,
-        sweep: Option<&Sweep>,
-        with_value: impl Fn(Option<(&str, &str)>) -> Result<A, Error>,
+        args: &A,
+        sweepable: &[Sweepable<A>],
         batch: impl Fn(&A, &ProgressBar) -> Result<Batch, Error>,
     ) -> Result<Report, Error> {
-        let Some(sweep) = sweep else {
-            let progress = self.progress(1);
-            let done = batch(&with_value(None)?, &progress)?;
+        let progress = self.progress();
+        let Some(sweep) = &self.sweep else {
+            let done = batch(args, &progress)?;
             progress.finish_and_clear();
             return Ok(Report::Trials(Box::new(TrialsReport {
                 scenario: scenario.name.clone(),
@@ -502,12 +500,11 @@ impl TrialPlan {
                 runs: done.runs,
             })));
         };
-        let progress = self.progress(sweep.values.len() as u64);
         let mut rows = Vec::with_capacity(sweep.values.len());
         let mut seed = None;
         for value in &sweep.values {
-            let args =
-                with_value(Some((&sweep.param, value))).map_err(|e| in_sweep(e, sweep, value))?;
+            let args = swept(args, sweepable, &sweep.param, value)
+                .map_err(|e| in_sweep(e, sweep, value))?;
             let done = batch(&args, &progress).map_err(|e| in_sweep(e, sweep, value))?;
             seed = Some(done.seed);
             rows.push(SweepRow {
