@@ -365,43 +365,32 @@ mod tests {
             None,
             "x11001 is beyond x1000"
         );
-        let mut s = Swarm::new();
-        s.push_listed(
-            "agent-2".into(),
-            Vote::For,
-            Behavior::Honest,
-            1.0,
-            AgentOrigin::Listed(0),
-        );
-        s.push_run(
-            "agent-",
-            1,
-            3,
-            Vote::For,
-            Behavior::Honest,
-            AgentOrigin::Group(0),
-        );
+        // A listed agent, then a run of agent-1 to agent-3.
+        let listed_then_run = |id: &str| {
+            let mut s = Swarm::new();
+            s.push_listed(
+                id.into(),
+                Vote::For,
+                Behavior::Honest,
+                1.0,
+                AgentOrigin::Listed(0),
+            );
+            s.push_run(
+                "agent-",
+                1,
+                3,
+                Vote::For,
+                Behavior::Honest,
+                AgentOrigin::Group(0),
+            );
+            s
+        };
+        let s = listed_then_run("agent-2");
         assert_eq!(s.duplicate(), Some(("agent-2".to_string(), 2)));
         let s: Swarm = vec![s.agent(0), s.agent(0)].into();
         assert_eq!(s.duplicate(), Some(("agent-2".to_string(), 1)));
         // Leading zeros never match a generated number.
-        let mut s = Swarm::new();
-        s.push_listed(
-            "agent-01".into(),
-            Vote::For,
-            Behavior::Honest,
-            1.0,
-            AgentOrigin::Listed(0),
-        );
-        s.push_run(
-            "agent-",
-            1,
-            3,
-            Vote::For,
-            Behavior::Honest,
-            AgentOrigin::Group(0),
-        );
-        assert_eq!(s.duplicate(), None);
+        assert_eq!(listed_then_run("agent-01").duplicate(), None);
     }
 
     #[test]
