@@ -185,7 +185,7 @@ pub fn execute(command: Command) -> Result<Output, Error> {
             expect,
             common,
         }) => {
-            let doc = Document::read(&path)?;
+            let doc = Document::open(&path)?;
             let scenario = Scenario::parse(&doc)?;
             let report = run_scenario(&doc, &scenario, &trials, &common)?;
             consensus_output(report, &common, &trials, &expect)
@@ -294,7 +294,7 @@ fn consensus_output(
 /// Reads the scenario at `path`, or the bundled default when there is none.
 fn load(path: Option<&Path>, default: Bundled) -> Result<(Document, Scenario), Error> {
     let doc = match path {
-        Some(path) => Document::read(path)?,
+        Some(path) => Document::open(path)?,
         None => default.document(),
     };
     let scenario = Scenario::parse(&doc)?;

@@ -13,12 +13,24 @@ pub struct Bundled {
 }
 
 impl Bundled {
+    /// The bundled scenario called `name` (its file name, with or without
+    /// `.toml`).
+    pub fn named(name: &str) -> Option<Bundled> {
+        ALL.iter()
+            .copied()
+            .find(|b| b.file == name || b.name() == name)
+    }
+
+    /// The scenario's name: its file name without `.toml`.
+    pub fn name(&self) -> &'static str {
+        self.file.trim_end_matches(".toml")
+    }
+
     /// The scenario as a document named `scenarios/FILE (bundled)`.
     pub fn document(&self) -> Document {
-        let stem = self.file.trim_end_matches(".toml");
         Document::from_text(
             &format!("scenarios/{} (bundled)", self.file),
-            stem,
+            self.name(),
             self.text,
         )
     }

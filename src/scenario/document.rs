@@ -67,6 +67,26 @@ pub struct Document {
 }
 
 impl Document {
+    /// Reads the scenario at `path` or, when no file is there, the bundled
+    /// scenario of that name (`moai run infra`). A path that exists wins over
+    /// a bundled name; a path that is neither says which names are bundled.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        if path.as_os_str() != "-" && std::fs::symlink_metadata(path).is_err() {
+            if let Some(bundled) = path.to_str().and_then(super::bundled::Bundled::named) {
+                return Ok(bundled.document());
+            }
+            let names: Vec<&str> = super::bundled::ALL.iter().map(|b| b.name()).collect();
+            return Err(Error::Read {
+                path: path.display().to_string(),
+                reason: format!(
+                    "no such file, and no bundled scenario of that name (bundled: {})",
+                    names.join(", ")
+                ),
+            });
+        }
+        Self::read(path)
+    }
+
     /// Reads a scenario file, or standard input for `-`; unreadable,
     /// oversized (see [`MAX_SCENARIO_BYTES`]) or non-UTF-8 input is an error.
     pub fn read(path: &Path) -> Result<Self, Error> {
