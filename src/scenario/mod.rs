@@ -37,11 +37,15 @@ pub const MAX_AGENTS: u64 = 10_000_000;
 pub const MAX_PROPOSAL_VOTES: u64 = 10_000_000;
 
 /// The deepest tables and arrays may nest inside each other, counted from
-/// the top of the file (`[proposal]` is level 1, a table in it level 2). TOML
-/// limits nesting per key or bracket, but dotted keys and headers can still
+/// the top of the file (`[proposal]` is level 1, a table in it level 2). The
+/// TOML parser allows 80 levels of brackets in one value and 80 parts in one
+/// dotted key, but headers, dotted keys and inline tables together can still
 /// build thousands of levels; converting those would exhaust the stack, so
-/// deeper files are refused first.
-pub const MAX_NESTING: usize = 128;
+/// deeper files are refused first, at the parser's own number.
+pub const MAX_NESTING: usize = 80;
+
+/// What the TOML parser says when brackets nest deeper than it allows.
+const PARSER_DEPTH_MESSAGE: &str = "cannot recurse further; max recursion depth met";
 
 /// Which algorithm a scenario is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -305,7 +309,7 @@ impl Scenario {
             return Err(doc.error_at_offset(
                 Some(offset),
                 Some(top),
-                format!("tables and arrays nest more than {MAX_NESTING} levels deep"),
+                nesting_message(),
             ));
         }
         let file: ScenarioFile = serde_path_to_error::deserialize(toml::Deserializer::from(root))
@@ -358,9 +362,18 @@ impl Scenario {
     }
 }
 
+fn nesting_message() -> String {
+    format!("tables and arrays nest more than {MAX_NESTING} levels deep")
+}
+
 fn toml_error(doc: &Document, key: Option<String>, error: &toml::de::Error) -> Error {
     let key = key.filter(|k| k != ".");
-    let message = plain_types(&error.message().trim().replace('\n', " "));
+    let message = error.message().trim();
+    let message = if message == PARSER_DEPTH_MESSAGE {
+        nesting_message()
+    } else {
+        plain_types(&message.replace('\n', " "))
+    };
     doc.error_at_offset(error.span().map(|s| s.start), key, message)
 }
 
