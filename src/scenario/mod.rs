@@ -306,11 +306,7 @@ impl Scenario {
     pub fn parse(doc: &Document) -> Result<Self, Error> {
         let root = DeTable::parse(&doc.text).map_err(|e| toml_error(doc, None, &e))?;
         if let Some((offset, top)) = document::too_deep(&root, MAX_NESTING) {
-            return Err(doc.error_at_offset(
-                Some(offset),
-                Some(top),
-                nesting_message(),
-            ));
+            return Err(doc.error_at_offset(Some(offset), Some(top), nesting_message()));
         }
         let file: ScenarioFile = serde_path_to_error::deserialize(toml::Deserializer::from(root))
             .map_err(|e| {
