@@ -97,7 +97,7 @@ fn a_path_that_yields_no_scenario_is_an_error() {
     refused(
         &["check", s(&configs)],
         &format!(
-            "moai: no scenario files found under '{}': 1 *.toml files without an algorithm key, skipped",
+            "moai: no scenario files found under '{}': only *.toml files without an algorithm key (1 skipped)",
             configs.display()
         ),
     );

@@ -310,7 +310,7 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<Entry>, Error> {
         if found.iter().all(|e| matches!(e, Entry::Skipped(_))) {
             let reason = match found.len() {
                 0 => "no *.toml files".to_string(),
-                n => format!("{n} *.toml files without an algorithm key, skipped"),
+                n => format!("only *.toml files without an algorithm key ({n} skipped)"),
             };
             return Err(no_scenarios(path, &reason));
         }

@@ -792,4 +792,18 @@ mod tests {
         assert!(long.starts_with(&exact));
         assert!(long.ends_with("é… (5 more characters; --format json shows all)"));
     }
+
+    #[test]
+    fn closing_lines_count_failures_and_errors_but_not_skips() {
+        assert_eq!(summary_failures("3 passed, 0 failed"), Some(0));
+        assert_eq!(summary_failures("3 passed, 0 failed, 2 skipped"), Some(0));
+        assert_eq!(summary_failures("1 passed, 1 failed, 1 error"), Some(2));
+        assert_eq!(
+            summary_failures("0 passed, 0 failed, 2 errors, 1 skipped"),
+            Some(2)
+        );
+        assert_eq!(summary_failures("2 valid, 1 invalid"), Some(1));
+        assert_eq!(summary_failures("Converged, 2 rounds"), None);
+        assert_eq!(summary_failures("1 passed, 0 failed, 3 apples"), None);
+    }
 }
