@@ -98,7 +98,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ..
         }) => {
             if let Some(message) = message {
-                eprintln!("moai: {message}");
+                let _ = writeln!(std::io::stderr(), "moai: {message}");
             }
             ExitCode::from(EXIT_EXPECTATION_FAILED)
         }
