@@ -109,7 +109,8 @@ pub struct TrialArgs {
     /// Worker threads for trials (default: all cores); results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Also write the per-round history (one row per trial and round) as CSV to FILE.
+    /// Also write the per-round history (one row per trial and round) as CSV
+    /// to FILE; `-` writes it to stdout and the report to stderr.
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
 }
@@ -125,7 +126,9 @@ pub struct ExpectArgs {
 /// The scenario files `moai check` and `moai validate` take.
 #[derive(Debug, Args)]
 pub struct FilesArgs {
-    /// Scenario files, or directories searched recursively for *.toml; `-` reads standard input.
+    /// Scenario files, bundled scenario names, or directories searched
+    /// recursively for *.toml (skipping hidden and .gitignored ones); `-`
+    /// reads standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Output format (table or json).
@@ -138,9 +141,17 @@ pub struct FilesArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub files: FilesArgs,
-    /// Also write a JUnit XML report (one testcase per scenario) to FILE.
+    /// Also write a JUnit XML report (one testcase per scenario) to FILE; `-`
+    /// writes it to stdout and the table to stderr.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Seed of the random generator for every scenario (overrides each
+    /// scenario's `seed`).
+    #[arg(long, value_name = "U64")]
+    pub seed: Option<u64>,
+    /// Worker threads for trials (default: all cores); results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `moai byzantine`.

@@ -87,6 +87,17 @@ pub struct Mismatch {
     pub actual: String,
 }
 
+impl std::fmt::Display for Mismatch {
+    /// `key: expected E, got A`, as tables, JUnit and `moai run` say it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, got {}",
+            self.key, self.expected, self.actual
+        )
+    }
+}
+
 /// Collects mismatches.
 struct Comparison(Vec<Mismatch>);
 

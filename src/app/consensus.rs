@@ -365,6 +365,25 @@ struct Batch {
     runs: Option<TrialRuns>,
 }
 
+/// The worker threads `--threads` asks for (default: all cores).
+pub(super) fn thread_count(threads: Option<usize>) -> Result<usize, Error> {
+    match threads {
+        Some(0) => Err(Error::Flag {
+            flag: "--threads",
+            message: "threads must be at least 1".into(),
+        }),
+        Some(n) if n > montecarlo::MAX_THREADS => Err(Error::Flag {
+            flag: "--threads",
+            message: format!(
+                "threads must be at most {}, got {n}",
+                montecarlo::MAX_THREADS
+            ),
+        }),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
 /// How many trials to run, on how many threads, and whether to keep every outcome.
 struct TrialPlan {
     trials: u64,
@@ -390,25 +409,7 @@ impl TrialPlan {
                 ),
             });
         }
-        let threads = match args.threads {
-            Some(0) => {
-                return Err(Error::Flag {
-                    flag: "--threads",
-                    message: "threads must be at least 1".into(),
-                });
-            }
-            Some(n) if n > montecarlo::MAX_THREADS => {
-                return Err(Error::Flag {
-                    flag: "--threads",
-                    message: format!(
-                        "threads must be at most {}, got {n}",
-                        montecarlo::MAX_THREADS
-                    ),
-                });
-            }
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let threads = thread_count(args.threads)?;
         let keep_runs = common.format == Format::Csv || args.history.is_some();
         Ok(Some(TrialPlan {
             trials,

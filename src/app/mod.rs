@@ -20,6 +20,7 @@ use crate::cli::{
     TrialArgs,
 };
 use crate::error::Error;
+use crate::expect;
 use crate::report::{self, Format, Report, ResolveReport, ScenarioEntry};
 use crate::resolve::{self, Strategy};
 use crate::scenario::bundled::{self, Bundled};
@@ -48,12 +49,17 @@ pub struct Output {
     pub report: Report,
     /// How to print them on stdout.
     pub format: Format,
-    /// Where to also write the per-round history as CSV.
+    /// Where to also write the per-round history as CSV (`-`: stdout, and
+    /// the report to stderr).
     pub history: Option<PathBuf>,
-    /// Where to also write a JUnit XML report.
+    /// Where to also write a JUnit XML report (`-`: stdout, and the report
+    /// to stderr).
     pub junit: Option<PathBuf>,
     /// Whether the results met what was asked of them.
     pub verdict: Verdict,
+    /// A line for stderr after the report when the verdict passed (that the
+    /// scenario's `[expect]` held).
+    pub passed: Option<String>,
 }
 
 impl Output {
@@ -64,6 +70,7 @@ impl Output {
             history: None,
             junit: None,
             verdict: Verdict::Pass,
+            passed: None,
         }
     }
 }
@@ -75,48 +82,90 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return clap_exit(error),
     };
-    let color = use_color(cli.color);
-    match execute(cli.command).and_then(|output| emit(&output, color).map(|()| output.verdict)) {
-        Ok(Verdict::Pass) => ExitCode::SUCCESS,
-        Ok(Verdict::Failed(message)) => {
+    match execute(cli.command).and_then(|output| emit(&output, cli.color).map(|()| output)) {
+        Ok(Output {
+            verdict: Verdict::Pass,
+            passed,
+            ..
+        }) => {
+            if let Some(line) = passed {
+                let _ = writeln!(std::io::stderr(), "moai: {line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Output {
+            verdict: Verdict::Failed(message),
+            ..
+        }) => {
             if let Some(message) = message {
-                eprintln!("moai: {message}");
+                let _ = writeln!(std::io::stderr(), "moai: {message}");
             }
             ExitCode::from(EXIT_EXPECTATION_FAILED)
         }
-        Ok(Verdict::BadInput) => ExitCode::from(EXIT_BAD_INPUT),
+        Ok(Output {
+            verdict: Verdict::BadInput,
+            ..
+        }) => ExitCode::from(EXIT_BAD_INPUT),
         Err(error) => fail(&error),
     }
 }
 
-/// Colour only when asked, or by default on a terminal with `NO_COLOR`
-/// unset (or empty) and `TERM` not `dumb`.
-fn use_color(choice: ColorChoice) -> bool {
+/// Colour only when asked, or by default when the report goes to a
+/// terminal (`terminal`) with `NO_COLOR` unset (or empty) and `TERM` not
+/// `dumb`.
+fn use_color(choice: ColorChoice, terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
+            terminal
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     }
 }
 
-/// Writes the history and JUnit files, if asked for, then the report on stdout.
-fn emit(output: &Output, color: bool) -> Result<(), Error> {
+/// Writes the history and JUnit files, if asked for, then the report on
+/// stdout. A history or JUnit report written to stdout (`-`) takes stdout,
+/// and the report goes to stderr.
+fn emit(output: &Output, color: ColorChoice) -> Result<(), Error> {
+    let mut data = None;
     if let Some(path) = &output.history {
         let csv = report::render(&output.report, Format::Csv, false).map_err(|_| Error::Flag {
             flag: "--history",
             message: "only single-proposal byzantine and gossip runs have a per-round history"
                 .to_string(),
         })?;
-        write_file("--history", path, &csv)?;
+        if is_stdout(path) {
+            data = Some(csv);
+        } else {
+            write_file("--history", path, &csv)?;
+        }
     }
     if let (Some(path), Report::Check(check)) = (&output.junit, &output.report) {
-        write_file("--junit", path, &report::junit(check))?;
+        let xml = report::junit(check);
+        if is_stdout(path) {
+            data = Some(xml);
+        } else {
+            write_file("--junit", path, &xml)?;
+        }
     }
+    let Some(data) = data else {
+        let color = use_color(color, std::io::stdout().is_terminal());
+        return write_stdout(&report::render(&output.report, output.format, color)?);
+    };
+    let color = use_color(color, std::io::stderr().is_terminal());
     let text = report::render(&output.report, output.format, color)?;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    write_stdout(&data)
+}
+
+/// Whether an output path is `-`, standard output.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn write_stdout(text: &str) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -128,6 +177,35 @@ fn emit(output: &Output, color: bool) -> Result<(), Error> {
         }
         _ => Ok(()),
     }
+}
+
+/// Refuses an output file (`flag`'s) that is one of the scenario files
+/// read, which writing it would destroy.
+pub(super) fn refuse_overwrite<'a>(
+    flag: &'static str,
+    output: Option<&Path>,
+    inputs: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), Error> {
+    // An output that does not exist yet cannot be an input.
+    let Some((output, canonical)) = output
+        .filter(|p| !is_stdout(p))
+        .and_then(|p| Some((p, std::fs::canonicalize(p).ok()?)))
+    else {
+        return Ok(());
+    };
+    for input in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|c| c == canonical) {
+            return Err(Error::Flag {
+                flag,
+                message: format!(
+                    "'{}' is the scenario file '{}' read as input; refusing to overwrite it",
+                    output.display(),
+                    input.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn write_file(flag: &'static str, path: &Path, text: &str) -> Result<(), Error> {
@@ -164,11 +242,21 @@ fn clap_exit(error: clap::Error) -> ExitCode {
 pub fn execute(command: Command) -> Result<Output, Error> {
     match command {
         Command::Byzantine(args) => {
+            refuse_overwrite(
+                "--history",
+                args.trials.history.as_deref(),
+                args.scenario.as_deref(),
+            )?;
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::INFRA)?;
             let report = consensus::run_byzantine(&doc, &scenario, &args)?;
             consensus_output(report, &args.common, &args.trials, &args.expect)
         }
         Command::Gossip(args) => {
+            refuse_overwrite(
+                "--history",
+                args.trials.history.as_deref(),
+                args.scenario.as_deref(),
+            )?;
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::GOSSIP_SWARM)?;
             let report = consensus::run_gossip(&doc, &scenario, &args)?;
             consensus_output(report, &args.common, &args.trials, &args.expect)
@@ -185,14 +273,43 @@ pub fn execute(command: Command) -> Result<Output, Error> {
             expect,
             common,
         }) => {
+            refuse_overwrite("--history", trials.history.as_deref(), [path.as_path()])?;
             let doc = Document::open(&path)?;
             let scenario = Scenario::parse(&doc)?;
             let report = run_scenario(&doc, &scenario, &trials, &common)?;
-            consensus_output(report, &common, &trials, &expect)
+            let mismatches = match &scenario.expect {
+                None => None,
+                Some(file_expect) => {
+                    // The single run shown is the one `moai check` compares;
+                    // trials and sweeps shown are not, so it runs its own.
+                    let single =
+                        (trials.trials.is_none() && trials.sweep.is_none()).then_some(&report);
+                    let with = check::RunWith {
+                        seed: common.seed,
+                        threads: trials.threads,
+                    };
+                    Some(check::expectations(
+                        &doc,
+                        &scenario,
+                        file_expect,
+                        with,
+                        single,
+                    )?)
+                }
+            };
+            let output = consensus_output(report, &common, &trials, &expect)?;
+            Ok(match mismatches {
+                None => output,
+                Some(mismatches) => with_expect_verdict(output, &mismatches),
+            })
         }
         Command::Scenarios(args) => Ok(Output::of(Report::Scenarios(list_bundled()?), args.format)),
         Command::Check(args) => {
-            let (report, verdict) = check::check(&args.files.paths);
+            let with = check::RunWith {
+                seed: args.seed,
+                threads: args.threads,
+            };
+            let (report, verdict) = check::check(&args.files.paths, with, args.junit.as_deref())?;
             Ok(Output {
                 junit: args.junit,
                 verdict,
@@ -200,7 +317,7 @@ pub fn execute(command: Command) -> Result<Output, Error> {
             })
         }
         Command::Validate(args) => {
-            let (report, verdict) = check::validate(&args.paths);
+            let (report, verdict) = check::validate(&args.paths)?;
             Ok(Output {
                 verdict,
                 ..Output::of(report, args.format)
@@ -289,6 +406,25 @@ fn consensus_output(
         verdict,
         ..Output::of(report, common.format)
     })
+}
+
+/// `output` with the verdict of the scenario's `[expect]` added, as `moai
+/// run` gives it: a failed expectation fails the command (after the report
+/// is printed), as `moai check` would fail the file.
+fn with_expect_verdict(mut output: Output, mismatches: &[expect::Mismatch]) -> Output {
+    if mismatches.is_empty() {
+        if output.verdict == Verdict::Pass {
+            output.passed = Some("all [expect] expectations met".to_string());
+        }
+        return output;
+    }
+    let parts: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+    let message = format!("expectation failed: {}", parts.join("; "));
+    output.verdict = match output.verdict {
+        Verdict::Failed(Some(first)) => Verdict::Failed(Some(format!("{first}; {message}"))),
+        _ => Verdict::Failed(Some(message)),
+    };
+    output
 }
 
 /// Reads the scenario at `path`, or the bundled default when there is none.

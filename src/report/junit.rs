@@ -1,5 +1,7 @@
 //! `moai check --junit FILE`: the check results as JUnit XML, one testcase
-//! per scenario, which CI systems display.
+//! per scenario with the time it took, which CI systems display: a
+//! `<failure>` for a missed expectation, an `<error>` for a scenario that
+//! could not run, `<skipped>` for a file that is not a scenario.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -8,15 +10,13 @@ use super::{CheckReport, CheckStatus};
 /// The JUnit XML for a check report.
 pub fn junit(check: &CheckReport) -> String {
     let mut suite = TestSuite::new("moai check");
+    let mut total = std::time::Duration::ZERO;
     for result in &check.results {
         let status = match result.status {
             CheckStatus::Pass => TestCaseStatus::success(),
             CheckStatus::Fail => {
-                let lines: Vec<String> = result
-                    .mismatches
-                    .iter()
-                    .map(|m| format!("{}: expected {}, got {}", m.key, m.expected, m.actual))
-                    .collect();
+                let lines: Vec<String> =
+                    result.mismatches.iter().map(ToString::to_string).collect();
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(lines.join("; ")).set_type("expectation");
                 status
@@ -28,6 +28,11 @@ pub fn junit(check: &CheckReport) -> String {
                     .set_type("bad input");
                 status
             }
+            CheckStatus::Skipped => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(result.error.clone().unwrap_or_default());
+                status
+            }
         };
         let name = result
             .scenario
@@ -35,9 +40,13 @@ pub fn junit(check: &CheckReport) -> String {
             .unwrap_or_else(|| result.file.clone());
         let mut case = TestCase::new(name, status);
         case.set_classname(result.file.clone());
+        case.set_time(result.time);
+        total += result.time;
         suite.add_test_case(case);
     }
+    suite.set_time(total);
     let mut report = Report::new("moai");
+    report.set_time(total);
     report.add_test_suite(suite);
     report
         .to_string()

@@ -217,6 +217,9 @@ pub enum CheckStatus {
     Fail,
     /// Could not be read, parsed, validated or run.
     Error,
+    /// Found in a directory but not a scenario (a `*.toml` file without an
+    /// `algorithm` key); not run.
+    Skipped,
 }
 
 /// One scenario file's result.
@@ -234,8 +237,12 @@ pub struct CheckResult {
     pub expectations: bool,
     /// Expectations that did not hold.
     pub mismatches: Vec<Mismatch>,
-    /// Why it could not run.
+    /// Why it could not run, or why it was skipped.
     pub error: Option<String>,
+    /// How long reading and running it took (JUnit only: JSON and tables stay
+    /// the same from run to run).
+    #[serde(skip)]
+    pub time: std::time::Duration,
 }
 
 /// `moai check` or `moai validate` over many files.
@@ -245,8 +252,12 @@ pub struct CheckReport {
     pub mode: CheckMode,
     /// Scenarios that passed.
     pub passed: u64,
-    /// Scenarios that failed or could not run.
+    /// Scenarios that ran but missed an expectation.
     pub failed: u64,
+    /// Scenarios that could not be read, parsed, validated or run.
+    pub errors: u64,
+    /// `*.toml` files found in directories that are not scenarios.
+    pub skipped: u64,
     /// One entry per file, in the order found.
     pub results: Vec<CheckResult>,
 }

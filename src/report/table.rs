@@ -56,6 +56,7 @@ fn paint(text: &str) -> String {
                 .replace("┆ pass ", &format!("┆ {} ", whole(good, "pass")))
                 .replace("┆ FAIL ", &format!("┆ {} ", whole(bad, "FAIL")))
                 .replace("┆ error ", &format!("┆ {} ", whole(bad, "error")))
+                .replace("┆ skip ", &format!("┆ {} ", whole(warn, "skip")))
         };
         out.push_str(&painted);
         out.push('\n');
@@ -63,26 +64,64 @@ fn paint(text: &str) -> String {
     out
 }
 
-/// The failure count of a closing `N passed, N failed` (or `N valid, N invalid`) line.
+/// The count of failures and errors of a closing `N passed, N failed[, N
+/// errors][, N skipped]` (or `N valid, N invalid[, N skipped]`) line.
 fn summary_failures(line: &str) -> Option<u64> {
-    let (left, right) = line.split_once(", ")?;
-    let (passed, label) = left.split_once(' ')?;
-    let (failed, label2) = right.split_once(' ')?;
+    let mut parts = line.split(", ");
+    let (passed, label) = parts.next()?.split_once(' ')?;
+    let (failed, label2) = parts.next()?.split_once(' ')?;
     let labels = matches!((label, label2), ("passed", "failed") | ("valid", "invalid"));
     (labels && passed.parse::<u64>().is_ok()).then_some(())?;
-    failed.parse().ok()
+    let mut bad: u64 = failed.parse().ok()?;
+    for part in parts {
+        let (n, label) = part.split_once(' ')?;
+        let n: u64 = n.parse().ok()?;
+        match label {
+            "error" | "errors" => bad += n,
+            "skipped" => {}
+            _ => return None,
+        }
+    }
+    Some(bad)
+}
+
+/// The closing line of `moai check` or `moai validate`: `N passed, N failed`
+/// (`N valid, N invalid`), then the errors and skipped files when there are
+/// any.
+fn check_summary(report: &CheckReport) -> String {
+    let mut line = match report.mode {
+        CheckMode::Check => format!("{} passed, {} failed", report.passed, report.failed),
+        // Validation has no expectations to fail: an invalid file is an error.
+        CheckMode::Validate => format!(
+            "{} valid, {} invalid",
+            report.passed,
+            report.failed + report.errors
+        ),
+    };
+    if report.mode == CheckMode::Check && report.errors > 0 {
+        let noun = if report.errors == 1 {
+            "error"
+        } else {
+            "errors"
+        };
+        let _ = write!(line, ", {} {noun}", report.errors);
+    }
+    if report.skipped > 0 {
+        let _ = write!(line, ", {} skipped", report.skipped);
+    }
+    line
 }
 
 fn check(report: &CheckReport) -> String {
     let mut out = String::new();
-    let (verb, pass, fail) = match report.mode {
-        CheckMode::Check => ("check", "passed", "failed"),
-        CheckMode::Validate => ("validate", "valid", "invalid"),
+    let verb = match report.mode {
+        CheckMode::Check => "check",
+        CheckMode::Validate => "validate",
     };
     let _ = writeln!(
         out,
         "=== moai {verb}: {} scenarios ===",
-        report.results.len()
+        report.results.len() as u64 - report.skipped
     );
     let mut table = new_table();
     table.set_header(vec!["Scenario", "Algorithm", "File", "Result", "Details"]);
@@ -94,14 +133,11 @@ fn check(report: &CheckReport) -> String {
             CheckStatus::Pass if r.expectations => ("pass", "all expectations met".to_string()),
             CheckStatus::Pass => ("pass", "ran; no [expect] table".to_string()),
             CheckStatus::Fail => {
-                let parts: Vec<String> = r
-                    .mismatches
-                    .iter()
-                    .map(|m| format!("{}: expected {}, got {}", m.key, m.expected, m.actual))
-                    .collect();
+                let parts: Vec<String> = r.mismatches.iter().map(ToString::to_string).collect();
                 ("FAIL", parts.join("; "))
             }
             CheckStatus::Error => ("error", r.error.clone().unwrap_or_default()),
+            CheckStatus::Skipped => ("skip", r.error.clone().unwrap_or_default()),
         };
         table.add_row(vec![
             r.scenario.clone().unwrap_or_else(|| "-".to_string()),
@@ -112,7 +148,7 @@ fn check(report: &CheckReport) -> String {
         ]);
     }
     let _ = writeln!(out, "{table}");
-    let _ = writeln!(out, "{} {pass}, {} {fail}", report.passed, report.failed);
+    let _ = writeln!(out, "{}", check_summary(report));
     out
 }
 
@@ -755,5 +791,19 @@ mod tests {
         let long = cell("é".repeat(MAX_CELL_CHARS + 5));
         assert!(long.starts_with(&exact));
         assert!(long.ends_with("é… (5 more characters; --format json shows all)"));
+    }
+
+    #[test]
+    fn closing_lines_count_failures_and_errors_but_not_skips() {
+        assert_eq!(summary_failures("3 passed, 0 failed"), Some(0));
+        assert_eq!(summary_failures("3 passed, 0 failed, 2 skipped"), Some(0));
+        assert_eq!(summary_failures("1 passed, 1 failed, 1 error"), Some(2));
+        assert_eq!(
+            summary_failures("0 passed, 0 failed, 2 errors, 1 skipped"),
+            Some(2)
+        );
+        assert_eq!(summary_failures("2 valid, 1 invalid"), Some(1));
+        assert_eq!(summary_failures("Converged, 2 rounds"), None);
+        assert_eq!(summary_failures("1 passed, 0 failed, 3 apples"), None);
     }
 }

@@ -320,7 +320,7 @@ impl Scenario {
             ));
         }
         if let Some(expect) = &file.expect {
-            check_expectations(doc, file.algorithm, expect)?;
+            check_expectations(doc, file.algorithm, &file.gossip, expect)?;
         }
         let agents = build_agents(doc, &file.agents, &file.groups)?;
         let votes = (file.proposals.len() as u64).saturating_mul(agents.len() as u64);
@@ -373,10 +373,14 @@ fn toml_error(doc: &Document, key: Option<String>, error: &toml::de::Error) -> E
     doc.error_at_offset(error.span().map(|s| s.start), key, message)
 }
 
-/// Rejects `[expect]` keys that cannot apply to the scenario's algorithm.
+/// Rejects `[expect]` keys that cannot apply to the scenario's algorithm,
+/// and bounds no run could meet or miss: a rate outside [0, 1], a round
+/// bound below 1 or above the rounds the scenario can run (`gossip`'s
+/// `max_rounds`), decision counts that are not the decisions of `trials`.
 fn check_expectations(
     doc: &Document,
     algorithm: Algorithm,
+    gossip: &GossipConfig,
     expect: &Expectations,
 ) -> Result<(), Error> {
     let at = |key: &str, message: String| {
@@ -419,19 +423,74 @@ fn check_expectations(
         ));
     }
     match expect.trials {
-        None if expect.wants_trials() => Err(at(
-            "trials",
-            "statistics need trials: set trials = N to check them over N trials".to_string(),
-        )),
-        Some(n) if !(1..=crate::montecarlo::MAX_TRIALS).contains(&n) => Err(at(
-            "trials",
-            format!(
-                "trials must be between 1 and {}, got {n}",
-                crate::montecarlo::MAX_TRIALS
-            ),
-        )),
-        _ => Ok(()),
+        None if expect.wants_trials() => {
+            return Err(at(
+                "trials",
+                "statistics need trials: set trials = N to check them over N trials".to_string(),
+            ));
+        }
+        Some(n) if !(1..=crate::montecarlo::MAX_TRIALS).contains(&n) => {
+            return Err(at(
+                "trials",
+                format!(
+                    "trials must be between 1 and {}, got {n}",
+                    crate::montecarlo::MAX_TRIALS
+                ),
+            ));
+        }
+        _ => {}
     }
+    if let Some(rate) = expect.min_convergence_rate
+        && !(0.0..=1.0).contains(&rate)
+    {
+        return Err(at(
+            "min_convergence_rate",
+            format!("a rate is a share from 0 to 1 (0.9 for 90%), got {rate}"),
+        ));
+    }
+    let rounds = [
+        ("max_rounds_completed", expect.max_rounds_completed),
+        ("max_rounds_p99", expect.max_rounds_p99),
+    ];
+    for (key, bound) in rounds {
+        match bound {
+            Some(0) => {
+                return Err(at(
+                    key,
+                    "every run takes at least 1 round, so a bound of 0 can never be met"
+                        .to_string(),
+                ));
+            }
+            Some(n) if n > gossip.max_rounds => {
+                return Err(at(
+                    key,
+                    format!(
+                        "{n} is more than the {} rounds the scenario can run (gossip.max_rounds), \
+                         so it can never fail; use a bound below {}",
+                        gossip.max_rounds, gossip.max_rounds
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if let (Some(counts), Some(trials)) = (&expect.decision_counts, expect.trials) {
+        let decisions = ["approved", "rejected", "timeout"];
+        if let Some(name) = counts.keys().find(|k| !decisions.contains(&k.as_str())) {
+            return Err(at(
+                &format!("decision_counts.{name}"),
+                format!("'{name}' is not a decision: use approved, rejected or timeout"),
+            ));
+        }
+        let total = counts.values().fold(0u64, |sum, n| sum.saturating_add(*n));
+        if total != trials {
+            return Err(at(
+                "decision_counts",
+                format!("the counts add up to {total}, but {trials} trials run (expect.trials)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Serde names Rust types in its messages; users know TOML's.
