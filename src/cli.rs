@@ -20,7 +20,13 @@ use crate::resolve::Strategy;
 /// Exit codes: 0 success; 1 an expectation failed (`moai check`,
 /// `--expect-decision`); 2 bad input or usage.
 #[derive(Debug, Parser)]
-#[command(name = "moai", version, about, long_about)]
+#[command(
+    name = "moai",
+    version,
+    about,
+    long_about,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// What to run.
     #[command(subcommand)]
@@ -72,7 +78,7 @@ pub enum Command {
 pub struct CommonArgs {
     /// Seed of the random generator (overrides the scenario's `seed`;
     /// `resolve` draws no random numbers).
-    #[arg(long, value_name = "U64")]
+    #[arg(long, value_name = "U64", allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -80,6 +86,16 @@ pub struct CommonArgs {
     /// Show at most N ids in each list of agents; the output says how many were left out.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_LIST_LIMIT)]
     pub list_limit: usize,
+}
+
+/// Parses `--seed`: a whole number from 0 to 2^64-1.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "the seed must be a whole number from 0 to 2^64-1 ({})",
+            u64::MAX
+        )
+    })
 }
 
 /// How many agent ids each list shows unless `--list-limit` says otherwise.
@@ -102,6 +118,10 @@ pub struct TrialArgs {
     /// print their statistics.
     #[arg(long, value_name = "N")]
     pub trials: Option<u64>,
+    /// With --trials N: print trial I (0 to N-1) alone, exactly as a single
+    /// run (its table, round history and JSON); it draws from stream I.
+    #[arg(long, value_name = "I", requires = "trials", conflicts_with = "sweep")]
+    pub trial: Option<u64>,
     /// Run the trials once per value of a setting: PARAM=V1,V2,... or
     /// PARAM=LO..HI[:STEP] (one row per value).
     #[arg(long, value_name = "PARAM=VALUES")]
