@@ -61,6 +61,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the bundled scenarios.
     Scenarios(ListArgs),
+    /// Print a new scenario, started from a bundled one, with a header explaining its keys.
+    New(NewArgs),
     /// Run scenarios and compare them with their [expect] tables (for CI).
     Check(CheckArgs),
     /// Check scenario files without running them.
@@ -166,7 +168,7 @@ pub struct CheckArgs {
 /// `moai byzantine`.
 #[derive(Debug, Default, Clone, Args)]
 pub struct ByzantineArgs {
-    /// Scenario file (default: the bundled scenarios/infra.toml).
+    /// Scenario file, or a bundled scenario's name (default: infra).
     pub scenario: Option<PathBuf>,
     /// f, the number of faulty agents to tolerate (needs n >= 3f+1).
     #[arg(long, value_name = "F")]
@@ -185,7 +187,7 @@ pub struct ByzantineArgs {
 /// `moai gossip`.
 #[derive(Debug, Default, Clone, Args)]
 pub struct GossipArgs {
-    /// Scenario file (default: the bundled scenarios/gossip-swarm.toml).
+    /// Scenario file, or a bundled scenario's name (default: gossip-swarm).
     pub scenario: Option<PathBuf>,
     /// Replace the agents with N generated ones (`agent-1` ... `agent-N`).
     #[arg(long, value_name = "N")]
@@ -231,7 +233,7 @@ pub struct GossipArgs {
 /// `moai resolve`.
 #[derive(Debug, Default, Args)]
 pub struct ResolveArgs {
-    /// Scenario file (default: the bundled scenarios/crdt-patterns.toml).
+    /// Scenario file, or a bundled scenario's name (default: crdt-patterns).
     pub scenario: Option<PathBuf>,
     /// Strategy to use instead of the file's `strategy`.
     #[arg(long, value_enum)]
@@ -243,7 +245,7 @@ pub struct ResolveArgs {
 /// `moai run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario file; its `algorithm` key chooses what runs.
+    /// Scenario file, or a bundled scenario's name; its `algorithm` key chooses what runs.
     pub scenario: PathBuf,
     #[command(flatten)]
     pub trials: TrialArgs,
@@ -259,6 +261,16 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// `moai new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The new scenario's name; without --from, also the template to start from.
+    pub name: String,
+    /// The template: an algorithm (byzantine, gossip, resolve) or a bundled scenario's name.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub from: Option<String>,
 }
 
 /// `moai completions`.

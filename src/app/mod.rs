@@ -199,6 +199,10 @@ pub fn execute(command: Command) -> Result<Output, Error> {
                 ..Output::of(report, args.format)
             })
         }
+        Command::New(args) => Ok(Output::of(
+            Report::Text(generate::new_scenario(&args.name, args.from.as_deref())?),
+            Format::Table,
+        )),
         Command::Schema => Ok(Output::of(Report::Text(generate::schema()), Format::Table)),
         Command::Completions(args) => Ok(Output::of(
             Report::Text(generate::completions(args.shell)),
