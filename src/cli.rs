@@ -78,8 +78,8 @@ pub enum Command {
 /// Options every simulation takes.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
-    /// Seed of the random generator (overrides the scenario's `seed`;
-    /// `resolve` draws no random numbers).
+    /// Seed of the random generator, a whole number from 0 to 2^64-1
+    /// (overrides the scenario's `seed`; `resolve` draws no random numbers).
     #[arg(long, value_name = "U64", allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Output format.

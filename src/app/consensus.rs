@@ -167,7 +167,7 @@ fn prepare_byzantine(
     let seed = seed(&args.common, scenario, &mut overrides);
     config
         .validate(&scenario.agents)
-        .map_err(|e| overrides.locate(doc, e, || false))?;
+        .map_err(|e| overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok()))?;
     memory::check(memory::byzantine_bytes(scenario.agents.len() as u64)).map_err(too_big)?;
     Ok(Prepared {
         agents: scenario.agents.clone(),
