@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 
 use indexmap::IndexMap;
 use indicatif::ProgressBar;
+use serde::Serialize;
 
 use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
 use crate::consensus::byzantine::{self, ByzantineConfig};
@@ -13,8 +14,6 @@ use crate::consensus::gossip::{self, GossipConfig};
 use crate::error::{Error, InvalidSetting};
 use crate::memory;
 use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
-use serde::Serialize;
-
 use crate::report::{
     self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, Settings, SweepReport,
     SweepRow, TrialRuns, TrialsReport, TrialsSummary,
@@ -92,7 +91,8 @@ impl Overrides {
     }
 }
 
-/// The name a flag's setting goes by in reports and `--sweep`: `--fault-tolerance` -> `fault_tolerance`.
+/// The name a flag's setting goes by in reports and `--sweep`:
+/// `--fault-tolerance` -> `fault_tolerance`.
 fn setting_name(flag: &str) -> String {
     flag.trim_start_matches("--").replace('-', "_")
 }
