@@ -20,7 +20,13 @@ use crate::resolve::Strategy;
 /// Exit codes: 0 success; 1 an expectation failed (`moai check`,
 /// `--expect-decision`); 2 bad input or usage.
 #[derive(Debug, Parser)]
-#[command(name = "moai", version, about, long_about)]
+#[command(
+    name = "moai",
+    version,
+    about,
+    long_about,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// What to run.
     #[command(subcommand)]
@@ -55,6 +61,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the bundled scenarios.
     Scenarios(ListArgs),
+    /// Print a new scenario, started from a bundled one, with a header explaining its keys.
+    New(NewArgs),
     /// Run scenarios and compare them with their [expect] tables (for CI).
     Check(CheckArgs),
     /// Check scenario files without running them.
@@ -70,9 +78,9 @@ pub enum Command {
 /// Options every simulation takes.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
-    /// Seed of the random generator (overrides the scenario's `seed`;
-    /// `resolve` draws no random numbers).
-    #[arg(long, value_name = "U64")]
+    /// Seed of the random generator, a whole number from 0 to 2^64-1
+    /// (overrides the scenario's `seed`; `resolve` draws no random numbers).
+    #[arg(long, value_name = "U64", allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -80,6 +88,16 @@ pub struct CommonArgs {
     /// Show at most N ids in each list of agents; the output says how many were left out.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_LIST_LIMIT)]
     pub list_limit: usize,
+}
+
+/// Parses `--seed`: a whole number from 0 to 2^64-1.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "the seed must be a whole number from 0 to 2^64-1 ({})",
+            u64::MAX
+        )
+    })
 }
 
 /// How many agent ids each list shows unless `--list-limit` says otherwise.
@@ -102,6 +120,10 @@ pub struct TrialArgs {
     /// print their statistics.
     #[arg(long, value_name = "N")]
     pub trials: Option<u64>,
+    /// With --trials N: print trial I (0 to N-1) alone, exactly as a single
+    /// run (its table, round history and JSON); it draws from stream I.
+    #[arg(long, value_name = "I", requires = "trials", conflicts_with = "sweep")]
+    pub trial: Option<u64>,
     /// Run the trials once per value of a setting: PARAM=V1,V2,... or
     /// PARAM=LO..HI[:STEP] (one row per value).
     #[arg(long, value_name = "PARAM=VALUES")]
@@ -157,7 +179,7 @@ pub struct CheckArgs {
 /// `moai byzantine`.
 #[derive(Debug, Default, Clone, Args)]
 pub struct ByzantineArgs {
-    /// Scenario file (default: the bundled scenarios/infra.toml).
+    /// Scenario file, or a bundled scenario's name (default: infra).
     pub scenario: Option<PathBuf>,
     /// f, the number of faulty agents to tolerate (needs n >= 3f+1).
     #[arg(long, value_name = "F")]
@@ -176,7 +198,7 @@ pub struct ByzantineArgs {
 /// `moai gossip`.
 #[derive(Debug, Default, Clone, Args)]
 pub struct GossipArgs {
-    /// Scenario file (default: the bundled scenarios/gossip-swarm.toml).
+    /// Scenario file, or a bundled scenario's name (default: gossip-swarm).
     pub scenario: Option<PathBuf>,
     /// Replace the agents with N generated ones (`agent-1` ... `agent-N`).
     #[arg(long, value_name = "N")]
@@ -222,7 +244,7 @@ pub struct GossipArgs {
 /// `moai resolve`.
 #[derive(Debug, Default, Args)]
 pub struct ResolveArgs {
-    /// Scenario file (default: the bundled scenarios/crdt-patterns.toml).
+    /// Scenario file, or a bundled scenario's name (default: crdt-patterns).
     pub scenario: Option<PathBuf>,
     /// Strategy to use instead of the file's `strategy`.
     #[arg(long, value_enum)]
@@ -234,7 +256,7 @@ pub struct ResolveArgs {
 /// `moai run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario file; its `algorithm` key chooses what runs.
+    /// Scenario file, or a bundled scenario's name; its `algorithm` key chooses what runs.
     pub scenario: PathBuf,
     #[command(flatten)]
     pub trials: TrialArgs,
@@ -250,6 +272,16 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// `moai new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The new scenario's name; without --from, also the template to start from.
+    pub name: String,
+    /// The template: an algorithm (byzantine, gossip, resolve) or a bundled scenario's name.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub from: Option<String>,
 }
 
 /// `moai completions`.

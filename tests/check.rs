@@ -345,8 +345,11 @@ fn history_dash_writes_csv_to_stdout_and_the_report_to_stderr() {
     ] {
         let out = run(args);
         assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
+        // The CSV's first line is the `# moai ...` comment saying what made it.
+        let mut lines = out.stdout.lines();
         assert!(
-            out.stdout.starts_with("trial,round,"),
+            lines.next().is_some_and(|l| l.starts_with("# moai "))
+                && lines.next().is_some_and(|l| l.starts_with("trial,round,")),
             "{args:?}: {}",
             out.stdout
         );

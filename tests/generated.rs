@@ -20,6 +20,13 @@ fn stdout_of(args: &[&str]) -> String {
 
 /// Runs moai expecting exit code 2, empty stdout and one line on stderr.
 fn rejected(args: &[&str]) -> String {
+    let stderr = exit_2(args);
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    stderr
+}
+
+/// Runs moai expecting exit code 2 and empty stdout; returns stderr.
+fn exit_2(args: &[&str]) -> String {
     let out = Command::cargo_bin("moai")
         .unwrap()
         .args(args)
@@ -27,8 +34,14 @@ fn rejected(args: &[&str]) -> String {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "moai {args:?} should exit 2");
     assert!(out.stdout.is_empty(), "stdout must stay empty on errors");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Runs moai expecting a usage error: exit code 2, empty stdout, clap's
+/// message on stderr.
+fn usage_error(args: &[&str]) -> String {
+    let stderr = exit_2(args);
+    assert!(stderr.starts_with("error: "), "{stderr}");
     stderr
 }
 
@@ -57,10 +70,14 @@ fn every_shell_completes_the_commands_and_their_flags() {
 }
 
 #[test]
-fn unknown_shell_is_a_one_line_usage_error() {
-    let stderr = rejected(&["completions", "tcsh"]);
+fn unknown_shell_is_a_usage_error_listing_the_shells() {
+    let stderr = usage_error(&["completions", "tcsh"]);
     assert!(stderr.contains("invalid value 'tcsh'"), "{stderr}");
-    rejected(&["completions"]);
+    assert!(
+        stderr.contains("[possible values: bash, elvish, fish, powershell, zsh]"),
+        "{stderr}"
+    );
+    assert!(usage_error(&["completions"]).contains("<SHELL>"));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use moai::consensus::byzantine::{self, ByzantineConfig};
 use moai::consensus::gossip::{self, GossipConfig, PartitionConfig};
 use moai::consensus::topology::Topology;
 use moai::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary};
-use moai::report::{self, ConsensusReport, Format, Report};
+use moai::report::{self, ConsensusReport, Format, MadeBy, Report, Settings};
 use moai::resolve::{self, CrdtType, ResolveConfig, State, Version, crdt, lww, vector};
 use moai::rng::{generator, trial_generator};
 use moai::scenario::{Agent, AgentOrigin, Algorithm, Behavior, Document, Scenario, Swarm, Vote};
@@ -736,10 +736,17 @@ fn run_and_render(text: &str, format: Format) -> Option<String> {
         outcome: O,
     ) -> ConsensusReport<O> {
         ConsensusReport {
+            made_by: MadeBy::CURRENT,
             scenario: scenario.name.clone(),
             algorithm,
             seed,
+            trial: None,
             description: None,
+            overrides: Default::default(),
+            settings: match algorithm {
+                Algorithm::Byzantine => Settings::Byzantine(scenario.byzantine.clone()),
+                _ => Settings::Gossip(scenario.gossip.clone()),
+            },
             proposal: scenario.proposal.clone(),
             participants: scenario.agents.ids().collect(),
             outcome,

@@ -42,6 +42,22 @@ fn rejected_args(args: &[&str]) -> String {
     stderr
 }
 
+/// Runs moai expecting a usage error from clap: exit code 2, empty stdout,
+/// clap's whole message on stderr; returns stderr.
+fn usage_error(args: &[&str]) -> String {
+    let out = moai()
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "moai {args:?} should exit 2");
+    assert!(out.stdout.is_empty(), "stdout must stay empty on errors");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
 fn assert_one_line(stderr: &str) {
     assert!(stderr.starts_with("moai: "), "{stderr}");
     assert!(stderr.ends_with('\n'), "{stderr}");
@@ -290,7 +306,7 @@ fn round_counts_past_the_limit_are_refused_naming_it() {
         "{err}"
     );
     // Past u32: clap refuses the number itself.
-    let err = rejected_args(&["gossip", "--rounds", "4294967296"]);
+    let err = usage_error(&["gossip", "--rounds", "4294967296"]);
     assert!(err.contains("--rounds"), "{err}");
 }
 
@@ -304,7 +320,7 @@ fn trial_counts_past_the_limit_are_refused_naming_it() {
     let err = rejected_args(&["byzantine", "--trials", "0"]);
     assert!(err.starts_with("moai: --trials:"), "{err}");
     // clap reads a negative number as an unknown flag.
-    let err = rejected_args(&["byzantine", "--trials", "-1"]);
+    let err = usage_error(&["byzantine", "--trials", "-1"]);
     assert!(err.contains("'-1'"), "{err}");
 }
 
@@ -448,7 +464,7 @@ fn sweep_ranges_at_the_ends_of_the_number_types_are_refused() {
         "loss=0..1e300:1e-300",
         "loss=-1e308..1e308:1e-308",
     ] {
-        let err = rejected_args(&["gossip", "--sweep", sweep]);
+        let err = usage_error(&["gossip", "--sweep", sweep]);
         assert!(err.contains("--sweep") && err.contains("limit"), "{err}");
     }
 }

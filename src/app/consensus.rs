@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 
 use indexmap::IndexMap;
 use indicatif::ProgressBar;
+use serde::Serialize;
 
 use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
 use crate::consensus::byzantine::{self, ByzantineConfig};
@@ -14,60 +15,116 @@ use crate::error::{Error, InvalidSetting};
 use crate::memory;
 use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
 use crate::report::{
-    ConsensusReport, Format, ProposalSequence, Report, Settings, SweepReport, SweepRow, TrialRuns,
-    TrialsReport, TrialsSummary,
+    self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, Settings, SweepReport,
+    SweepRow, TrialRuns, TrialsReport, TrialsSummary,
 };
 use crate::rng::{self, SimRng};
 use crate::scenario::{self, Algorithm, Document, KeyPath, Scenario, Swarm, Vote};
 
-/// Records which settings flags changed, so a setting that fails validation
-/// is reported at the flag that set it rather than at the file.
+/// The settings flags changed, with the value each set: the output shows
+/// them, and a setting that fails validation is reported at the flag that
+/// set it rather than at the file.
 #[derive(Default)]
-pub(super) struct Overrides(Vec<&'static str>);
+pub(super) struct Overrides {
+    /// Flag -> the value it set, in the order they apply.
+    values: IndexMap<&'static str, serde_json::Value>,
+    /// The flag that replaced the scenario's agents with generated ones.
+    swarm: Option<&'static str>,
+}
 
 impl Overrides {
-    fn set<T>(&mut self, target: &mut T, value: Option<T>, flag: &'static str) {
+    /// Sets `target` to `value` when the flag was given, and records it.
+    fn set<T: Serialize>(&mut self, target: &mut T, value: Option<T>, flag: &'static str) {
         if let Some(value) = value {
+            self.record(flag, &value);
             *target = value;
-            self.0.push(flag);
         }
     }
 
-    fn locate(&self, doc: &Document, invalid: InvalidSetting) -> Error {
-        match invalid.flag {
-            Some(flag) if self.0.contains(&flag) => Error::Flag {
+    /// Records that `flag` was given with `value`.
+    fn record<T: Serialize>(&mut self, flag: &'static str, value: &T) {
+        let value =
+            serde_json::to_value(value).expect("flag values are numbers, strings or booleans");
+        self.values.insert(flag, value);
+    }
+
+    /// Records that `flag` replaced the scenario's agents: a setting that
+    /// then fails only because the file's agents are gone is blamed on it.
+    fn replace_swarm(&mut self, flag: &'static str) {
+        self.swarm = Some(flag);
+    }
+
+    /// The error for an invalid setting: at its flag when a flag set it; at
+    /// the agents' flag when generated agents broke a setting that holds
+    /// with the file's agents (`file_agents_valid`); else at the file's key.
+    fn locate(
+        &self,
+        doc: &Document,
+        invalid: InvalidSetting,
+        file_agents_valid: impl FnOnce() -> bool,
+    ) -> Error {
+        if let Some(flag) = invalid.flag.filter(|f| self.values.contains_key(f)) {
+            return Error::Flag {
                 flag,
                 message: invalid.message,
-            },
-            _ => doc.error_at_key(&KeyPath::parse(&invalid.key), invalid.message),
+            };
         }
+        let in_file = doc.error_at_key(&KeyPath::parse(&invalid.key), invalid.message);
+        match self.swarm {
+            Some(flag) if file_agents_valid() => Error::Flag {
+                flag,
+                message: format!(
+                    "the generated agents (agent-1, agent-2, ...) replace the scenario's, \
+                     which it still refers to: {in_file}"
+                ),
+            },
+            _ => in_file,
+        }
+    }
+
+    /// The overrides as the report records them, by setting name.
+    fn report(&self) -> report::Overrides {
+        self.values
+            .iter()
+            .map(|(flag, value)| (setting_name(flag), value.clone()))
+            .collect()
     }
 }
 
-/// A consensus algorithm ready to run: participants, validated settings, seed.
+/// The name a flag's setting goes by in reports and `--sweep`:
+/// `--fault-tolerance` -> `fault_tolerance`.
+fn setting_name(flag: &str) -> String {
+    flag.trim_start_matches("--").replace('-', "_")
+}
+
+/// A consensus algorithm ready to run: participants, validated settings,
+/// seed, and the overrides that made them.
 struct Prepared<C> {
     agents: Swarm,
     config: C,
     seed: u64,
+    overrides: report::Overrides,
 }
 
-fn seed(common: &CommonArgs, scenario: &Scenario) -> u64 {
-    common
-        .seed
-        .or(scenario.seed)
-        .unwrap_or(scenario::DEFAULT_SEED)
+/// The seed: `--seed`, else the scenario's, else the default.
+fn seed(common: &CommonArgs, scenario: &Scenario, overrides: &mut Overrides) -> u64 {
+    let mut seed = scenario.seed.unwrap_or(scenario::DEFAULT_SEED);
+    overrides.set(&mut seed, common.seed, "--seed");
+    seed
 }
 
-/// The report of one run; `participants` is made from the swarm only up to
-/// `list_limit` ids, so a huge swarm never spells out every id.
-fn consensus_report<O>(
+/// The report of one run (`trial` for `--trial`); `participants` is made
+/// from the swarm only up to `list_limit` ids, so a huge swarm never spells
+/// out every id.
+fn consensus_report<C, O>(
     scenario: &Scenario,
-    agents: &Swarm,
-    seed: u64,
-    algorithm: Algorithm,
+    p: &Prepared<C>,
+    trial: Option<u64>,
+    settings: Settings,
     outcome: O,
     list_limit: usize,
 ) -> Box<ConsensusReport<O>> {
+    let agents = &p.agents;
     let mut omitted = IndexMap::new();
     if agents.len() > list_limit {
         omitted.insert(
@@ -76,10 +133,17 @@ fn consensus_report<O>(
         );
     }
     Box::new(ConsensusReport {
+        made_by: MadeBy::CURRENT,
         scenario: scenario.name.clone(),
-        algorithm,
-        seed,
+        algorithm: match settings {
+            Settings::Byzantine(_) => Algorithm::Byzantine,
+            Settings::Gossip(_) => Algorithm::Gossip,
+        },
+        seed: p.seed,
+        trial,
         description: scenario.description.clone(),
+        overrides: p.overrides.clone(),
+        settings,
         proposal: scenario.proposal.clone(),
         participants: agents.ids().take(list_limit).collect(),
         outcome,
@@ -100,14 +164,16 @@ fn prepare_byzantine(
         "--fault-tolerance",
     );
     overrides.set(&mut config.num_rounds, args.rounds, "--rounds");
+    let seed = seed(&args.common, scenario, &mut overrides);
     config
         .validate(&scenario.agents)
-        .map_err(|e| overrides.locate(doc, e))?;
+        .map_err(|e| overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok()))?;
     memory::check(memory::byzantine_bytes(scenario.agents.len() as u64)).map_err(too_big)?;
     Ok(Prepared {
         agents: scenario.agents.clone(),
         config,
-        seed: seed(&args.common, scenario),
+        seed,
+        overrides: overrides.report(),
     })
 }
 
@@ -118,8 +184,19 @@ fn prepare_gossip(
 ) -> Result<Prepared<GossipConfig>, Error> {
     let mut overrides = Overrides::default();
     let agents = if args.agents.is_some() || args.approve.is_some() {
-        overrides.0.push("--agents");
-        generated_swarm(scenario, args.agents, args.approve)?
+        let swarm = generated_swarm(scenario, args.agents, args.approve)?;
+        if let Some(count) = args.agents {
+            overrides.record("--agents", &count);
+        }
+        if let Some(approving) = args.approve {
+            overrides.record("--approve", &approving);
+        }
+        overrides.replace_swarm(if args.agents.is_some() {
+            "--agents"
+        } else {
+            "--approve"
+        });
+        swarm
     } else {
         scenario.agents.clone()
     };
@@ -136,19 +213,20 @@ fn prepare_gossip(
     overrides.set(&mut config.topology, args.topology, "--topology");
     overrides.set(&mut config.degree, args.degree, "--degree");
     overrides.set(&mut config.rewire, args.rewire, "--rewire");
-    overrides.set(
-        &mut config.early_stop,
-        args.no_early_stop.then_some(false),
-        "--no-early-stop",
-    );
+    if args.no_early_stop {
+        config.early_stop = false;
+        overrides.record("--no-early-stop", &true);
+    }
+    let seed = seed(&args.common, scenario, &mut overrides);
     config
         .validate(&agents)
-        .map_err(|e| overrides.locate(doc, e))?;
+        .map_err(|e| overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok()))?;
     memory::check(memory::gossip_bytes(agents.len() as u64, &config)).map_err(too_big)?;
     Ok(Prepared {
         agents,
         config,
-        seed: seed(&args.common, scenario),
+        seed,
+        overrides: overrides.report(),
     })
 }
 
@@ -171,10 +249,12 @@ pub(super) fn run_byzantine(
                     .into(),
         });
     }
-    let Some(plan) = plan else {
+    let trial = single_trial(&args.trials)?;
+    let Some(plan) = plan.filter(|_| trial.is_none()) else {
         return Ok(single_byzantine(
             scenario,
             &prepare_byzantine(doc, scenario, args)?,
+            trial,
             args.common.list_limit,
         ));
     };
@@ -188,6 +268,7 @@ pub(super) fn run_byzantine(
         Ok(Batch {
             seed: p.seed,
             agents: p.agents.len() as u64,
+            overrides: p.overrides,
             summary: TrialsSummary::Byzantine(ByzantineTrialsSummary::of(&outcomes)),
             settings: Settings::Byzantine(p.config),
             runs: plan.keep_runs.then_some(TrialRuns::Byzantine(outcomes)),
@@ -202,34 +283,52 @@ pub(super) fn run_byzantine(
     )
 }
 
+/// One Byzantine vote, or a sequence of proposals; `trial` is `--trial`.
 fn single_byzantine(
     scenario: &Scenario,
     p: &Prepared<ByzantineConfig>,
+    trial: Option<u64>,
     list_limit: usize,
 ) -> Report {
-    let mut rng = rng::generator(p.seed);
+    let mut rng = single_generator(p.seed, trial);
+    let settings = Settings::Byzantine(p.config.clone());
+    let trial = trial.filter(|&t| t > 0);
     if scenario.proposals.is_empty() {
         let outcome = byzantine::run(&p.agents, &p.config, &mut rng);
         return Report::Byzantine(consensus_report(
-            scenario,
-            &p.agents,
-            p.seed,
-            Algorithm::Byzantine,
-            outcome,
-            list_limit,
+            scenario, p, trial, settings, outcome, list_limit,
         ));
     }
     let (results, blacklist) =
         byzantine::run_sequence(&p.agents, scenario.proposals.len(), &p.config, &mut rng);
     let sequence = ProposalSequence::new(&scenario.proposals, results, blacklist, &p.agents);
     Report::ByzantineSequence(consensus_report(
-        scenario,
-        &p.agents,
-        p.seed,
-        Algorithm::Byzantine,
-        sequence,
-        list_limit,
+        scenario, p, trial, settings, sequence, list_limit,
     ))
+}
+
+/// `--trial I`, checked against `--trials N` (clap makes sure both are there).
+fn single_trial(args: &TrialArgs) -> Result<Option<u64>, Error> {
+    match (args.trial, args.trials) {
+        (Some(trial), Some(trials)) if trial >= trials => Err(Error::Flag {
+            flag: "--trial",
+            message: format!(
+                "trials are numbered 0 to {} with --trials {trials}, got {trial}",
+                trials - 1
+            ),
+        }),
+        (trial, _) => Ok(trial),
+    }
+}
+
+/// The generator of a single run: the seed's, or with `--trial I` the
+/// seed's stream I, which trial I of `--trials` draws from (stream 0 is the
+/// seed's own generator, so trial 0 is the plain run).
+fn single_generator(seed: u64, trial: Option<u64>) -> SimRng {
+    match trial {
+        None => rng::generator(seed),
+        Some(trial) => rng::trial_generator(seed, trial),
+    }
 }
 
 /// Gossip consensus: one run, trials or a sweep.
@@ -238,9 +337,11 @@ pub(super) fn run_gossip(
     scenario: &Scenario,
     args: &GossipArgs,
 ) -> Result<Report, Error> {
-    let Some(plan) = TrialPlan::of(&args.trials, &args.common)? else {
+    let plan = TrialPlan::of(&args.trials, &args.common)?;
+    let trial = single_trial(&args.trials)?;
+    let Some(plan) = plan.filter(|_| trial.is_none()) else {
         let p = prepare_gossip(doc, scenario, args)?;
-        let run = || gossip::run(&p.agents, &p.config, &mut rng::generator(p.seed));
+        let run = || gossip::run(&p.agents, &p.config, &mut single_generator(p.seed, trial));
         let outcome = match args.trials.threads {
             None => run(),
             Some(0) => {
@@ -256,9 +357,9 @@ pub(super) fn run_gossip(
         };
         return Ok(Report::Gossip(consensus_report(
             scenario,
-            &p.agents,
-            p.seed,
-            Algorithm::Gossip,
+            &p,
+            trial.filter(|&t| t > 0),
+            Settings::Gossip(p.config.clone()),
             outcome,
             args.common.list_limit,
         )));
@@ -273,6 +374,7 @@ pub(super) fn run_gossip(
         Ok(Batch {
             seed: p.seed,
             agents: p.agents.len() as u64,
+            overrides: p.overrides,
             summary: TrialsSummary::Gossip(GossipTrialsSummary::of(&outcomes)),
             settings: Settings::Gossip(p.config),
             runs: plan.keep_runs.then_some(TrialRuns::Gossip(outcomes)),
@@ -360,6 +462,7 @@ fn in_sweep(error: Error, sweep: &Sweep, value: &str) -> Error {
 struct Batch {
     seed: u64,
     agents: u64,
+    overrides: report::Overrides,
     settings: Settings,
     summary: TrialsSummary,
     runs: Option<TrialRuns>,
@@ -491,10 +594,12 @@ impl TrialPlan {
             let done = batch(args, &progress)?;
             progress.finish_and_clear();
             return Ok(Report::Trials(Box::new(TrialsReport {
+                made_by: MadeBy::CURRENT,
                 scenario: scenario.name.clone(),
                 algorithm,
                 seed: done.seed,
                 description: scenario.description.clone(),
+                overrides: done.overrides,
                 agents: done.agents,
                 settings: done.settings,
                 trials_summary: done.summary,
@@ -503,25 +608,34 @@ impl TrialPlan {
         };
         let mut rows = Vec::with_capacity(sweep.values.len());
         let mut seed = None;
+        let mut overrides = None;
         for value in &sweep.values {
             let args = swept(args, sweepable, &sweep.param, value)
                 .map_err(|e| in_sweep(e, sweep, value))?;
             let done = batch(&args, &progress).map_err(|e| in_sweep(e, sweep, value))?;
             seed = Some(done.seed);
+            overrides.get_or_insert_with(|| {
+                let mut others = done.overrides.clone();
+                others.shift_remove(&sweep.param);
+                others
+            });
             rows.push(SweepRow {
                 param: sweep.param.clone(),
                 value: value.clone(),
                 agents: done.agents,
+                settings: done.settings,
                 trials_summary: done.summary,
                 runs: done.runs,
             });
         }
         progress.finish_and_clear();
         Ok(Report::Sweep(Box::new(SweepReport {
+            made_by: MadeBy::CURRENT,
             scenario: scenario.name.clone(),
             algorithm,
             seed: seed.expect("a sweep has at least one value"),
             description: scenario.description.clone(),
+            overrides: overrides.unwrap_or_default(),
             trials: self.trials,
             sweep: rows,
         })))

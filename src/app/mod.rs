@@ -216,25 +216,18 @@ fn write_file(flag: &'static str, path: &Path, text: &str) -> Result<(), Error> 
 }
 
 fn fail(error: &Error) -> ExitCode {
-    eprintln!("moai: {error}");
+    let _ = writeln!(std::io::stderr(), "moai: {error}");
     ExitCode::from(EXIT_BAD_INPUT)
 }
+/// Help and version go to stdout with success; every other clap error
+/// (bare `moai` included, which shows the help) goes whole to stderr (the
+/// message, clap's tip or possible values, and the usage line) with exit 2.
 fn clap_exit(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
+    let _ = error.print();
     match error.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = error.print();
-            ExitCode::SUCCESS
-        }
-        _ => {
-            let rendered = error.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid usage");
-            let first = first.trim_start_matches("error: ");
-            fail(&Error::Usage(format!("{first} (see 'moai --help')")))
-        }
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+        _ => ExitCode::from(EXIT_BAD_INPUT),
     }
 }
 
@@ -323,6 +316,10 @@ pub fn execute(command: Command) -> Result<Output, Error> {
                 ..Output::of(report, args.format)
             })
         }
+        Command::New(args) => Ok(Output::of(
+            Report::Text(generate::new_scenario(&args.name, args.from.as_deref())?),
+            Format::Table,
+        )),
         Command::Schema => Ok(Output::of(Report::Text(generate::schema()), Format::Table)),
         Command::Completions(args) => Ok(Output::of(
             Report::Text(generate::completions(args.shell)),
@@ -453,6 +450,7 @@ fn run_resolve(
         .validate(strategy)
         .map_err(|e| doc.error_at_key(&KeyPath::parse(&e.key), e.message))?;
     Ok(Report::Resolve(ResolveReport {
+        made_by: report::MadeBy::CURRENT,
         scenario: scenario.name.clone(),
         algorithm: Algorithm::Resolve,
         strategy,

@@ -38,18 +38,56 @@ pub enum Format {
     Csv,
 }
 
+/// The moai that made a result: with the scenario, the seed and the
+/// overrides, what it takes to make the same result again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MadeBy {
+    /// moai's version.
+    pub moai_version: &'static str,
+    /// The version of results for a scenario and seed ([`crate::rng::STREAM_VERSION`]).
+    pub stream: u32,
+}
+
+impl MadeBy {
+    /// This build of moai.
+    pub const CURRENT: MadeBy = MadeBy {
+        moai_version: env!("CARGO_PKG_VERSION"),
+        stream: crate::rng::STREAM_VERSION,
+    };
+}
+
+impl Default for MadeBy {
+    fn default() -> Self {
+        MadeBy::CURRENT
+    }
+}
+
+/// The settings flags changed, by name (the flag without `--`, with `_` for
+/// `-`, as `--sweep` names them) with the value each set, in order.
+pub type Overrides = IndexMap<String, serde_json::Value>;
+
 /// A consensus run: which scenario, seed and proposal, and its outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConsensusReport<O> {
+    /// The moai that ran it.
+    #[serde(flatten)]
+    pub made_by: MadeBy,
     /// Scenario name.
     pub scenario: String,
     /// Algorithm that ran.
     pub algorithm: Algorithm,
     /// Seed the generator was made from.
     pub seed: u64,
+    /// `--trial I`: the run is trial I of the seed's trials (its stream I).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trial: Option<u64>,
     /// The scenario's description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The settings flags changed, with their values.
+    pub overrides: Overrides,
+    /// The algorithm's settings after flags.
+    pub settings: Settings,
     /// The scenario's `[proposal]` table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposal: Option<serde_json::Map<String, serde_json::Value>>,
@@ -143,6 +181,9 @@ pub enum TrialRuns {
 /// `--trials N`: statistics over N independent runs.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrialsReport {
+    /// The moai that ran them.
+    #[serde(flatten)]
+    pub made_by: MadeBy,
     /// Scenario name.
     pub scenario: String,
     /// Algorithm that ran.
@@ -152,6 +193,8 @@ pub struct TrialsReport {
     /// The scenario's description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The settings flags changed, with their values.
+    pub overrides: Overrides,
     /// Participants per trial.
     pub agents: u64,
     /// The algorithm's settings after flags.
@@ -172,6 +215,8 @@ pub struct SweepRow {
     pub value: String,
     /// Participants per trial at this value.
     pub agents: u64,
+    /// The algorithm's settings at this value.
+    pub settings: Settings,
     /// The statistics at this value.
     pub trials_summary: TrialsSummary,
     /// Every trial's outcome, for the CSV history.
@@ -182,6 +227,9 @@ pub struct SweepRow {
 /// `--sweep`: one batch of trials per value of a setting.
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepReport {
+    /// The moai that ran them.
+    #[serde(flatten)]
+    pub made_by: MadeBy,
     /// Scenario name.
     pub scenario: String,
     /// Algorithm that ran.
@@ -191,6 +239,8 @@ pub struct SweepReport {
     /// The scenario's description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The settings flags other than the swept one changed, with their values.
+    pub overrides: Overrides,
     /// Trials per value.
     pub trials: u64,
     /// One row per value.
@@ -265,6 +315,9 @@ pub struct CheckReport {
 /// A conflict-resolution run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolveReport {
+    /// The moai that ran it.
+    #[serde(flatten)]
+    pub made_by: MadeBy,
     /// Scenario name.
     pub scenario: String,
     /// Always `resolve`.

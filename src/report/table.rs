@@ -6,8 +6,8 @@ use std::fmt::Write;
 use comfy_table::{Table, presets};
 
 use super::{
-    CheckMode, CheckReport, CheckStatus, ConsensusReport, ProposalSequence, Report, ResolveReport,
-    ScenarioEntry, Settings, SweepReport, TrialsReport, TrialsSummary,
+    CheckMode, CheckReport, CheckStatus, ConsensusReport, Overrides, ProposalSequence, Report,
+    ResolveReport, ScenarioEntry, Settings, SweepReport, TrialsReport, TrialsSummary,
 };
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
@@ -211,14 +211,35 @@ fn list(ids: &[String]) -> String {
 /// The title, scenario line and proposal shared by consensus reports.
 fn header<O>(out: &mut String, title: &str, report: &ConsensusReport<O>) {
     let _ = writeln!(out, "=== {title} ===");
-    let _ = writeln!(out, "Scenario: {} (seed {})", report.scenario, report.seed);
+    let _ = match report.trial {
+        Some(trial) => writeln!(
+            out,
+            "Scenario: {} (seed {}, trial {trial}: the seed's stream {trial})",
+            report.scenario, report.seed
+        ),
+        None => writeln!(out, "Scenario: {} (seed {})", report.scenario, report.seed),
+    };
     if let Some(description) = &report.description {
         let _ = writeln!(out, "Description: {description}");
     }
+    overrides_line(out, &report.overrides);
     if let Some(proposal) = &report.proposal {
         let fields: Vec<String> = proposal.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         let _ = writeln!(out, "Proposal: {}", fields.join(", "));
     }
+}
+
+/// `Overrides: agents = 1000, fanout = 3`: the settings flags changed,
+/// so a description written for the file is not taken for the run's.
+fn overrides_line(out: &mut String, overrides: &Overrides) {
+    if overrides.is_empty() {
+        return;
+    }
+    let fields: Vec<String> = overrides
+        .iter()
+        .map(|(name, value)| format!("{name} = {}", value_text(value)))
+        .collect();
+    let _ = writeln!(out, "Overrides: {}", fields.join(", "));
 }
 
 fn byzantine(report: &ConsensusReport<ByzantineOutcome>) -> String {
@@ -501,6 +522,7 @@ fn trials(report: &TrialsReport) -> String {
         "Scenario: {} (seed {}; trial i draws from the seed's stream i)",
         report.scenario, report.seed
     );
+    overrides_line(&mut out, &report.overrides);
     let mut rows = vec![("Agents", report.agents.to_string())];
     rows.extend(settings_rows(&report.settings));
     let _ = writeln!(out, "{}", key_values(&rows));
@@ -595,6 +617,7 @@ fn sweep(report: &SweepReport) -> String {
         "Scenario: {} (seed {}; every value reuses the same random streams)",
         report.scenario, report.seed
     );
+    overrides_line(&mut out, &report.overrides);
     let mut table = new_table();
     match report.sweep.first().map(|r| &r.trials_summary) {
         Some(TrialsSummary::Byzantine(_)) => table.set_header(vec![
