@@ -34,6 +34,16 @@ fn json_of(args: &[&str]) -> Value {
     serde_json::from_str(&stdout_of(&args)).expect("stdout is one JSON document")
 }
 
+/// Runs moai expecting exit code 2, empty stdout and one line on stderr.
+fn rejected(args: &[&str]) -> String {
+    let out = moai().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "moai {args:?} should exit 2");
+    assert!(out.stdout.is_empty(), "stdout must stay empty on errors");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    stderr
+}
+
 /// Writes a scenario into the test's scratch folder and returns its path.
 fn scenario_file(name: &str, text: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -132,4 +142,197 @@ fn decimal_sweep_values_are_exact_in_every_format() {
         "gossip", "--sweep", "loss=-0", "--trials", "1", "--format", "csv",
     ]);
     assert!(csv.lines().nth(1).unwrap().starts_with("loss,0,"), "{csv}");
+}
+
+/// Agent ids of a JSON list.
+fn ids(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn flags_generate_the_infra_swarm_exactly() {
+    // Example 1 is 7 honest agents for, then 3 vote changers against: the
+    // flags say the same, with the faulty agents last.
+    let flags = json_of(&[
+        "byzantine",
+        "--agents",
+        "10",
+        "--approve",
+        "7",
+        "--faulty",
+        "3",
+        "--behavior",
+        "flip",
+    ]);
+    let file = json_of(&["byzantine"]);
+    assert_eq!(flags["decision"], "approved");
+    assert_eq!(
+        ids(&flags["metadata"]["malicious_agents"]),
+        ["agent-8", "agent-9", "agent-10"]
+    );
+    for key in ["decision", "votes_for", "votes_against", "metadata"] {
+        assert_eq!(flags[key], file[key], "{key}");
+    }
+}
+
+#[test]
+fn a_ten_thousand_agent_byzantine_vote_needs_no_file() {
+    let base = [
+        "byzantine",
+        "--agents",
+        "10000",
+        "--approve",
+        "9000",
+        "--faulty",
+        "100",
+        "--fault-tolerance",
+        "3333",
+        "--list-limit",
+        "2",
+    ];
+    let run = |behavior: &str| {
+        let mut args = base.to_vec();
+        args.extend(["--behavior", behavior]);
+        json_of(&args)
+    };
+    // Vote changers: every one caught, nobody else accused.
+    let v = run("flip");
+    let m = &v["metadata"];
+    assert_eq!(v["decision"], "approved");
+    assert_eq!(m["total_participants"], 10000);
+    assert_eq!(m["malicious_detected"], 100);
+    assert_eq!(ids(&m["malicious_agents"]), ["agent-9901", "agent-9902"]);
+    assert_eq!(m["detection"]["faulty_agents"], 100);
+    assert_eq!(m["detection"]["detected_correctly"], 100);
+    assert_eq!(m["detection"]["safety_guaranteed"], true);
+    assert_eq!(m["detection"]["false_positives"], serde_json::json!([]));
+    assert_eq!(m["detection"]["missed"], serde_json::json!([]));
+    assert_eq!(m["byzantine_safe"], true);
+    assert_eq!(v["votes_for"], 9000);
+    assert_eq!(v["votes_against"], 900);
+    // Equivocators: 9,900 honest relays show every one of them.
+    let m = &run("equivocate")["metadata"];
+    assert_eq!(m["malicious_detected"], 100);
+    assert_eq!(m["equivocators"].as_array().unwrap().len(), 2);
+    assert_eq!(v["omitted"]["metadata.malicious_agents"], 98);
+    // Crashed agents: counted apart, never accused.
+    let v = run("silent");
+    let m = &v["metadata"];
+    assert_eq!(m["malicious_detected"], 0);
+    assert_eq!(ids(&m["silent_agents"]), ["agent-9901", "agent-9902"]);
+    assert_eq!(v["omitted"]["metadata.silent_agents"], 98);
+    assert_eq!(m["honest_participants"], 9900);
+    // Random voters: five rounds catch most, some slip into the tally.
+    let v = run("random");
+    let m = &v["metadata"];
+    let caught = m["malicious_detected"].as_u64().unwrap();
+    let missed = m["detection"]["missed"].as_array().unwrap().len() as u64
+        + v["omitted"]["metadata.detection.missed"]
+            .as_u64()
+            .unwrap_or(0);
+    assert_eq!(caught + missed, 100, "{m}");
+    assert!((80..100).contains(&caught), "{m}");
+    assert_eq!(m["detection"]["detected_correctly"], caught);
+    assert!(missed > 0, "{m}");
+}
+
+#[test]
+fn faulty_alone_keeps_the_scenarios_agents_and_votes() {
+    // Infra has 10 agents, 7 approving: the last 2 crash, the rest are honest.
+    let v = json_of(&["byzantine", "--faulty", "2", "--behavior", "silent"]);
+    let m = &v["metadata"];
+    assert_eq!(m["total_participants"], 10);
+    assert_eq!(ids(&m["silent_agents"]), ["agent-9", "agent-10"]);
+    assert_eq!(m["malicious_detected"], 0);
+    assert_eq!(
+        (v["votes_for"].as_u64(), v["votes_against"].as_u64()),
+        (Some(7), Some(1))
+    );
+    // Without --behavior they change their votes.
+    let v = json_of(&["byzantine", "--faulty", "2"]);
+    assert_eq!(
+        ids(&v["metadata"]["vote_changers"]),
+        ["agent-9", "agent-10"]
+    );
+}
+
+#[test]
+fn agents_and_faulty_are_sweepable() {
+    let v = json_of(&[
+        "byzantine",
+        "--agents",
+        "100",
+        "--approve",
+        "100",
+        "--fault-tolerance",
+        "33",
+        "--trials",
+        "20",
+        "--sweep",
+        "faulty=0..40:20",
+    ]);
+    let rows = v["sweep"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for (row, faulty) in rows.iter().zip([0.0, 20.0, 40.0]) {
+        let s = &row["trials_summary"];
+        assert_eq!(s["mean_malicious_detected"], faulty, "{row}");
+        // 40 caught leave 60 FOR votes, short of 2f+1 = 67: every trial
+        // rejects, without safety and against the honest majority.
+        let bad = if faulty > 33.0 { 1.0 } else { 0.0 };
+        assert_eq!(s["byzantine_unsafe_rate"], bad, "{row}");
+        assert_eq!(s["against_honest_majority_rate"], bad, "{row}");
+    }
+    let v = json_of(&[
+        "byzantine",
+        "--faulty",
+        "3",
+        "--trials",
+        "5",
+        "--sweep",
+        "agents=10,40",
+    ]);
+    let agents: Vec<u64> = v["sweep"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["agents"].as_u64().unwrap())
+        .collect();
+    assert_eq!(agents, [10, 40]);
+    let err = rejected(&["byzantine", "--sweep", "faulty=0,11", "--trials", "2"]);
+    assert!(
+        err.contains("--sweep: faulty=11: 11 faulty agents is more than the 10 agents"),
+        "{err}"
+    );
+}
+
+#[test]
+fn generated_byzantine_swarms_refuse_impossible_counts_at_the_flag() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["byzantine", "--faulty", "11"],
+            "--faulty: 11 faulty agents is more than the 10 agents",
+        ),
+        (
+            &["byzantine", "--agents", "20", "--approve", "21"],
+            "--approve: 21 approving agents is more than the 20 agents",
+        ),
+        (
+            &["byzantine", "--behavior", "random"],
+            "--behavior: it says how the --faulty agents behave: give --faulty K too",
+        ),
+        (
+            &["byzantine", "--agents", "5"],
+            "--agents: fault tolerance f=3 needs at least 10 participants (3f+1)",
+        ),
+    ];
+    for (args, message) in cases {
+        let err = rejected(args);
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(!err.contains("infra.toml"), "the flag is to blame: {err}");
+    }
 }
