@@ -336,3 +336,58 @@ fn generated_byzantine_swarms_refuse_impossible_counts_at_the_flag() {
         assert!(!err.contains("infra.toml"), "the flag is to blame: {err}");
     }
 }
+
+#[test]
+fn map_merges_show_which_agent_won_each_key() {
+    let out = stdout_of(&["resolve", "scenarios/crdt-patterns.toml"]);
+    for line in [
+        "    max_workers: 15 (agent-2, newest)\n",
+        "    timeout: 60 (agent-3, newest)\n",
+        "    retry: 5 (agent-3, newest)\n",
+        "    batch_size: 100 (agent-2, only one)\n",
+        "    queue_size: 1000 (agent-3, only one)\n",
+        "    auth: [\"enabled\",\"sso\",\"mfa\",\"oauth\"] (union of agent-1, agent-2)\n",
+        "    api: [\"v2\",\"graphql\"] (agent-1, only one)\n",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from\n{out}");
+    }
+    let v = json_of(&["resolve", "scenarios/crdt-patterns.toml"]);
+    let config = &v["resolutions"][2];
+    assert_eq!(config["key"], "config");
+    assert_eq!(
+        config["metadata"]["key_sources"][0],
+        serde_json::json!({"key": "max_workers", "agents": ["agent-2"], "rule": "newest"})
+    );
+    assert_eq!(
+        config["metadata"]["key_sources"][3],
+        serde_json::json!({"key": "batch_size", "agents": ["agent-2"], "rule": "only_one"})
+    );
+    assert_eq!(
+        v["resolutions"][3]["metadata"]["key_sources"][0]["rule"],
+        "union"
+    );
+    // Counters and sets have no keys to attribute.
+    assert!(v["resolutions"][0]["metadata"].get("key_sources").is_none());
+
+    // Five agents add to one key: --list-limit cuts its list of agents.
+    let versions: Vec<String> = (1..=5)
+        .map(|i| format!("{{ agent = \"a{i}\", value = {{ k = [{i}] }}, version = {i} }}"))
+        .collect();
+    let text = format!(
+        "algorithm = \"resolve\"\nstrategy = \"crdt\"\n[[states]]\nkey = \"m\"\n\
+         crdt_type = \"map-of-sets\"\nversions = [{}]\n",
+        versions.join(", ")
+    );
+    let path = scenario_file("five-writers.toml", &text);
+    let path = path.to_str().unwrap();
+    let out = stdout_of(&["resolve", path, "--list-limit", "2"]);
+    assert!(
+        out.contains("    k: [1,2,3,4,5] (union of a1, a2 (+3 more))\n"),
+        "{out}"
+    );
+    let v = json_of(&["resolve", path, "--list-limit", "2"]);
+    assert_eq!(
+        v["omitted"]["resolutions[0].metadata.key_sources[0].agents"],
+        3
+    );
+}

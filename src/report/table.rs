@@ -14,6 +14,7 @@ use crate::consensus::byzantine::ProposalResult;
 use crate::consensus::gossip::GossipOutcome;
 use crate::consensus::topology::Topology;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
+use crate::resolve::crdt::KeyRule;
 use crate::resolve::{Resolution, ResolutionMetadata};
 use indexmap::IndexMap;
 
@@ -689,6 +690,22 @@ fn resolve(report: &ResolveReport) -> String {
                 )
             })
         );
+        for (j, source) in resolution.metadata.key_sources.iter().flatten().enumerate() {
+            let agents = list_at(
+                &source.agents,
+                &report.omitted,
+                &format!("resolutions[{i}].metadata.key_sources[{j}].agents"),
+            );
+            let how = match source.rule {
+                KeyRule::Union => format!("union of {agents}"),
+                rule => format!("{agents}, {}", rule.name()),
+            };
+            let value = resolution
+                .value
+                .get(&source.key)
+                .map_or_else(String::new, value_text);
+            let _ = writeln!(out, "    {}: {value} ({how})", source.key);
+        }
         if let Some(route) = &resolution.metadata.route {
             let _ = writeln!(out, "  Route: {route} → {}", resolution.strategy.name());
         }
