@@ -218,13 +218,13 @@ pub struct GossipArgs {
     #[arg(long, value_name = "N")]
     pub rounds: Option<u32>,
     /// Agreement ratio that counts as converged, in (0.5, 1].
-    #[arg(long, value_name = "RATIO")]
+    #[arg(long, value_name = "RATIO", value_parser = number)]
     pub convergence_threshold: Option<f64>,
     /// Approval share needed to approve, in (0, 1].
-    #[arg(long, value_name = "RATIO")]
+    #[arg(long, value_name = "RATIO", value_parser = number)]
     pub threshold: Option<f64>,
     /// Probability that one exchange with a peer is lost, in [0, 1].
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = number)]
     pub loss: Option<f64>,
     /// How agents are connected.
     #[arg(long, value_enum)]
@@ -233,7 +233,7 @@ pub struct GossipArgs {
     #[arg(long, value_name = "K")]
     pub degree: Option<u32>,
     /// Rewiring probability for small-world, in [0, 1].
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = number)]
     pub rewire: Option<f64>,
     /// Run all rounds even after convergence (fixed work).
     #[arg(long)]
@@ -244,6 +244,12 @@ pub struct GossipArgs {
     pub expect: ExpectArgs,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// A decimal flag's value; `-0` is read as 0, so it never prints as `-0`.
+fn number(text: &str) -> Result<f64, String> {
+    let x: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    Ok(x + 0.0)
 }
 
 /// `moai resolve`.

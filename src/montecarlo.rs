@@ -540,6 +540,8 @@ mod tests {
                 "0.000000000001"
             ]
         );
+        let err = "x=1e-40..1:1".parse::<Sweep>().unwrap_err();
+        assert!(err.contains("more digits than"), "{err}");
         let s: Sweep = "loss=-0,0.50, +1,-0.0e3,fast".parse().unwrap();
         assert_eq!(s.values, ["0", "0.5", "1", "0", "fast"]);
         let s: Sweep = "convergence-threshold=0.9,0.95".parse().unwrap();

@@ -142,6 +142,12 @@ fn decimal_sweep_values_are_exact_in_every_format() {
         "gossip", "--sweep", "loss=-0", "--trials", "1", "--format", "csv",
     ]);
     assert!(csv.lines().nth(1).unwrap().starts_with("loss,0,"), "{csv}");
+    // A flag's -0 is 0 too, in JSON as in the table.
+    let json = stdout_of(&["gossip", "--loss=-0", "--format", "json"]);
+    assert!(json.contains("\"loss\": 0.0,"), "{json}");
+    assert!(!json.contains("-0"), "{json}");
+    let out = stdout_of(&["gossip", "--loss=-0"]);
+    assert_eq!(row(&out, "Message loss"), "0%");
 }
 
 /// Agent ids of a JSON list.
