@@ -102,7 +102,7 @@ fn crdt_merge_1m(bencher: Bencher, crdt_type: CrdtType) {
 
 #[divan::bench(sample_count = 5)]
 fn gossip_100k_fanout5_20_rounds(bencher: Bencher) {
-    let agents = Swarm::generated(100_000, 75_000);
+    let agents = Swarm::generated(100_000, 75_000, 0, Behavior::Honest);
     let config = GossipConfig {
         fanout: 5,
         max_rounds: 20,

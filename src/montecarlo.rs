@@ -222,10 +222,17 @@ pub struct ByzantineTrialsSummary {
     pub missed_rate: f64,
     /// Share of trials in which a non-faulty agent was accused.
     pub false_positive_rate: f64,
-    /// Share of trials whose decision went against the honest majority.
-    pub unsafe_rate: f64,
-    /// 95% Wilson interval of the unsafe rate.
-    pub unsafe_rate_ci95: [f64; 2],
+    /// Share of trials in which the protocol could not claim safety
+    /// (`byzantine_safe = false`: fewer than 2f+1 tallied votes for the
+    /// decision, or more than f agents detected).
+    pub byzantine_unsafe_rate: f64,
+    /// 95% Wilson interval of the Byzantine-unsafe rate.
+    pub byzantine_unsafe_rate_ci95: [f64; 2],
+    /// Share of trials whose decision went against the majority of the
+    /// agents declared honest (`against_honest_majority = true`).
+    pub against_honest_majority_rate: f64,
+    /// 95% Wilson interval of the against-honest-majority rate.
+    pub against_honest_majority_rate_ci95: [f64; 2],
     /// Mean number of agents detected.
     pub mean_malicious_detected: f64,
     /// Whether the declared faulty agents stay within f.
@@ -238,7 +245,8 @@ impl ByzantineTrialsSummary {
         let n = outcomes.len();
         let count =
             |f: &dyn Fn(&ByzantineOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
-        let unsafe_trials = count(&|o| o.metadata.against_honest_majority);
+        let unsafe_trials = count(&|o| !o.metadata.byzantine_safe);
+        let against_trials = count(&|o| o.metadata.against_honest_majority);
         let detected: u64 = outcomes.iter().map(|o| o.metadata.malicious_detected).sum();
         ByzantineTrialsSummary {
             trials: n as u64,
@@ -251,8 +259,10 @@ impl ByzantineTrialsSummary {
                 count(&|o| !o.metadata.detection.false_positives.is_empty()),
                 n,
             ),
-            unsafe_rate: rate(unsafe_trials, n),
-            unsafe_rate_ci95: wilson_interval(unsafe_trials as u64, n as u64),
+            byzantine_unsafe_rate: rate(unsafe_trials, n),
+            byzantine_unsafe_rate_ci95: wilson_interval(unsafe_trials as u64, n as u64),
+            against_honest_majority_rate: rate(against_trials, n),
+            against_honest_majority_rate_ci95: wilson_interval(against_trials as u64, n as u64),
             mean_malicious_detected: if n == 0 {
                 0.0
             } else {
@@ -294,7 +304,7 @@ impl FromStr for Sweep {
                 };
                 expand_range(lo.trim(), hi.trim(), step.map(str::trim))?
             }
-            None => spec.split(',').map(|v| v.trim().to_string()).collect(),
+            None => spec.split(',').map(|v| list_value(v.trim())).collect(),
         };
         if values.iter().any(String::is_empty) {
             return Err(format!("'{text}' has an empty value"));
@@ -309,64 +319,161 @@ impl FromStr for Sweep {
     }
 }
 
-/// The values of `LO..HI[:STEP]`, both ends included.
+/// The values of `LO..HI[:STEP]`, both ends included. Every value is
+/// computed exactly from its index, in decimal: `0..0.3:0.01` gives `0.29`,
+/// never `0.2900000000000001`.
 fn expand_range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<String>, String> {
+    let number = |s: &str| {
+        s.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("'{s}' is not a number"))
+    };
     let integers = [Some(lo), Some(hi), step]
         .iter()
         .flatten()
         .all(|s| s.parse::<i64>().is_ok());
-    if integers {
-        let (lo, hi): (i64, i64) = (lo.parse().unwrap_or(0), hi.parse().unwrap_or(0));
-        let step: i64 = step
-            .map_or(Ok(1), str::parse)
-            .map_err(|e| format!("bad step: {e}"))?;
-        if step <= 0 || lo > hi {
-            return Err(format!(
-                "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
-            ));
-        }
-        // In i128: the ends of i64 are 2^64 apart, more than i64 holds.
-        let (lo, step) = (i128::from(lo), i128::from(step));
-        let count = (i128::from(hi) - lo) / step + 1;
-        if count > MAX_SWEEP_VALUES as i128 {
-            return Err(format!(
-                "{count} values is more than the limit of {MAX_SWEEP_VALUES}"
-            ));
-        }
-        return Ok((0..count).map(|k| (lo + k * step).to_string()).collect());
-    }
-    let number = |s: &str| {
-        s.parse::<f64>()
-            .map_err(|_| format!("'{s}' is not a number"))
+    let step = match step {
+        Some(step) => step,
+        None if integers => "1",
+        None => return Err("a range of decimals needs a step: LO..HI:STEP".to_string()),
     };
-    let (lo, hi) = (number(lo)?, number(hi)?);
-    let step = number(step.ok_or("a range of decimals needs a step: LO..HI:STEP")?)?;
-    if [lo, hi, step].iter().any(|x| !x.is_finite()) || step <= 0.0 || lo > hi {
+    let (lo_f, hi_f, step_f) = (number(lo)?, number(hi)?, number(step)?);
+    if step_f <= 0.0 || lo_f > hi_f {
         return Err(format!(
             "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
         ));
     }
     // Checked as a float first: a huge range over a tiny step is too many
-    // values (or infinitely many) for any integer. Never NaN: the ends and
-    // the step are finite and the step is positive.
-    let steps = ((hi - lo) / step + 1e-9).floor();
-    if steps >= MAX_SWEEP_VALUES as f64 {
+    // values (or infinitely many) for any integer.
+    if ((hi_f - lo_f) / step_f).floor() >= MAX_SWEEP_VALUES as f64 {
         return Err(format!(
             "{lo}..{hi}:{step} has more values than the limit of {MAX_SWEEP_VALUES}"
         ));
     }
-    let count = steps as usize + 1;
-    Ok((0..count).map(|k| decimal(lo + k as f64 * step)).collect())
+    let too_fine =
+        || format!("{lo}..{hi}:{step} has more digits than a sweep steps through exactly");
+    let [lo, hi, step] = Decimal::aligned([lo, hi, step]).ok_or_else(too_fine)?;
+    if hi.mantissa < lo.mantissa {
+        return Err(format!(
+            "the range {lo}..{hi}:{step} needs LO <= HI and a step > 0"
+        ));
+    }
+    let count = (hi.mantissa - lo.mantissa) / step.mantissa + 1;
+    (0..count)
+        .map(|k| {
+            let mantissa = step
+                .mantissa
+                .checked_mul(k)
+                .and_then(|d| d.checked_add(lo.mantissa))
+                .ok_or_else(too_fine)?;
+            Ok(Decimal { mantissa, ..lo }.to_string())
+        })
+        .collect()
 }
 
-/// A float as short decimal text, free of binary noise (0.30000000000000004 -> 0.3).
-fn decimal(x: f64) -> String {
-    let text = format!("{x:.10}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" {
-        "0".to_string()
-    } else {
-        text.to_string()
+/// A value of a sweep list as text: a number in its shortest exact decimal
+/// form (`-0` is `0`, `0.50` is `0.5`), anything else as given.
+fn list_value(text: &str) -> String {
+    match Decimal::parse(text) {
+        Some(d) => d.to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// A decimal number exactly as written: `mantissa × 10^exponent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Decimal {
+    mantissa: i128,
+    exponent: i32,
+}
+
+impl Decimal {
+    /// Most digits of exponent a sweep value may have; 10^9999 is beyond
+    /// any setting and far beyond `f64`.
+    const MAX_EXPONENT: i32 = 9_999;
+
+    /// `[+-]digits[.digits][e[+-]digits]`, or `None` for other text or a
+    /// number with more significant digits than `i128` holds.
+    fn parse(text: &str) -> Option<Decimal> {
+        let (negative, rest) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (number, exponent) = match rest.find(['e', 'E']) {
+            Some(at) => (&rest[..at], rest[at + 1..].parse::<i32>().ok()?),
+            None => (rest, 0),
+        };
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        if whole.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        let mut mantissa: i128 = 0;
+        for b in whole.bytes().chain(fraction.bytes()) {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            mantissa = mantissa
+                .checked_mul(10)?
+                .checked_add(i128::from(b - b'0'))?;
+        }
+        let exponent = exponent.checked_sub(i32::try_from(fraction.len()).ok()?)?;
+        if exponent.abs() > Self::MAX_EXPONENT {
+            return None;
+        }
+        let mantissa = if negative { -mantissa } else { mantissa };
+        Some(Decimal { mantissa, exponent })
+    }
+
+    /// The numbers of `texts` written over one exponent, the smallest, so
+    /// their mantissas add and divide exactly; `None` if one is not a
+    /// number or would overflow.
+    fn aligned<const N: usize>(texts: [&str; N]) -> Option<[Decimal; N]> {
+        let parsed: Vec<Decimal> = texts
+            .iter()
+            .map(|t| Decimal::parse(t))
+            .collect::<Option<_>>()?;
+        let exponent = parsed.iter().map(|d| d.exponent).min()?;
+        let mut out = [Decimal {
+            mantissa: 0,
+            exponent,
+        }; N];
+        for (slot, d) in out.iter_mut().zip(parsed) {
+            let scale = 10i128.checked_pow(u32::try_from(d.exponent - exponent).ok()?)?;
+            slot.mantissa = d.mantissa.checked_mul(scale)?;
+        }
+        Some(out)
+    }
+}
+
+impl std::fmt::Display for Decimal {
+    /// The shortest exact decimal text, without an exponent: no trailing
+    /// zeros after the point, and `0` for zero whatever its sign.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let digits = self.mantissa.unsigned_abs().to_string();
+        if self.exponent >= 0 {
+            if self.mantissa == 0 {
+                return f.write_str("0");
+            }
+            let zeros = "0".repeat(self.exponent as usize);
+            return write!(f, "{sign}{digits}{zeros}");
+        }
+        let places = self.exponent.unsigned_abs() as usize;
+        let padded = format!("{digits:0>width$}", width = places + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - places);
+        let fraction = fraction.trim_end_matches('0');
+        let sign = if whole.bytes().all(|b| b == b'0') && fraction.is_empty() {
+            ""
+        } else {
+            sign
+        };
+        if fraction.is_empty() {
+            write!(f, "{sign}{whole}")
+        } else {
+            write!(f, "{sign}{whole}.{fraction}")
+        }
     }
 }
 
@@ -412,6 +519,31 @@ mod tests {
         assert_eq!(s.values, ["2", "3", "4"]);
         let s: Sweep = "loss=0..0.3:0.1".parse().unwrap();
         assert_eq!(s.values, ["0", "0.1", "0.2", "0.3"]);
+        let s: Sweep = "loss=0..0.3:0.01".parse().unwrap();
+        assert_eq!(s.values.len(), 31);
+        assert_eq!(s.values[29], "0.29");
+        assert_eq!(s.values[7], "0.07");
+        let s: Sweep = "loss=0.05..0.35:0.1".parse().unwrap();
+        assert_eq!(s.values, ["0.05", "0.15", "0.25", "0.35"]);
+        let s: Sweep = "x=-0.3..0.1:0.1".parse().unwrap();
+        assert_eq!(s.values, ["-0.3", "-0.2", "-0.1", "0", "0.1"]);
+        let s: Sweep = "x=1e3..3e3:1e3".parse().unwrap();
+        assert_eq!(s.values, ["1000", "2000", "3000"]);
+        let s: Sweep = "x=0..1e-12:2.5e-13".parse().unwrap();
+        assert_eq!(
+            s.values,
+            [
+                "0",
+                "0.00000000000025",
+                "0.0000000000005",
+                "0.00000000000075",
+                "0.000000000001"
+            ]
+        );
+        let err = "x=1e-40..1:1".parse::<Sweep>().unwrap_err();
+        assert!(err.contains("more digits than"), "{err}");
+        let s: Sweep = "loss=-0,0.50, +1,-0.0e3,fast".parse().unwrap();
+        assert_eq!(s.values, ["0", "0.5", "1", "0", "fast"]);
         let s: Sweep = "convergence-threshold=0.9,0.95".parse().unwrap();
         assert_eq!(s.param, "convergence_threshold");
         assert!("fanout".parse::<Sweep>().is_err());

@@ -1202,10 +1202,9 @@ fn byzantine_trials_measure_missed_detection() {
     // Standard error sqrt(0.25 * 0.75 / 2000) is about 0.0097.
     assert!((missed - 0.25).abs() < 0.05, "{s}");
     assert_eq!(s["false_positive_rate"], 0.0);
-    assert_eq!(
-        s["unsafe_rate"], 0.0,
-        "four honest FOR votes always carry the vote"
-    );
+    for key in ["byzantine_unsafe_rate", "against_honest_majority_rate"] {
+        assert_eq!(s[key], 0.0, "four honest FOR votes always carry the vote");
+    }
     assert_eq!(s["decisions"]["approved"], 2000);
 }
 
@@ -1471,7 +1470,9 @@ fn missed_detection_of_random_voters_matches_the_formula() {
             "R={rounds}: {missed} vs {expected}"
         );
         // Nine honest FOR votes always reach 2f+1 = 9: never unsafe.
-        assert_eq!(row["trials_summary"]["unsafe_rate"], 0.0);
+        for key in ["byzantine_unsafe_rate", "against_honest_majority_rate"] {
+            assert_eq!(row["trials_summary"][key], 0.0);
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use crate::report::{
     SweepRow, TrialRuns, TrialsReport, TrialsSummary,
 };
 use crate::rng::{self, SimRng};
-use crate::scenario::{self, Algorithm, Document, KeyPath, Scenario, Swarm, Vote};
+use crate::scenario::{self, Algorithm, Behavior, Document, KeyPath, Scenario, Swarm, Vote};
 
 /// The settings flags changed, with the value each set: the output shows
 /// them, and a setting that fails validation is reported at the flag that
@@ -158,6 +158,14 @@ fn prepare_byzantine(
 ) -> Result<Prepared<ByzantineConfig>, Error> {
     let mut config = scenario.byzantine.clone();
     let mut overrides = Overrides::default();
+    let flags = SwarmFlags {
+        agents: args.agents,
+        approve: args.approve,
+        faulty: args.faulty,
+        behavior: args.behavior.map(Behavior::from),
+    };
+    let agents = generated_swarm(scenario, &flags, &mut overrides)?
+        .unwrap_or_else(|| scenario.agents.clone());
     overrides.set(
         &mut config.fault_tolerance,
         args.fault_tolerance,
@@ -165,12 +173,23 @@ fn prepare_byzantine(
     );
     overrides.set(&mut config.num_rounds, args.rounds, "--rounds");
     let seed = seed(&args.common, scenario, &mut overrides);
-    config
-        .validate(&scenario.agents)
-        .map_err(|e| overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok()))?;
-    memory::check(memory::byzantine_bytes(scenario.agents.len() as u64)).map_err(too_big)?;
+    config.validate(&agents).map_err(|e| {
+        // Too few generated agents for the file's f: --agents set the count.
+        if e.key == "byzantine.fault_tolerance"
+            && args.agents.is_some()
+            && args.fault_tolerance.is_none()
+        {
+            Error::Flag {
+                flag: "--agents",
+                message: e.message,
+            }
+        } else {
+            overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok())
+        }
+    })?;
+    memory::check(memory::byzantine_bytes(agents.len() as u64)).map_err(too_big)?;
     Ok(Prepared {
-        agents: scenario.agents.clone(),
+        agents,
         config,
         seed,
         overrides: overrides.report(),
@@ -183,23 +202,14 @@ fn prepare_gossip(
     args: &GossipArgs,
 ) -> Result<Prepared<GossipConfig>, Error> {
     let mut overrides = Overrides::default();
-    let agents = if args.agents.is_some() || args.approve.is_some() {
-        let swarm = generated_swarm(scenario, args.agents, args.approve)?;
-        if let Some(count) = args.agents {
-            overrides.record("--agents", &count);
-        }
-        if let Some(approving) = args.approve {
-            overrides.record("--approve", &approving);
-        }
-        overrides.replace_swarm(if args.agents.is_some() {
-            "--agents"
-        } else {
-            "--approve"
-        });
-        swarm
-    } else {
-        scenario.agents.clone()
+    let flags = SwarmFlags {
+        agents: args.agents,
+        approve: args.approve,
+        faulty: None,
+        behavior: None,
     };
+    let agents = generated_swarm(scenario, &flags, &mut overrides)?
+        .unwrap_or_else(|| scenario.agents.clone());
     let mut config = scenario.gossip.clone();
     overrides.set(&mut config.fanout, args.fanout, "--fanout");
     overrides.set(&mut config.max_rounds, args.rounds, "--rounds");
@@ -402,6 +412,9 @@ type Sweepable<A> = (&'static str, fn(&mut A, &str) -> Result<(), Error>);
 const BYZANTINE_SWEEPABLE: &[Sweepable<ByzantineArgs>] = &[
     ("fault_tolerance", |a, v| set(&mut a.fault_tolerance, v)),
     ("rounds", |a, v| set(&mut a.rounds, v)),
+    ("agents", |a, v| set(&mut a.agents, v)),
+    ("approve", |a, v| set(&mut a.approve, v)),
+    ("faulty", |a, v| set(&mut a.faulty, v)),
 ];
 
 /// What `moai gossip --sweep` can vary.
@@ -642,16 +655,48 @@ impl TrialPlan {
     }
 }
 
-/// The swarm `--agents N --approve K` asks for. A missing `--agents` keeps
-/// the scenario's agent count; a missing `--approve` keeps its approving share
-/// (rounded down).
+/// The flags that generate a swarm instead of the scenario's agents.
+struct SwarmFlags {
+    /// `--agents N`.
+    agents: Option<u64>,
+    /// `--approve K`.
+    approve: Option<u64>,
+    /// `--faulty K` (Byzantine only).
+    faulty: Option<u64>,
+    /// `--behavior` (Byzantine only; needs `--faulty`).
+    behavior: Option<Behavior>,
+}
+
+/// The swarm the flags ask for, or `None` when none is given and the
+/// scenario's agents stand: `--agents N` generated agents (default: as many
+/// as the scenario has), the first `--approve K` voting for and the rest
+/// against (default: the scenario's approving share, rounded down), the last
+/// `--faulty K` behaving as `--behavior` (default flip) and the rest honest
+/// (default: none faulty).
 fn generated_swarm(
     scenario: &Scenario,
-    agents: Option<u64>,
-    approve: Option<u64>,
-) -> Result<Swarm, Error> {
+    flags: &SwarmFlags,
+    overrides: &mut Overrides,
+) -> Result<Option<Swarm>, Error> {
+    if flags.behavior.is_some() && flags.faulty.is_none() {
+        return Err(Error::Flag {
+            flag: "--behavior",
+            message: "it says how the --faulty agents behave: give --faulty K too".into(),
+        });
+    }
+    let Some(replacing) = [
+        ("--agents", flags.agents),
+        ("--approve", flags.approve),
+        ("--faulty", flags.faulty),
+    ]
+    .into_iter()
+    .find_map(|(flag, value)| value.map(|_| flag)) else {
+        return Ok(None);
+    };
+    overrides.replace_swarm(replacing);
     let current = scenario.agents.len() as u64;
-    let count = agents.unwrap_or(current);
+    let mut count = current;
+    overrides.set(&mut count, flags.agents, "--agents");
     if count > scenario::MAX_AGENTS {
         return Err(Error::Flag {
             flag: "--agents",
@@ -661,24 +706,33 @@ fn generated_swarm(
             ),
         });
     }
-    let approving = match approve {
-        Some(k) => k,
-        None if current == 0 => count,
-        None => {
-            let share = scenario
-                .agents
-                .votes()
-                .iter()
-                .filter(|&&v| v == Vote::For)
-                .count() as u128;
-            (u128::from(count) * share / u128::from(current)) as u64
-        }
+    let mut approving = if current == 0 {
+        count
+    } else {
+        let share = scenario
+            .agents
+            .votes()
+            .iter()
+            .filter(|&&v| v == Vote::For)
+            .count() as u128;
+        (u128::from(count) * share / u128::from(current)) as u64
     };
+    overrides.set(&mut approving, flags.approve, "--approve");
     if approving > count {
         return Err(Error::Flag {
             flag: "--approve",
             message: format!("{approving} approving agents is more than the {count} agents"),
         });
     }
-    Ok(Swarm::generated(count, approving))
+    let mut faulty = 0;
+    overrides.set(&mut faulty, flags.faulty, "--faulty");
+    if faulty > count {
+        return Err(Error::Flag {
+            flag: "--faulty",
+            message: format!("{faulty} faulty agents is more than the {count} agents"),
+        });
+    }
+    let mut behavior = Behavior::Flip;
+    overrides.set(&mut behavior, flags.behavior, "--behavior");
+    Ok(Some(Swarm::generated(count, approving, faulty, behavior)))
 }

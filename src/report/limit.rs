@@ -59,6 +59,14 @@ pub fn limit_lists(report: &mut Report, limit: usize) {
                         );
                     }
                 }
+                for (j, source) in meta.key_sources.iter_mut().flatten().enumerate() {
+                    cut(
+                        &mut source.agents,
+                        format!("resolutions[{i}].metadata.key_sources[{j}].agents"),
+                        limit,
+                        &mut r.omitted,
+                    );
+                }
             }
         }
         Report::Gossip(_)

@@ -14,6 +14,7 @@ use crate::consensus::byzantine::ProposalResult;
 use crate::consensus::gossip::GossipOutcome;
 use crate::consensus::topology::Topology;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
+use crate::resolve::crdt::KeyRule;
 use crate::resolve::{Resolution, ResolutionMetadata};
 use indexmap::IndexMap;
 
@@ -187,8 +188,31 @@ fn key_values(rows: &[(&str, String)]) -> Table {
     table
 }
 
+/// Most decimals a percentage shows: beyond, `f64` carries only noise.
+const MAX_PERCENT_DECIMALS: usize = 12;
+
+/// A ratio as a percentage: exactly 0 and 1 as `0%` and `100%`; anything
+/// else with two decimals, or as many more as it takes not to read as 0% or
+/// 100% (a Wilson bound of 0.99999616 is `99.9996%`, never `100.00%`).
+/// Every percentage a table shows goes through here.
 fn percent(ratio: f64) -> String {
-    format!("{:.2}%", ratio * 100.0)
+    if ratio == 0.0 {
+        return "0%".to_string();
+    }
+    if ratio == 1.0 {
+        return "100%".to_string();
+    }
+    let value = ratio * 100.0;
+    let mut decimals = 2;
+    loop {
+        let text = format!("{value:.decimals$}");
+        let bound = text.trim_start_matches('-').trim_end_matches('0');
+        let reads_as_bound = matches!(bound, "0." | "100.");
+        if !reads_as_bound || decimals == MAX_PERCENT_DECIMALS {
+            return format!("{text}%");
+        }
+        decimals += 1;
+    }
 }
 
 /// A list of ids, saying how many `--list-limit` left out (found in
@@ -589,10 +613,21 @@ fn byzantine_summary_rows(s: &ByzantineTrialsSummary) -> Vec<(&'static str, Stri
         ),
         ("False positive rate", percent(s.false_positive_rate)),
         (
-            "Unsafe rate (against honest majority)",
-            percent(s.unsafe_rate),
+            "Not Byzantine safe (byzantine_safe = false)",
+            percent(s.byzantine_unsafe_rate),
         ),
-        ("Unsafe rate 95% CI", interval(s.unsafe_rate_ci95)),
+        (
+            "Not Byzantine safe 95% CI",
+            interval(s.byzantine_unsafe_rate_ci95),
+        ),
+        (
+            "Against honest majority",
+            percent(s.against_honest_majority_rate),
+        ),
+        (
+            "Against honest majority 95% CI",
+            interval(s.against_honest_majority_rate_ci95),
+        ),
         (
             "Mean agents detected",
             format!("{:.2}", s.mean_malicious_detected),
@@ -626,7 +661,8 @@ fn sweep(report: &SweepReport) -> String {
             "Decisions",
             "Missed",
             "False positives",
-            "Unsafe",
+            "Not safe",
+            "Against honest",
             "Mean detected",
         ]),
         _ => table.set_header(vec![
@@ -662,7 +698,8 @@ fn sweep(report: &SweepReport) -> String {
                 decisions(&s.decisions),
                 percent(s.missed_rate),
                 percent(s.false_positive_rate),
-                percent(s.unsafe_rate),
+                percent(s.byzantine_unsafe_rate),
+                percent(s.against_honest_majority_rate),
                 format!("{:.2}", s.mean_malicious_detected),
             ],
         };
@@ -712,6 +749,22 @@ fn resolve(report: &ResolveReport) -> String {
                 )
             })
         );
+        for (j, source) in resolution.metadata.key_sources.iter().flatten().enumerate() {
+            let agents = list_at(
+                &source.agents,
+                &report.omitted,
+                &format!("resolutions[{i}].metadata.key_sources[{j}].agents"),
+            );
+            let how = match source.rule {
+                KeyRule::Union => format!("union of {agents}"),
+                rule => format!("{agents}, {}", rule.name()),
+            };
+            let value = resolution
+                .value
+                .get(&source.key)
+                .map_or_else(String::new, value_text);
+            let _ = writeln!(out, "    {}: {value} ({how})", source.key);
+        }
         if let Some(route) = &resolution.metadata.route {
             let _ = writeln!(out, "  Route: {route} → {}", resolution.strategy.name());
         }
@@ -805,6 +858,24 @@ fn scenarios(entries: &[ScenarioEntry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_differ_from_the_bounds_they_are_not() {
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(-0.0), "0%");
+        assert_eq!(percent(0.95), "95.00%");
+        assert_eq!(percent(0.5), "50.00%");
+        assert_eq!(percent(0.999_996_16), "99.9996%");
+        assert_eq!(percent(0.999_96), "99.996%");
+        assert_eq!(percent(0.999_94), "99.99%");
+        assert_eq!(percent(0.9999), "99.99%");
+        assert_eq!(percent(0.000_000_4), "0.00004%");
+        assert_eq!(percent(0.000_04), "0.004%");
+        assert_eq!(percent(1e-300), "0.000000000000%");
+        let [lo, hi] = crate::montecarlo::wilson_interval(1_000_000, 1_000_000);
+        assert_eq!(interval([lo, hi]), "99.9996% to 100%");
+    }
 
     #[test]
     fn long_cells_are_cut_with_a_note_and_short_ones_kept() {

@@ -69,6 +69,41 @@ impl CrdtType {
     }
 }
 
+/// Where one key of a merged map took its value from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeySource {
+    /// The key.
+    pub key: String,
+    /// `map`: the agent whose version won the key; `map-of-sets`: every
+    /// agent whose set was united into it, oldest first.
+    pub agents: Vec<String>,
+    /// How the key was decided.
+    pub rule: KeyRule,
+}
+
+/// How one key of a merged map was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyRule {
+    /// `map`: several versions had the key and the newest won.
+    Newest,
+    /// Only one version had the key.
+    OnlyOne,
+    /// `map-of-sets`: several versions had the key and their sets were united.
+    Union,
+}
+
+impl KeyRule {
+    /// The words used in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyRule::Newest => "newest",
+            KeyRule::OnlyOne => "only one",
+            KeyRule::Union => "union",
+        }
+    }
+}
+
 /// The type a state merges as: declared, or inferred from its values.
 pub fn effective_type(state: &State) -> CrdtType {
     state
@@ -134,12 +169,21 @@ fn suggestion(value: &Value) -> &'static str {
 pub fn resolve(state: &State) -> Resolution {
     let crdt_type = effective_type(state);
     let versions = &state.versions;
-    let value = match crdt_type {
-        CrdtType::Counter => Value::from(counter_sum(state).expect("checked")),
-        CrdtType::Set => Value::Array(union(versions.iter().map(|v| (v.as_ref(), &v.value)))),
-        CrdtType::Map => Value::Object(lww_map(versions)),
-        CrdtType::Register => versions[lww::winner(versions)].value.clone(),
-        CrdtType::MapOfSets => Value::Object(map_of_sets(versions)),
+    let (value, key_sources) = match crdt_type {
+        CrdtType::Counter => (Value::from(counter_sum(state).expect("checked")), None),
+        CrdtType::Set => (
+            Value::Array(union(versions.iter().map(|v| (v.as_ref(), &v.value)))),
+            None,
+        ),
+        CrdtType::Map => {
+            let (map, sources) = lww_map(versions);
+            (Value::Object(map), Some(sources))
+        }
+        CrdtType::Register => (versions[lww::winner(versions)].value.clone(), None),
+        CrdtType::MapOfSets => {
+            let (map, sources) = map_of_sets(versions);
+            (Value::Object(map), Some(sources))
+        }
     };
     let mut agents: HashMap<&str, LwwKey<'_>> = HashMap::new();
     for v in versions {
@@ -169,6 +213,7 @@ pub fn resolve(state: &State) -> Resolution {
             resolution_strategy: "crdt",
             crdt_type: Some(crdt_type),
             merged_from_agents: Some(merged_from_agents),
+            key_sources,
             ..ResolutionMetadata::default()
         },
         versions: ranked(state, |_| Role::Merged),
@@ -233,37 +278,53 @@ fn union<'a>(arrays: impl Iterator<Item = (&'a Version, &'a Value)>) -> Vec<Valu
 }
 
 /// LWW-Map: each key takes its value from the latest version that has it,
-/// and stands where it first appears.
-fn lww_map(versions: &[Arc<Version>]) -> Map<String, Value> {
-    let mut keys: HashMap<&str, (Appearance<'_>, LwwKey<'_>, &Value)> = HashMap::new();
+/// and stands where it first appears; with, for each key, who won it.
+fn lww_map(versions: &[Arc<Version>]) -> (Map<String, Value>, Vec<KeySource>) {
+    /// A key: where it first appears, its latest version, how many have it.
+    type Entry<'a> = (Appearance<'a>, &'a Version, &'a Value, usize);
+    let mut keys: HashMap<&str, Entry<'_>> = HashMap::new();
     for version in versions {
         let key = version.lww_key();
         for (position, (name, value)) in version.value.as_object().into_iter().flatten().enumerate()
         {
             let at = (key, position);
             keys.entry(name.as_str())
-                .and_modify(|(first, latest, held)| {
+                .and_modify(|(first, latest, held, count)| {
                     earliest(first, at);
-                    if key > *latest {
-                        (*latest, *held) = (key, value);
+                    if key > latest.lww_key() {
+                        (*latest, *held) = (version, value);
                     }
+                    *count += 1;
                 })
-                .or_insert((at, key, value));
+                .or_insert((at, version, value, 1));
         }
     }
     in_order(
         keys.into_iter()
-            .map(|(name, (at, _, value))| (at, (name.to_string(), value.clone()))),
+            .map(|(name, (at, latest, value, count))| (at, (name, latest, value, count))),
     )
     .into_iter()
-    .collect()
+    .map(|(name, latest, value, count)| {
+        let source = KeySource {
+            key: name.to_string(),
+            agents: vec![latest.agent.clone()],
+            rule: if count > 1 {
+                KeyRule::Newest
+            } else {
+                KeyRule::OnlyOne
+            },
+        };
+        ((name.to_string(), value.clone()), source)
+    })
+    .unzip()
 }
 
 /// Arrays to unite, each with the version it came from.
 type Arrays<'a> = Vec<(&'a Version, &'a Value)>;
 
-/// Map of G-Sets: each key's arrays united; each key where it first appears.
-fn map_of_sets(versions: &[Arc<Version>]) -> Map<String, Value> {
+/// Map of G-Sets: each key's arrays united; each key where it first appears;
+/// with, for each key, the agents whose sets were united.
+fn map_of_sets(versions: &[Arc<Version>]) -> (Map<String, Value>, Vec<KeySource>) {
     let mut keys: HashMap<&str, (Appearance<'_>, Arrays<'_>)> = HashMap::new();
     for version in versions {
         let key = version.lww_key();
@@ -277,14 +338,35 @@ fn map_of_sets(versions: &[Arc<Version>]) -> Map<String, Value> {
             entry.1.push((version.as_ref(), value));
         }
     }
-    in_order(keys.into_iter().map(|(name, (at, arrays))| {
-        (
-            at,
-            (name.to_string(), Value::Array(union(arrays.into_iter()))),
-        )
-    }))
+    in_order(
+        keys.into_iter()
+            .map(|(name, (at, arrays))| (at, (name, arrays))),
+    )
     .into_iter()
-    .collect()
+    .map(|(name, mut arrays)| {
+        arrays.sort_by(|a, b| a.0.lww_key().cmp(&b.0.lww_key()));
+        let mut seen = std::collections::HashSet::new();
+        let agents: Vec<String> = arrays
+            .iter()
+            .filter(|(version, _)| seen.insert(version.agent.as_str()))
+            .map(|(version, _)| version.agent.clone())
+            .collect();
+        let rule = if arrays.len() > 1 {
+            KeyRule::Union
+        } else {
+            KeyRule::OnlyOne
+        };
+        let value = Value::Array(union(arrays.into_iter()));
+        (
+            (name.to_string(), value),
+            KeySource {
+                key: name.to_string(),
+                agents,
+                rule,
+            },
+        )
+    })
+    .unzip()
 }
 
 /// A JSON value as a set element: equal when the values are equal (tables
@@ -452,10 +534,28 @@ mod tests {
                 ),
             ],
         );
-        let value = resolve(&s).value;
+        let r = resolve(&s);
         assert_eq!(
-            serde_json::to_string(&value).unwrap(),
+            serde_json::to_string(&r.value).unwrap(),
             r#"{"max_workers":15,"timeout":60,"retry":5,"batch_size":100,"queue_size":1000}"#
+        );
+        let sources: Vec<(&str, Vec<String>, KeyRule)> = r
+            .metadata
+            .key_sources
+            .iter()
+            .flatten()
+            .map(|k| (k.key.as_str(), k.agents.clone(), k.rule))
+            .collect();
+        let one = |a: &str| vec![a.to_string()];
+        assert_eq!(
+            sources,
+            [
+                ("max_workers", one("agent-2"), KeyRule::Newest),
+                ("timeout", one("agent-3"), KeyRule::Newest),
+                ("retry", one("agent-3"), KeyRule::Newest),
+                ("batch_size", one("agent-2"), KeyRule::OnlyOne),
+                ("queue_size", one("agent-3"), KeyRule::OnlyOne),
+            ]
         );
     }
 
@@ -479,15 +579,25 @@ mod tests {
                 ),
             ],
         );
-        let value = resolve(&s).value;
+        let r = resolve(&s);
         assert_eq!(
-            value,
+            r.value,
             json!({
                 "auth": ["enabled", "sso", "mfa", "oauth"],
                 "api": ["v2", "graphql"],
                 "cache": ["redis", "memcached"]
             })
         );
+        assert_eq!(
+            serde_json::to_value(&r.metadata.key_sources).unwrap(),
+            json!([
+                {"key": "auth", "agents": ["agent-1", "agent-2"], "rule": "union"},
+                {"key": "api", "agents": ["agent-1"], "rule": "only_one"},
+                {"key": "cache", "agents": ["agent-2"], "rule": "only_one"}
+            ])
+        );
+        // Other types carry no per-key sources.
+        assert_eq!(resolve(&counter(&[("a", 1)])).metadata.key_sources, None);
     }
 
     #[test]
@@ -524,6 +634,7 @@ mod tests {
                     version("a", json!({"k": [1], "j": [2]}), 1, Some(5)),
                     version("b", json!({"k": [3]}), 2, Some(1)),
                     version("c", json!({"z": [1, 1]}), 3, None),
+                    version("b", json!({"k": [4], "z": [2]}), 4, Some(0)),
                 ],
             ),
             state(

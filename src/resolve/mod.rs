@@ -249,6 +249,10 @@ pub struct ResolutionMetadata {
     /// crdt: the agents whose versions were merged, oldest first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_from_agents: Option<Vec<String>>,
+    /// crdt `map` and `map-of-sets`: for each key of the merged value, in
+    /// its order, the agents its value came from and how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_sources: Option<Vec<crdt::KeySource>>,
     /// hybrid: the route prefix that chose the strategy, or `default`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,

@@ -102,27 +102,35 @@ impl Swarm {
         });
     }
 
-    /// `count` generated agents `agent-1` ... `agent-N`, honest, the first
-    /// `approving` voting for and the rest against (`--agents`, `--approve`).
-    pub fn generated(count: u64, approving: u64) -> Self {
-        let mut swarm = Swarm::new();
+    /// `count` generated agents `agent-1` ... `agent-N`: the first
+    /// `approving` vote for and the rest against; the last `faulty` behave as
+    /// `behavior` and the rest are honest (`--agents`, `--approve`,
+    /// `--faulty`, `--behavior`).
+    pub fn generated(count: u64, approving: u64, faulty: u64, behavior: Behavior) -> Self {
         let approving = approving.min(count);
-        swarm.push_run(
-            "agent-",
-            1,
-            approving,
-            Vote::For,
-            Behavior::Honest,
-            AgentOrigin::Flags,
-        );
-        swarm.push_run(
-            "agent-",
-            approving + 1,
-            count - approving,
-            Vote::Against,
-            Behavior::Honest,
-            AgentOrigin::Flags,
-        );
+        let honest = count - faulty.min(count);
+        let mut cuts = [0, approving, honest, count];
+        cuts.sort_unstable();
+        let mut swarm = Swarm::new();
+        for pair in cuts.windows(2) {
+            let (from, to) = (pair[0], pair[1]);
+            swarm.push_run(
+                "agent-",
+                from + 1,
+                to - from,
+                if from < approving {
+                    Vote::For
+                } else {
+                    Vote::Against
+                },
+                if from < honest {
+                    Behavior::Honest
+                } else {
+                    behavior
+                },
+                AgentOrigin::Flags,
+            );
+        }
         swarm
     }
 
@@ -346,6 +354,29 @@ mod tests {
             s.select(|i| i % 2 == 1).ids().collect::<Vec<_>>(),
             ["agent-1", "node-3"]
         );
+    }
+
+    #[test]
+    fn generated_swarms_vote_by_position_and_fault_at_the_end() {
+        let s = Swarm::generated(6, 4, 3, Behavior::Random);
+        assert_eq!(
+            s.ids().collect::<Vec<_>>(),
+            [
+                "agent-1", "agent-2", "agent-3", "agent-4", "agent-5", "agent-6"
+            ]
+        );
+        use Behavior::{Honest, Random};
+        use Vote::{Against, For};
+        assert_eq!(s.votes(), [For, For, For, For, Against, Against]);
+        assert_eq!(
+            s.behaviors(),
+            [Honest, Honest, Honest, Random, Random, Random]
+        );
+        assert_eq!(s.duplicate(), None);
+        let s = Swarm::generated(3, 3, 0, Behavior::Flip);
+        assert_eq!(s.behaviors(), [Honest; 3]);
+        assert_eq!(s.votes(), [For; 3]);
+        assert!(Swarm::generated(0, 0, 0, Behavior::Flip).is_empty());
     }
 
     #[test]
