@@ -471,7 +471,6 @@ mod tests {
                 } else {
                     behaviors[i % 5]
                 },
-                weight: 1.0,
                 origin: AgentOrigin::Flags,
             })
             .collect();

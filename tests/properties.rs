@@ -161,7 +161,6 @@ fn agents(spec: &[(Vote, Behavior)]) -> Vec<Agent> {
             id: format!("agent-{}", i + 1),
             vote,
             behavior,
-            weight: 1.0,
             origin: AgentOrigin::Flags,
         })
         .collect()
