@@ -356,11 +356,6 @@ impl GossipConfig {
             Topology::Complete => agents.len() as u64 - 1,
             _ => u64::from(self.degree),
         };
-        let honest_abstainer = agents
-            .votes()
-            .iter()
-            .zip(agents.behaviors())
-            .any(|(&v, &b)| v == Vote::Abstain && b == Behavior::Honest);
         let one_peer = "an agent hears its own vote and one peer's, which never outvote it, \
                         and no honest agent abstains";
         if self.loss == 1.0 {
@@ -370,7 +365,13 @@ impl GossipConfig {
                 format!("every exchange is lost (loss = 1), {cannot_change}"),
                 false,
             );
-        } else if u64::from(self.fanout).min(reach) == 1 && !honest_abstainer {
+        } else if u64::from(self.fanout).min(reach) == 1
+            && !agents
+                .votes()
+                .iter()
+                .zip(agents.behaviors())
+                .any(|(&v, &b)| v == Vote::Abstain && b == Behavior::Honest)
+        {
             let (key, flag, limit) = if self.fanout == 1 {
                 ("gossip.fanout", "--fanout", "fanout 1".to_string())
             } else if self.topology == Topology::Complete {
