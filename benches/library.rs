@@ -123,7 +123,6 @@ fn byzantine_100k_flip_and_equivocate_5_rounds(bencher: Bencher) {
                 1 => Behavior::Equivocate,
                 _ => Behavior::Honest,
             },
-            weight: 1.0,
             origin: AgentOrigin::Flags,
         })
         .collect();

@@ -253,6 +253,10 @@ pub struct GossipArgs {
     /// Agreement ratio that counts as converged, in (0.5, 1].
     #[arg(long, value_name = "RATIO", value_parser = number)]
     pub convergence_threshold: Option<f64>,
+    /// Share of the counted (non-silent) agents that must hold a vote (not
+    /// abstain) for the run to count as converged, in [0, 1].
+    #[arg(long, value_name = "RATIO")]
+    pub min_participation: Option<f64>,
     /// Approval share needed to approve, in (0, 1].
     #[arg(long, value_name = "RATIO", value_parser = number)]
     pub threshold: Option<f64>,

@@ -603,7 +603,6 @@ mod tests {
                 } else {
                     behaviors[i % 5]
                 },
-                weight: 1.0,
                 origin: AgentOrigin::Flags,
             })
             .collect();

@@ -10,8 +10,9 @@ use rand_chacha::ChaCha8Rng;
 /// `stream` in JSON output. It goes up whenever a change gives different
 /// results for the same scenario and seed (a new random stream or a changed
 /// rule); the README's Determinism section and the changelog list each step.
-/// 1: the first release; 2: gossip rounds drawn in blocks of 4096 agents.
-pub const STREAM_VERSION: u32 = 2;
+/// 1: the first release; 2: gossip rounds drawn in blocks of 4096 agents;
+/// 3: gossip agreement counts only live agents; min_participation.
+pub const STREAM_VERSION: u32 = 3;
 
 /// The generator type every simulation draws from.
 pub type SimRng = ChaCha8Rng;

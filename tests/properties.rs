@@ -161,7 +161,6 @@ fn agents(spec: &[(Vote, Behavior)]) -> Vec<Agent> {
             id: format!("agent-{}", i + 1),
             vote,
             behavior,
-            weight: 1.0,
             origin: AgentOrigin::Flags,
         })
         .collect()
@@ -507,9 +506,21 @@ fn gossip_case() -> impl Strategy<Value = (Vec<Agent>, GossipConfig, u64)> {
         0.0..=1.0f64,
         prop::option::of((1u32..6, 0u32..6, any::<prop::sample::Index>())),
         any::<u64>(),
+        prop_oneof![Just(0.5), 0.0..=1.0f64],
     )
         .prop_map(
-            |(spec, fanout, max_rounds, loss, topology, degree, rewire, partition, seed)| {
+            |(
+                spec,
+                fanout,
+                max_rounds,
+                loss,
+                topology,
+                degree,
+                rewire,
+                partition,
+                seed,
+                min_participation,
+            )| {
                 let agents = agents(&spec);
                 let n = agents.len() as u32;
                 // Bring the degree into range for the topology and n.
@@ -545,6 +556,7 @@ fn gossip_case() -> impl Strategy<Value = (Vec<Agent>, GossipConfig, u64)> {
                     degree,
                     rewire,
                     partitions,
+                    min_participation,
                     ..GossipConfig::default()
                 };
                 (agents, config, seed)
@@ -561,8 +573,11 @@ proptest! {
     #[test]
     fn gossip_rounds_account_for_every_agent((agents, config, seed) in gossip_case()) {
         let out = gossip::run(&Swarm::from(agents.clone()), &config, &mut generator(seed));
-        let n = agents.len() as u64;
+        // Silent agents are not counted: every round accounts for the rest.
+        let silent = agents.iter().filter(|a| a.behavior == Behavior::Silent).count() as u64;
+        let n = agents.len() as u64 - silent;
         let m = &out.metadata;
+        prop_assert_eq!(m.silent, silent);
         let initial = m.initial_distribution;
         prop_assert_eq!(initial.votes_for + initial.votes_against + initial.abstain, n);
         prop_assert!(!m.round_history.is_empty());
@@ -574,16 +589,21 @@ proptest! {
             prop_assert_eq!(c.votes_for + c.votes_against + c.abstain, n);
             prop_assert!((0.0..=1.0).contains(&round.agreement_ratio), "{}", round.agreement_ratio);
             prop_assert_eq!(round.agreement_ratio, c.agreement_ratio());
-            prop_assert_eq!(round.converged, round.agreement_ratio >= config.convergence_threshold);
+            prop_assert_eq!(round.participation, c.participation());
+            prop_assert_eq!(
+                round.converged,
+                round.agreement_ratio >= config.convergence_threshold
+                    && round.participation >= config.min_participation
+            );
             // Only the last round may have converged: the run stops there.
             prop_assert!(!round.converged || i + 1 == m.round_history.len());
             // Abstainers never gain: a vote only moves to a majority side.
             prop_assert!(c.abstain <= initial.abstain);
         }
         prop_assert_eq!(out.counts, m.round_history.last().unwrap().counts);
-        // Silent and stubborn agents keep their votes, so their side never
-        // drops below what they hold.
-        let frozen = |vote| agents.iter().filter(|a| a.behavior != Behavior::Honest && a.vote == vote).count() as u64;
+        // Stubborn agents keep their votes, so their side never drops below
+        // what they hold.
+        let frozen = |vote| agents.iter().filter(|a| a.behavior == Behavior::Stubborn && a.vote == vote).count() as u64;
         prop_assert!(out.counts.votes_for >= frozen(Vote::For));
         prop_assert!(out.counts.votes_against >= frozen(Vote::Against));
         prop_assert!(out.counts.abstain >= frozen(Vote::Abstain));

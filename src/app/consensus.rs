@@ -2,7 +2,8 @@
 //! scenario, then one run, N trials (`--trials`) or N trials per value of a
 //! setting (`--sweep`).
 
-use std::io::IsTerminal;
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
 
 use indexmap::IndexMap;
 use indicatif::ProgressBar;
@@ -10,7 +11,7 @@ use serde::Serialize;
 
 use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
 use crate::consensus::byzantine::{self, ByzantineConfig};
-use crate::consensus::gossip::{self, GossipConfig};
+use crate::consensus::gossip::{self, GossipConfig, SettingWarning};
 use crate::error::{Error, InvalidSetting};
 use crate::memory;
 use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
@@ -88,6 +89,35 @@ impl Overrides {
             .iter()
             .map(|(flag, value)| (setting_name(flag), value.clone()))
             .collect()
+    }
+
+    /// The warning about a setting, said at the flag when a flag set it,
+    /// else at the key when the file sets it, else on its own; `None` for a
+    /// setting left at a default that only matters when set.
+    fn warning(&self, doc: &Document, warning: SettingWarning) -> Option<String> {
+        if self.values.contains_key(warning.flag) {
+            return Some(format!("{}: {}", warning.flag, warning.message));
+        }
+        let key = KeyPath::parse(warning.key);
+        if doc.has_key(&key) {
+            return Some(doc.error_at_key(&key, warning.message).to_string());
+        }
+        (!warning.only_when_set).then_some(warning.message)
+    }
+}
+
+/// Warnings written to stderr as they come, each once however many
+/// batches of a sweep raise it.
+#[derive(Default)]
+struct Warnings(RefCell<Vec<String>>);
+
+impl Warnings {
+    fn warn(&self, line: String) {
+        let mut given = self.0.borrow_mut();
+        if !given.contains(&line) {
+            let _ = writeln!(std::io::stderr(), "moai: warning: {line}");
+            given.push(line);
+        }
     }
 }
 
@@ -200,6 +230,7 @@ fn prepare_gossip(
     doc: &Document,
     scenario: &Scenario,
     args: &GossipArgs,
+    warnings: &Warnings,
 ) -> Result<Prepared<GossipConfig>, Error> {
     let mut overrides = Overrides::default();
     let flags = SwarmFlags {
@@ -218,6 +249,11 @@ fn prepare_gossip(
         args.convergence_threshold,
         "--convergence-threshold",
     );
+    overrides.set(
+        &mut config.min_participation,
+        args.min_participation,
+        "--min-participation",
+    );
     overrides.set(&mut config.threshold, args.threshold, "--threshold");
     overrides.set(&mut config.loss, args.loss, "--loss");
     overrides.set(&mut config.topology, args.topology, "--topology");
@@ -232,6 +268,11 @@ fn prepare_gossip(
         .validate(&agents)
         .map_err(|e| overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok()))?;
     memory::check(memory::gossip_bytes(agents.len() as u64, &config)).map_err(too_big)?;
+    for warning in config.warnings(&agents) {
+        if let Some(line) = overrides.warning(doc, warning) {
+            warnings.warn(line);
+        }
+    }
     Ok(Prepared {
         agents,
         config,
@@ -347,10 +388,11 @@ pub(super) fn run_gossip(
     scenario: &Scenario,
     args: &GossipArgs,
 ) -> Result<Report, Error> {
+    let warnings = Warnings::default();
     let plan = TrialPlan::of(&args.trials, &args.common)?;
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
-        let p = prepare_gossip(doc, scenario, args)?;
+        let p = prepare_gossip(doc, scenario, args, &warnings)?;
         let run = || gossip::run(&p.agents, &p.config, &mut single_generator(p.seed, trial));
         let outcome = match args.trials.threads {
             None => run(),
@@ -375,7 +417,7 @@ pub(super) fn run_gossip(
         )));
     };
     let batch = |args: &GossipArgs, progress: &ProgressBar| -> Result<Batch, Error> {
-        let p = prepare_gossip(doc, scenario, args)?;
+        let p = prepare_gossip(doc, scenario, args, &warnings)?;
         let outcomes = plan.run(p.seed, p.config.max_rounds, progress, |rng| {
             let mut outcome = gossip::run(&p.agents, &p.config, rng);
             montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
@@ -426,6 +468,7 @@ const GOSSIP_SWEEPABLE: &[Sweepable<GossipArgs>] = &[
     ("convergence_threshold", |a, v| {
         set(&mut a.convergence_threshold, v)
     }),
+    ("min_participation", |a, v| set(&mut a.min_participation, v)),
     ("threshold", |a, v| set(&mut a.threshold, v)),
     ("loss", |a, v| set(&mut a.loss, v)),
     ("degree", |a, v| set(&mut a.degree, v)),

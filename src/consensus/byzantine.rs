@@ -492,7 +492,6 @@ mod tests {
                 id: format!("agent-{}", i + 1),
                 vote: *vote,
                 behavior: *behavior,
-                weight: 1.0,
                 origin: AgentOrigin::Flags,
             })
             .collect()

@@ -4,8 +4,14 @@
 //! and adopts the strict majority of its own vote and theirs (abstentions not
 //! counted; with no strict majority it keeps its vote). Rounds are
 //! synchronous: round `r` reads only the votes after round `r-1`. The run
-//! stops when the agreement ratio reaches the convergence threshold, or after
-//! `max_rounds`.
+//! stops when the swarm has converged, or after `max_rounds`.
+//!
+//! Agreement is measured over the agents that are alive, honest and
+//! stubborn: the share of the most common non-abstaining vote among their
+//! non-abstaining votes. A round has converged when that share reaches the
+//! convergence threshold and at least `min_participation` of the live agents
+//! hold a non-abstaining vote, so a swarm of abstainers around one voter has
+//! not agreed on anything.
 //!
 //! Real swarms gossip over imperfect networks, so a run can also model:
 //!
@@ -19,9 +25,11 @@
 //!   Agents do not know about partitions: they still sample peers across it,
 //!   and those exchanges fail. Overlapping partitions all apply;
 //! - **behaviours**: a `silent` agent has crashed: it asks no one, answers no
-//!   one (an exchange with it fails) and keeps its vote; a `stubborn` agent
-//!   asks no one, always answers its initial vote and keeps it. Both count in
-//!   the agreement ratio with that initial vote.
+//!   one (an exchange with it fails), keeps its vote and is left out of
+//!   every count (agreement, participation, tally and decision); a
+//!   `stubborn` agent asks no one, always answers its initial vote and keeps
+//!   it, and counts with that vote. Silent agents never change, so each
+//!   round's counts are corrected by theirs once, outside the per-agent loop.
 //!
 //! A failed exchange (lost, silent peer, or across a partition) counts no
 //! vote and is reported in the round's `lost_exchanges`.
@@ -84,6 +92,10 @@ pub struct GossipConfig {
     /// Agreement ratio at which the swarm has converged, in (0.5, 1].
     #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0.5))]
     pub convergence_threshold: f64,
+    /// Share of the counted (non-silent) agents that must hold a
+    /// non-abstaining vote for a round to count as converged, in [0, 1].
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub min_participation: f64,
     /// Share of approvals (among approvals and rejections) needed to approve, in (0, 1].
     #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0.0))]
     pub threshold: f64,
@@ -111,6 +123,7 @@ impl Default for GossipConfig {
             fanout: 3,
             max_rounds: 5,
             convergence_threshold: 0.95,
+            min_participation: 0.5,
             threshold: 0.66,
             loss: 0.0,
             topology: Topology::Complete,
@@ -178,6 +191,16 @@ impl GossipConfig {
                 "gossip.convergence_threshold",
                 Some("--convergence-threshold"),
                 format!("convergence_threshold must be in (0.5, 1], got {c}"),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_participation) {
+            return Err(invalid(
+                "gossip.min_participation",
+                Some("--min-participation"),
+                format!(
+                    "min_participation must be in [0, 1], got {}",
+                    self.min_participation
+                ),
             ));
         }
         let t = self.threshold;
@@ -299,6 +322,93 @@ impl GossipConfig {
     }
 }
 
+/// A valid setting worth a warning: one with no effect on the run, or one
+/// that leaves every vote as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingWarning {
+    /// The scenario key, as a dotted path (`gossip.degree`).
+    pub key: &'static str,
+    /// The flag that sets the same value.
+    pub flag: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+    /// Whether the warning is only worth giving when the scenario or a flag
+    /// sets the key: a default without effect is no one's mistake.
+    pub only_when_set: bool,
+}
+
+impl GossipConfig {
+    /// What these settings, which must be valid for `agents`, do not do.
+    pub fn warnings(&self, agents: &Swarm) -> Vec<SettingWarning> {
+        let mut warnings = Vec::new();
+        let mut warn = |key, flag, message: String, only_when_set| {
+            warnings.push(SettingWarning {
+                key,
+                flag,
+                message,
+                only_when_set,
+            });
+        };
+        let cannot_change = "so no vote can change";
+        // The most peers an agent hears: with one, its own vote and the
+        // peer's never outvote it, and only an abstainer can move.
+        let reach = match self.topology {
+            Topology::Complete => agents.len() as u64 - 1,
+            _ => u64::from(self.degree),
+        };
+        let one_peer = "an agent hears its own vote and one peer's, which never outvote it, \
+                        and no honest agent abstains";
+        if self.loss == 1.0 {
+            warn(
+                "gossip.loss",
+                "--loss",
+                format!("every exchange is lost (loss = 1), {cannot_change}"),
+                false,
+            );
+        } else if u64::from(self.fanout).min(reach) == 1
+            && !agents
+                .votes()
+                .iter()
+                .zip(agents.behaviors())
+                .any(|(&v, &b)| v == Vote::Abstain && b == Behavior::Honest)
+        {
+            let (key, flag, limit) = if self.fanout == 1 {
+                ("gossip.fanout", "--fanout", "fanout 1".to_string())
+            } else if self.topology == Topology::Complete {
+                ("agents", "--agents", "2 agents".to_string())
+            } else {
+                ("gossip.degree", "--degree", "degree 1".to_string())
+            };
+            warn(
+                key,
+                flag,
+                format!("with {limit} {one_peer}, {cannot_change}"),
+                false,
+            );
+        }
+        if self.topology == Topology::Complete {
+            warn(
+                "gossip.degree",
+                "--degree",
+                "has no effect on the complete topology".to_string(),
+                true,
+            );
+        }
+        if self.topology != Topology::SmallWorld {
+            warn(
+                "gossip.rewire",
+                "--rewire",
+                format!(
+                    "has no effect on the {} topology; only small-world rewires",
+                    self.topology.name()
+                ),
+                true,
+            );
+        }
+        warnings
+    }
+}
+
 /// A setting error at `key`, which `flag` also sets.
 fn invalid(key: &str, flag: Option<&'static str>, message: String) -> InvalidSetting {
     InvalidSetting {
@@ -396,11 +506,15 @@ fn resolve_partitions(
 pub struct GossipRound {
     /// Round number, from 1.
     pub round: u32,
-    /// Share of the most common non-abstaining vote.
+    /// Share of the most common non-abstaining vote among the counted
+    /// agents' non-abstaining votes.
     pub agreement_ratio: f64,
-    /// Whether the ratio reached the convergence threshold.
+    /// Share of the counted agents holding a non-abstaining vote.
+    pub participation: f64,
+    /// Whether the round has converged: the agreement reached the
+    /// convergence threshold and the participation the minimum.
     pub converged: bool,
-    /// Votes held after the round.
+    /// Votes the counted (non-silent) agents hold after the round.
     #[serde(flatten)]
     pub counts: VoteCounts,
     /// Exchanges that failed this round: lost, with a silent peer, or
@@ -432,6 +546,8 @@ pub struct GossipMetadata {
     pub max_rounds: u32,
     /// Agreement needed to stop.
     pub convergence_threshold: f64,
+    /// Participation needed to stop.
+    pub min_participation: f64,
     /// Approval share needed to approve.
     pub threshold: f64,
     /// Probability that one exchange is lost.
@@ -444,9 +560,11 @@ pub struct GossipMetadata {
     pub rewire: f64,
     /// Partitions, in scenario order.
     pub partitions: Vec<PartitionSummary>,
+    /// Silent (crashed) agents, left out of every count.
+    pub silent: u64,
     /// Rounds run.
     pub rounds_completed: u32,
-    /// Whether the agreement reached the convergence threshold in some round.
+    /// Whether some round converged.
     pub converged: bool,
     /// The first round that reached it.
     pub converged_round: Option<u32>,
@@ -454,7 +572,12 @@ pub struct GossipMetadata {
     pub early_stop: bool,
     /// Agreement after the last round.
     pub agreement_ratio: f64,
-    /// Votes before the first round.
+    /// Participation after the last round.
+    pub participation: f64,
+    /// Rounds whose agreement reached the convergence threshold but whose
+    /// participation was below `min_participation`, so they did not converge.
+    pub rounds_held_back_by_participation: u32,
+    /// Votes of the counted agents before the first round.
     pub initial_distribution: VoteCounts,
     /// One entry per round run.
     pub round_history: Vec<GossipRound>,
@@ -465,7 +588,7 @@ pub struct GossipMetadata {
 pub struct GossipOutcome {
     /// The decision on the final votes.
     pub decision: Decision,
-    /// Final votes.
+    /// Final votes of the counted (non-silent) agents.
     #[serde(flatten)]
     pub counts: VoteCounts,
     /// Settings, convergence and history.
@@ -495,12 +618,26 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
     let mut current: Vec<Vote> = agents.votes().to_vec();
     current.push(Vote::Abstain);
     let mut next = current.clone();
-    let initial_distribution = VoteCounts::of(agents.votes().iter().copied());
+    // Silent agents keep their votes: their counts, taken from every round's.
+    let silent = if anyone_silent {
+        VoteCounts::of(
+            agents
+                .votes()
+                .iter()
+                .zip(behaviors)
+                .filter(|&(_, &b)| b == Behavior::Silent)
+                .map(|(&v, _)| v),
+        )
+    } else {
+        VoteCounts::default()
+    };
+    let initial_distribution = VoteCounts::of(agents.votes().iter().copied()).minus(&silent);
     let base = rng.clone();
     let blocks = (n as usize).div_ceil(BLOCK);
     let mut active: Vec<&Partition> = Vec::with_capacity(partitions.len());
     let mut round_history = Vec::new();
     let mut converged_round = None;
+    let mut held_back = 0;
 
     for round in 1..=config.max_rounds {
         active.clear();
@@ -551,11 +688,16 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
                 )
         };
         std::mem::swap(&mut current, &mut next);
+        let counts = counts.minus(&silent);
         let agreement_ratio = counts.agreement_ratio();
-        let converged = agreement_ratio >= config.convergence_threshold;
+        let participation = counts.participation();
+        let agreed = agreement_ratio >= config.convergence_threshold;
+        let converged = agreed && participation >= config.min_participation;
+        held_back += u32::from(agreed && !converged);
         round_history.push(GossipRound {
             round,
             agreement_ratio,
+            participation,
             converged,
             counts,
             lost_exchanges,
@@ -578,6 +720,7 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
             fanout: config.fanout,
             max_rounds: config.max_rounds,
             convergence_threshold: config.convergence_threshold,
+            min_participation: config.min_participation,
             threshold: config.threshold,
             loss: config.loss,
             topology: config.topology,
@@ -588,11 +731,14 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
                 .iter()
                 .map(|p| p.summary(u64::from(n)))
                 .collect(),
+            silent: silent.total(),
             rounds_completed: last.round,
             converged: converged_round.is_some(),
             converged_round,
             early_stop: config.early_stop,
             agreement_ratio: last.agreement_ratio,
+            participation: last.participation,
+            rounds_held_back_by_participation: held_back,
             initial_distribution,
             round_history,
         },
@@ -1001,7 +1147,6 @@ mod tests {
                 id: format!("agent-{}", i + 1),
                 vote,
                 behavior: Behavior::Honest,
-                weight: 1.0,
                 origin: AgentOrigin::Flags,
             })
             .collect()
@@ -1317,7 +1462,6 @@ mod tests {
                 id: format!("agent-{}", i + 1),
                 vote,
                 behavior,
-                weight: 1.0,
                 origin: AgentOrigin::Flags,
             })
             .collect()
@@ -1545,11 +1689,222 @@ mod tests {
             (Vote::Against, Behavior::Honest, 2),
         ]);
         let out = run(&agents, &config(9, 3), &mut generator(1));
+        // The silent agents are not counted: the 6 live agents all vote for.
+        assert_eq!(out.metadata.silent, 4);
+        assert_eq!(history(&out), [(1, 6, 0, 0)]);
+        assert_eq!(out.metadata.round_history[0].lost_exchanges, 6 * 4);
+        assert_eq!(
+            out.metadata.initial_distribution,
+            VoteCounts {
+                votes_for: 4,
+                votes_against: 2,
+                abstain: 0
+            }
+        );
+    }
+
+    #[test]
+    fn silent_agents_are_left_out_of_agreement_and_decision() {
+        // 18 live agents unanimous and 2 crashed dissenters: 100%, converged
+        // in round 1 (counted with their votes, 90% for ever).
+        let agents = crowd(&[
+            (Vote::For, Behavior::Honest, 18),
+            (Vote::Against, Behavior::Silent, 2),
+        ]);
+        let out = run(&agents, &config(5, 7), &mut generator(42));
+        assert_eq!(out.metadata.agreement_ratio, 1.0);
+        assert!(out.metadata.converged);
+        assert_eq!(out.metadata.converged_round, Some(1));
+        assert_eq!(out.metadata.silent, 2);
+        assert_eq!(history(&out), [(1, 18, 0, 0)]);
+        assert_eq!(out.decision, Decision::Approved);
+        // Silent approvers cannot carry a decision the live agents reject.
+        let agents = crowd(&[
+            (Vote::For, Behavior::Silent, 8),
+            (Vote::Against, Behavior::Honest, 4),
+        ]);
+        let out = run(&agents, &config(3, 2), &mut generator(1));
+        assert_eq!(out.counts.votes_for, 0);
+        assert_eq!(out.decision, Decision::Rejected);
+        // Every agent silent: nothing is counted and nothing converges.
+        let agents = crowd(&[(Vote::For, Behavior::Silent, 3)]);
+        let out = run(&agents, &config(2, 2), &mut generator(1));
+        assert_eq!(out.counts, VoteCounts::default());
+        assert!(!out.metadata.converged);
+    }
+
+    #[test]
+    fn stubborn_agents_are_counted_and_silent_ones_are_not() {
+        let agents = crowd(&[
+            (Vote::For, Behavior::Honest, 17),
+            (Vote::Against, Behavior::Stubborn, 1),
+            (Vote::Against, Behavior::Silent, 2),
+        ]);
+        let out = run(&agents, &config(5, 3), &mut generator(3));
+        assert_eq!(out.metadata.silent, 2);
         for r in &out.metadata.round_history {
-            assert_eq!((r.counts.votes_for, r.counts.votes_against), (6, 4));
-            // 6 honest agents ask all 9 others, 4 of whom are silent.
-            assert_eq!(r.lost_exchanges, 6 * 4);
+            assert_eq!((r.counts.votes_for, r.counts.votes_against), (17, 1));
+            assert_eq!(r.agreement_ratio, 17.0 / 18.0);
         }
+    }
+
+    #[test]
+    fn convergence_needs_the_minimum_participation() {
+        // 999 abstainers and 1 approver: agreement is 100% from round 1,
+        // but almost no one holds a vote.
+        let agents = swarm(&[(Vote::Abstain, 999), (Vote::For, 1)]);
+        let out = run(&agents, &config(3, 3), &mut generator(42));
+        assert!(!out.metadata.converged);
+        assert_eq!(out.metadata.converged_round, None);
+        assert_eq!(out.metadata.rounds_completed, 3);
+        assert_eq!(out.metadata.rounds_held_back_by_participation, 3);
+        for r in &out.metadata.round_history {
+            assert_eq!(r.agreement_ratio, 1.0);
+            assert!(r.participation < 0.5, "{r:?}");
+            assert!(!r.converged);
+        }
+        assert_eq!(out.metadata.min_participation, 0.5);
+        assert_eq!(
+            out.metadata.participation,
+            out.metadata.round_history[2].participation
+        );
+        // min_participation = 0 is the rule without it: converged at once.
+        let none = GossipConfig {
+            min_participation: 0.0,
+            ..config(3, 3)
+        };
+        let out = run(&agents, &none, &mut generator(42));
+        assert!(out.metadata.converged);
+        assert_eq!(out.metadata.converged_round, Some(1));
+        assert_eq!(out.metadata.rounds_held_back_by_participation, 0);
+        // The bound is inclusive: 2 voters of 4 (stubborn, so nothing
+        // moves) are enough, 2 of 5 are not.
+        for (abstainers, converged) in [(2, true), (3, false)] {
+            let agents = crowd(&[
+                (Vote::For, Behavior::Stubborn, 2),
+                (Vote::Abstain, Behavior::Stubborn, abstainers),
+            ]);
+            let out = run(&agents, &config(2, 2), &mut generator(5));
+            assert_eq!(out.metadata.converged, converged, "{abstainers}");
+        }
+    }
+
+    #[test]
+    fn min_participation_is_validated_in_zero_to_one() {
+        let agents = swarm(&[(Vote::For, 3)]);
+        for bad in [-0.1, 1.01, f64::NAN] {
+            let err = GossipConfig {
+                min_participation: bad,
+                ..config(3, 5)
+            }
+            .validate(&agents)
+            .unwrap_err();
+            assert_eq!(
+                (err.key.as_str(), err.flag),
+                ("gossip.min_participation", Some("--min-participation"))
+            );
+            assert_eq!(
+                err.message,
+                format!("min_participation must be in [0, 1], got {bad}")
+            );
+        }
+        for ok in [0.0, 1.0] {
+            let c = GossipConfig {
+                min_participation: ok,
+                ..config(3, 5)
+            };
+            assert_eq!(c.validate(&agents), Ok(()));
+        }
+    }
+
+    /// The messages of the warnings `c` gives for `agents`, and whether
+    /// each needs its key set.
+    fn warned(c: &GossipConfig, agents: &Swarm) -> Vec<(&'static str, String, bool)> {
+        c.validate(agents).unwrap();
+        c.warnings(agents)
+            .into_iter()
+            .map(|w| (w.key, w.message, w.only_when_set))
+            .collect()
+    }
+
+    #[test]
+    fn warnings_name_settings_that_change_nothing() {
+        let split = swarm(&[(Vote::For, 6), (Vote::Against, 4)]);
+        let frozen = "so no vote can change";
+        // The defaults: a complete network, where degree and rewire are
+        // unused (worth saying only when set).
+        let defaults = warned(&config(3, 5), &split);
+        assert_eq!(
+            defaults,
+            [
+                (
+                    "gossip.degree",
+                    "has no effect on the complete topology".to_string(),
+                    true
+                ),
+                (
+                    "gossip.rewire",
+                    "has no effect on the complete topology; only small-world rewires".to_string(),
+                    true
+                ),
+            ]
+        );
+        let fanout_1 = warned(&config(1, 5), &split);
+        assert_eq!(
+            fanout_1[0],
+            (
+                "gossip.fanout",
+                format!(
+                    "with fanout 1 an agent hears its own vote and one peer's, which never \
+                     outvote it, and no honest agent abstains, {frozen}"
+                ),
+                false
+            )
+        );
+        // An honest abstainer can still adopt a vote.
+        let with_abstainer = swarm(&[(Vote::For, 6), (Vote::Abstain, 1)]);
+        assert_eq!(warned(&config(1, 5), &with_abstainer).len(), 2);
+        let lossless = GossipConfig {
+            loss: 1.0,
+            ..config(3, 5)
+        };
+        assert_eq!(
+            warned(&lossless, &split)[0],
+            (
+                "gossip.loss",
+                format!("every exchange is lost (loss = 1), {frozen}"),
+                false
+            )
+        );
+        let ring = GossipConfig {
+            topology: Topology::Ring,
+            degree: 2,
+            ..config(3, 5)
+        };
+        assert_eq!(
+            warned(&ring, &split),
+            [(
+                "gossip.rewire",
+                "has no effect on the ring topology; only small-world rewires".to_string(),
+                true
+            )]
+        );
+        let pairs = GossipConfig {
+            topology: Topology::RandomRegular,
+            degree: 1,
+            ..config(3, 5)
+        };
+        assert_eq!(warned(&pairs, &split)[0].0, "gossip.degree");
+        assert!(warned(&pairs, &split)[0].1.starts_with("with degree 1 "));
+        let small_world = GossipConfig {
+            topology: Topology::SmallWorld,
+            degree: 4,
+            ..config(3, 5)
+        };
+        assert_eq!(warned(&small_world, &split), []);
+        // Two agents on a complete network hear one peer each.
+        let two = swarm(&[(Vote::For, 1), (Vote::Against, 1)]);
+        assert_eq!(warned(&config(3, 5), &two)[0].0, "agents");
     }
 
     #[test]

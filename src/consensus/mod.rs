@@ -76,6 +76,29 @@ impl VoteCounts {
         }
     }
 
+    /// These counts without `other`'s, which they must include.
+    pub fn minus(&self, other: &VoteCounts) -> VoteCounts {
+        VoteCounts {
+            votes_for: self.votes_for - other.votes_for,
+            votes_against: self.votes_against - other.votes_against,
+            abstain: self.abstain - other.abstain,
+        }
+    }
+
+    /// How many votes there are, abstentions included.
+    pub fn total(&self) -> u64 {
+        self.votes_for + self.votes_against + self.abstain
+    }
+
+    /// The share of votes that do not abstain; 0 when there are none.
+    pub fn participation(&self) -> f64 {
+        let all = self.total();
+        if all == 0 {
+            return 0.0;
+        }
+        (self.votes_for + self.votes_against) as f64 / all as f64
+    }
+
     /// The share of the most common non-abstaining vote among non-abstaining
     /// votes; 0 when every vote abstains.
     pub fn agreement_ratio(&self) -> f64 {
@@ -116,5 +139,17 @@ mod tests {
         );
         assert!((counts.agreement_ratio() - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(VoteCounts::of([Vote::Abstain]).agreement_ratio(), 0.0);
+    }
+
+    #[test]
+    fn participation_is_the_share_that_does_not_abstain() {
+        let counts = VoteCounts::of([Vote::For, Vote::Against, Vote::Abstain, Vote::Abstain]);
+        assert_eq!(counts.participation(), 0.5);
+        assert_eq!(VoteCounts::default().participation(), 0.0);
+        let silent = VoteCounts::of([Vote::Against, Vote::Abstain]);
+        assert_eq!(
+            counts.minus(&silent),
+            VoteCounts::of([Vote::For, Vote::Abstain])
+        );
     }
 }

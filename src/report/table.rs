@@ -437,21 +437,29 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
     let initial = &meta.initial_distribution;
     let mut out = String::new();
     header(&mut out, "Gossip Protocol Consensus", report);
-    let rows = [
+    let mut rows = vec![
         ("Initial approve", initial.votes_for.to_string()),
         ("Initial reject", initial.votes_against.to_string()),
         ("Initial abstain", initial.abstain.to_string()),
+    ];
+    if meta.silent > 0 {
+        rows.push((
+            "Silent agents",
+            format!("{} silent, not counted", meta.silent),
+        ));
+    }
+    rows.extend([
         ("Fanout", meta.fanout.to_string()),
         ("Max rounds", meta.max_rounds.to_string()),
         ("Convergence threshold", percent(meta.convergence_threshold)),
+        ("Min participation", percent(meta.min_participation)),
         ("Approval threshold", percent(meta.threshold)),
         (
             "Topology",
             topology_text(meta.topology, meta.degree, meta.rewire),
         ),
         ("Message loss", percent(meta.loss)),
-    ];
-    let mut rows = rows.to_vec();
+    ]);
     for p in &meta.partitions {
         let sizes: Vec<String> = p.group_sizes.iter().map(u64::to_string).collect();
         rows.push((
@@ -474,11 +482,33 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         ("Converged", meta.converged.to_string()),
         ("Converged in round", optional(meta.converged_round)),
         ("Final agreement", percent(meta.agreement_ratio)),
+        ("Final participation", percent(meta.participation)),
         ("Approve", outcome.counts.votes_for.to_string()),
         ("Reject", outcome.counts.votes_against.to_string()),
         ("Abstain", outcome.counts.abstain.to_string()),
     ];
     let _ = writeln!(out, "{}", key_values(&rows));
+    let held_back = meta.rounds_held_back_by_participation;
+    if held_back > 0 {
+        let (threshold, minimum) = (
+            percent(meta.convergence_threshold),
+            percent(meta.min_participation),
+        );
+        let rounds = if held_back == 1 { "round" } else { "rounds" };
+        if meta.converged {
+            let _ = writeln!(
+                out,
+                "Min participation held back convergence in {held_back} {rounds}: agreement \
+                 reached {threshold} while fewer than {minimum} of the counted agents held a vote"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "WARNING: not converged: agreement reached {threshold} in {held_back} {rounds}, \
+                 but fewer than {minimum} of the counted agents held a vote (min participation)"
+            );
+        }
+    }
 
     let _ = writeln!(out, "\n=== Round-by-Round Convergence ===");
     let mut history = new_table();
@@ -495,6 +525,9 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         let mut notes = Vec::new();
         if round.partitioned {
             notes.push("partitioned");
+        }
+        if round.agreement_ratio >= meta.convergence_threshold && !round.converged {
+            notes.push("participation below minimum");
         }
         if meta.converged_round == Some(round.round) {
             notes.push("→ Converged!");
@@ -565,6 +598,7 @@ fn settings_rows(settings: &Settings) -> Vec<(&'static str, String)> {
             ("Fanout", c.fanout.to_string()),
             ("Max rounds", c.max_rounds.to_string()),
             ("Convergence threshold", percent(c.convergence_threshold)),
+            ("Min participation", percent(c.min_participation)),
             ("Approval threshold", percent(c.threshold)),
             ("Topology", topology_text(c.topology, c.degree, c.rewire)),
             ("Message loss", percent(c.loss)),

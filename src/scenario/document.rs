@@ -141,13 +141,23 @@ impl Document {
     pub fn error_at_key(&self, key: &KeyPath, message: impl Into<String>) -> Error {
         let span = DeTable::parse(&self.text)
             .ok()
-            .and_then(|root| locate(&root, &key.0));
+            .and_then(|root| locate(&root, &key.0))
+            .map(|(offset, _)| offset);
         Error::Scenario {
             source_name: self.name.clone(),
             location: span.map(|offset| Location::of_offset(&self.text, offset)),
             key: (!key.0.is_empty()).then(|| key.to_string()),
             message: message.into(),
         }
+    }
+
+    /// Whether the document sets `key` itself, rather than leaving it to
+    /// its default.
+    pub fn has_key(&self, key: &KeyPath) -> bool {
+        DeTable::parse(&self.text)
+            .ok()
+            .and_then(|root| locate(&root, &key.0))
+            .is_some_and(|(_, whole)| whole)
     }
 
     /// An error at a byte offset of the text, with an optional key.
@@ -227,9 +237,11 @@ pub(super) fn too_deep(root: &Spanned<DeTable<'_>>, limit: usize) -> Option<(usi
     None
 }
 
-/// The byte offset of the deepest part of `path` present in the document.
-fn locate(root: &Spanned<DeTable<'_>>, path: &[Segment]) -> Option<usize> {
+/// The byte offset of the deepest part of `path` present in the document,
+/// and whether that part is the whole path.
+fn locate(root: &Spanned<DeTable<'_>>, path: &[Segment]) -> Option<(usize, bool)> {
     let mut best = None;
+    let mut found = 0;
     let mut table: Option<&DeTable<'_>> = Some(root.get_ref());
     let mut array: Option<&[Spanned<DeValue<'_>>]> = None;
     for segment in path {
@@ -240,6 +252,7 @@ fn locate(root: &Spanned<DeTable<'_>>, path: &[Segment]) -> Option<usize> {
         };
         let Some(value) = value else { break };
         best = Some(value.span().start);
+        found += 1;
         table = None;
         array = None;
         match value.get_ref() {
@@ -248,7 +261,7 @@ fn locate(root: &Spanned<DeTable<'_>>, path: &[Segment]) -> Option<usize> {
             _ => {}
         }
     }
-    best
+    best.map(|offset| (offset, found == path.len()))
 }
 
 #[cfg(test)]
@@ -287,5 +300,14 @@ mod tests {
         assert!(err.to_string().starts_with("s.toml:2:"), "{err}");
         let err = doc.error_at_key(&KeyPath::parse("nowhere"), "missing");
         assert_eq!(err.to_string(), "s.toml: key 'nowhere': missing");
+    }
+
+    #[test]
+    fn has_key_needs_the_whole_path() {
+        let doc = Document::from_text("s.toml", "s", "[gossip]\ndegree = 6\n");
+        assert!(doc.has_key(&KeyPath::parse("gossip.degree")));
+        assert!(doc.has_key(&KeyPath::parse("gossip")));
+        assert!(!doc.has_key(&KeyPath::parse("gossip.rewire")));
+        assert!(!doc.has_key(&KeyPath::parse("agents")));
     }
 }

@@ -166,8 +166,6 @@ pub struct Agent {
     pub vote: Vote,
     /// Behaviour during the run.
     pub behavior: Behavior,
-    /// Voting weight, kept for weighted algorithms.
-    pub weight: f64,
     /// Where the agent was declared.
     pub origin: AgentOrigin,
 }
@@ -269,10 +267,11 @@ struct AgentSpec {
     /// equivocate and silent; gossip takes honest, silent and stubborn.
     #[serde(default)]
     behavior: Behavior,
-    /// Voting weight (>= 0), kept for weighted algorithms.
-    #[serde(default = "default_weight")]
-    #[schemars(range(min = 0.0))]
-    weight: f64,
+    /// Refused: no algorithm weighs votes, and a weight silently ignored
+    /// would mislead. Read only to say so at its place in the file.
+    #[serde(default)]
+    #[schemars(skip)]
+    weight: Option<serde::de::IgnoredAny>,
 }
 
 /// One `[[groups]]` entry: `count` generated agents alike.
@@ -291,10 +290,6 @@ struct GroupSpec {
     /// Start of the generated ids, followed by a number.
     #[serde(default = "default_prefix")]
     prefix: String,
-}
-
-fn default_weight() -> f64 {
-    1.0
 }
 
 fn default_prefix() -> String {
@@ -550,19 +545,13 @@ fn build_agents(
                 "an agent id cannot be empty",
             ));
         }
-        if !spec.weight.is_finite() || spec.weight < 0.0 {
+        if spec.weight.is_some() {
             return Err(doc.error_at_key(
                 &KeyPath::parse(&origin.key("weight")),
-                format!("weight must be a finite number >= 0, got {}", spec.weight),
+                "weight is not supported: no algorithm weighs votes yet; remove the key",
             ));
         }
-        agents.push_listed(
-            spec.id.clone(),
-            spec.vote,
-            spec.behavior,
-            spec.weight,
-            origin,
-        );
+        agents.push_listed(spec.id.clone(), spec.vote, spec.behavior, origin);
     }
     let mut number = 1u64;
     for (i, group) in groups.iter().enumerate() {

@@ -11,7 +11,6 @@ use super::{Agent, AgentOrigin, Behavior, Vote};
 #[derive(Debug, Clone, PartialEq)]
 struct Listed {
     id: String,
-    weight: f64,
     origin: AgentOrigin,
 }
 
@@ -59,21 +58,14 @@ impl Swarm {
     }
 
     /// Appends an agent declared by id.
-    pub fn push_listed(
-        &mut self,
-        id: String,
-        vote: Vote,
-        behavior: Behavior,
-        weight: f64,
-        origin: AgentOrigin,
-    ) {
+    pub fn push_listed(&mut self, id: String, vote: Vote, behavior: Behavior, origin: AgentOrigin) {
         assert!(
             self.runs.is_empty(),
             "listed agents come before generated ones"
         );
         self.votes.push(vote);
         self.behaviors.push(behavior);
-        self.listed.push(Listed { id, weight, origin });
+        self.listed.push(Listed { id, origin });
     }
 
     /// Appends `count` generated agents `PREFIX{first_number}`, ... all with
@@ -193,7 +185,6 @@ impl Swarm {
             id: self.id(index),
             vote: self.votes[index],
             behavior: self.behaviors[index],
-            weight: self.listed.get(index).map_or(1.0, |l| l.weight),
             origin: self.origin(index),
         }
     }
@@ -282,7 +273,7 @@ impl FromIterator<Agent> for Swarm {
     fn from_iter<I: IntoIterator<Item = Agent>>(agents: I) -> Self {
         let mut swarm = Swarm::new();
         for a in agents {
-            swarm.push_listed(a.id, a.vote, a.behavior, a.weight, a.origin);
+            swarm.push_listed(a.id, a.vote, a.behavior, a.origin);
         }
         swarm
     }
@@ -320,7 +311,6 @@ mod tests {
             "leader".into(),
             Vote::Abstain,
             Behavior::Flip,
-            2.0,
             AgentOrigin::Listed(0),
         );
         s.push_run(
@@ -348,7 +338,7 @@ mod tests {
             s.votes(),
             [Vote::Abstain, Vote::For, Vote::For, Vote::Against]
         );
-        assert_eq!(s.agent(0).weight, 2.0);
+        assert_eq!(s.agent(0).behavior, Behavior::Flip);
         assert_eq!(s.agent(3).behavior, Behavior::Silent);
         assert_eq!(
             s.select(|i| i % 2 == 1).ids().collect::<Vec<_>>(),
@@ -403,7 +393,6 @@ mod tests {
                 id.into(),
                 Vote::For,
                 Behavior::Honest,
-                1.0,
                 AgentOrigin::Listed(0),
             );
             s.push_run(
