@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
+#[path = "support/peak.rs"]
+mod peak;
+
 fn moai() -> Command {
     Command::cargo_bin("moai").unwrap()
 }
@@ -859,4 +862,40 @@ fn garbage_on_standard_input_is_reported_as_stdin() {
             assert!(stderr.contains(expected), "{stderr}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Peak memory
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_small_run_stays_small_and_a_large_one_is_measured_larger() {
+    // The measurement itself: the child's own peak, which grows with the run.
+    let small = peak::run_measured(&["gossip", "--format", "json"], &[]);
+    assert_eq!(small.code, Some(0), "{}", small.stderr);
+    let large = peak::run_measured(
+        &[
+            "gossip",
+            "--agents",
+            "2000000",
+            "--rounds",
+            "1",
+            "--threads",
+            "1",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(large.code, Some(0), "{}", large.stderr);
+    assert!(
+        small.peak_bytes > 0 && small.peak_bytes < 64 << 20,
+        "{small:?}"
+    );
+    assert!(
+        large.peak_bytes > small.peak_bytes,
+        "{} vs {}",
+        large.peak_bytes,
+        small.peak_bytes
+    );
 }
