@@ -873,6 +873,7 @@ fn a_small_run_stays_small_and_a_large_one_is_measured_larger() {
     // The measurement itself: the child's own peak, which grows with the run.
     let small = peak::run_measured(&["gossip", "--format", "json"], &[]);
     assert_eq!(small.code, Some(0), "{}", small.stderr);
+    assert!(small.stdout.starts_with('{'), "{}", small.stdout);
     let large = peak::run_measured(
         &[
             "gossip",

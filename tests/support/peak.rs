@@ -21,6 +21,9 @@ pub struct Measured {
 /// Runs the moai binary with `args` and the extra environment `env`, and
 /// returns its output and its own peak RSS (from `wait4`, so other tests'
 /// children running at the same time do not count).
+// The child is reaped by `wait4`, which std's `wait` cannot replace: only
+// `wait4` reports the child's own resource usage.
+#[allow(clippy::zombie_processes)]
 pub fn run_measured(args: &[&str], env: &[(&str, &str)]) -> Measured {
     let mut child = Command::new(env!("CARGO_BIN_EXE_moai"))
         .args(args)
