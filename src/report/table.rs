@@ -1,5 +1,5 @@
 //! Human-readable rendering: titled comfy-table tables, laid out like the
-//! printed output of the source document's examples.
+//! printed output of the design note's examples.
 
 use std::fmt::Write;
 

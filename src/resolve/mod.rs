@@ -116,7 +116,7 @@ pub struct ResolveConfig {
     pub default_strategy: Option<Strategy>,
 }
 
-/// The routes hybrid uses when a scenario gives none (the source document's
+/// The routes hybrid uses when a scenario gives none (the design note's
 /// Example 5).
 pub fn default_routes() -> Vec<Route> {
     vec![
