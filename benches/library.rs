@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use divan::{Bencher, black_box};
-use moai::consensus::byzantine::{self, ByzantineConfig};
-use moai::consensus::gossip::{self, GossipConfig};
-use moai::resolve::{CrdtType, State, Version, crdt, vector};
+use moai::consensus::{byzantine, gossip};
+use moai::resolve::{crdt, vector};
 use moai::rng::generator;
-use moai::scenario::{Agent, AgentOrigin, Behavior, Swarm, Vote};
+use moai::scenario::{
+    Agent, AgentOrigin, Behavior, ByzantineConfig, CrdtType, GossipConfig, State, Swarm, Version,
+    Vote,
+};
 use rand::seq::SliceRandom;
 use serde_json::json;
 

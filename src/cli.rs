@@ -5,12 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::consensus::Decision;
-use crate::consensus::topology::Topology;
 use crate::montecarlo::Sweep;
 use crate::report::Format;
-use crate::resolve::Strategy;
-use crate::scenario::Behavior;
+use crate::scenario::{Behavior, Decision, Strategy, Topology};
 
 /// Simulate multi-agent coordination: Byzantine and gossip consensus, and
 /// conflict resolution between versions of shared state.

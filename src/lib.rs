@@ -2,11 +2,19 @@
 //! proposal (Byzantine fault-tolerant voting, gossip) under a seeded random
 //! generator, so teams can try a coordination policy before building it.
 //!
-//! The layers, each in its own module:
-//! - [`scenario`]: the TOML scenario model, parsing and validation;
-//! - [`consensus`]: the algorithms, pure functions returning plain data;
-//! - [`report`]: one result model rendered as tables or JSON;
-//! - [`cli`] and [`app`]: the command line and the pipeline that ties them.
+//! The modules, by floor: each uses only the floors below it (checked by
+//! `tests/layers.rs`), so the data model never depends on what reads it.
+//! - [`error`] and [`rng`]: error types, and the one place generators are made;
+//! - [`scenario`]: the ground floor, plain data: the TOML scenario model, its
+//!   parsing and validation, the algorithms' settings, the states to resolve
+//!   and the parsed `[expect]` table;
+//! - [`consensus`] (Byzantine voting, gossip), [`resolve`] (last-write-wins,
+//!   vector clocks, CRDT merges, hybrid routing) and [`memory`] (the memory
+//!   guard): pure functions of the scenario returning plain data;
+//! - [`montecarlo`]: trials on all cores, sweeps and their statistics;
+//! - [`report`]: one result model rendered as tables, JSON, CSV or JUnit;
+//! - [`expect`]: a report compared with the scenario's expectations;
+//! - [`cli`] and [`app`]: the command line, and the pipeline that ties it all.
 
 pub mod app;
 pub mod cli;

@@ -5,8 +5,7 @@
 //! system reports available (`MemAvailable` in `/proc/meminfo`), else
 //! [`FALLBACK_LIMIT`].
 
-use crate::consensus::gossip::GossipConfig;
-use crate::consensus::topology::Topology;
+use crate::scenario::{GossipConfig, Topology};
 
 /// The limit when neither `MOAI_MAX_MEMORY` nor the system says one.
 pub const FALLBACK_LIMIT: u64 = 8 << 30;

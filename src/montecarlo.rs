@@ -11,12 +11,10 @@ use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::consensus::Decision;
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::gossip::GossipOutcome;
+use crate::scenario::Decision;
 
-/// Most trials one run may ask for.
-pub const MAX_TRIALS: u64 = 10_000_000;
 /// Most worker threads `--threads` may ask for. The pool starts them all at
 /// once, so an absurd count would exhaust the process before any trial ran.
 pub const MAX_THREADS: usize = 1_024;
@@ -583,10 +581,10 @@ mod tests {
 
     #[test]
     fn slimmed_outcomes_summarise_like_full_ones() {
-        use crate::consensus::byzantine::{self, ByzantineConfig};
-        use crate::consensus::gossip::{self, GossipConfig};
+        use crate::consensus::{byzantine, gossip};
         use crate::rng::trial_generator;
         use crate::scenario::{Agent, AgentOrigin, Behavior, Vote};
+        use crate::scenario::{ByzantineConfig, GossipConfig};
         let behaviors = [
             Behavior::Honest,
             Behavior::Flip,

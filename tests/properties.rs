@@ -6,14 +6,15 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use moai::consensus::byzantine::{self, ByzantineConfig};
-use moai::consensus::gossip::{self, GossipConfig, PartitionConfig};
-use moai::consensus::topology::Topology;
+use moai::consensus::{byzantine, gossip};
 use moai::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary};
 use moai::report::{self, ConsensusReport, Format, MadeBy, Report, Settings};
-use moai::resolve::{self, CrdtType, ResolveConfig, State, Version, crdt, lww, vector};
+use moai::resolve::{self, crdt, lww, vector};
 use moai::rng::{generator, trial_generator};
-use moai::scenario::{Agent, AgentOrigin, Algorithm, Behavior, Document, Scenario, Swarm, Vote};
+use moai::scenario::{
+    Agent, AgentOrigin, Algorithm, Behavior, ByzantineConfig, CrdtType, Document, GossipConfig,
+    PartitionConfig, ResolveConfig, Scenario, State, Swarm, Topology, Version, Vote,
+};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use serde_json::{Value, json};
@@ -458,9 +459,9 @@ proptest! {
         prefix in prop::sample::select(vec!["counter_", "causal_", "other_"]),
     ) {
         let s = State { key: format!("{prefix}k"), ..s };
-        let config = ResolveConfig { strategy: Some(resolve::Strategy::Hybrid), states: vec![s.clone()], ..ResolveConfig::default() };
-        let resolved = if config.validate(resolve::Strategy::Hybrid).is_ok() {
-            resolve::resolve(&config, resolve::Strategy::Hybrid)
+        let config = ResolveConfig { strategy: Some(moai::scenario::Strategy::Hybrid), states: vec![s.clone()], ..ResolveConfig::default() };
+        let resolved = if config.validate(moai::scenario::Strategy::Hybrid).is_ok() {
+            resolve::resolve(&config, moai::scenario::Strategy::Hybrid)
         } else {
             // Only a counter route can refuse these values.
             prop_assert_eq!(prefix, "counter_");
@@ -693,7 +694,7 @@ proptest! {
             prop_assert_eq!(r.silent, silent);
         }
         if config.timeout_reached {
-            prop_assert_eq!(out.decision, moai::consensus::Decision::Timeout);
+            prop_assert_eq!(out.decision, moai::scenario::Decision::Timeout);
         }
     }
 }

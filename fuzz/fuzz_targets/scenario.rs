@@ -8,10 +8,12 @@
 use libfuzzer_sys::fuzz_target;
 use moai::consensus::{byzantine, gossip};
 use moai::error::{Error, InvalidSetting};
-use moai::report::{self, ConsensusReport, Format, ProposalSequence, Report, ResolveReport};
-use moai::resolve::{self, Strategy};
+use moai::report::{
+    self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, ResolveReport, Settings,
+};
+use moai::resolve;
 use moai::rng::generator;
-use moai::scenario::{Algorithm, Document, KeyPath, Scenario};
+use moai::scenario::{Algorithm, Document, KeyPath, Scenario, Strategy};
 
 /// Consensus runs only this small, so every input finishes quickly.
 const MAX_FUZZ_AGENTS: usize = 200;
@@ -37,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
             render_all(&Report::Byzantine(Box::new(consensus(
                 &scenario,
                 seed,
-                Algorithm::Byzantine,
+                Settings::Byzantine(scenario.byzantine.clone()),
                 outcome,
             ))));
             if !scenario.proposals.is_empty() {
@@ -56,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
                 render_all(&Report::ByzantineSequence(Box::new(consensus(
                     &scenario,
                     seed,
-                    Algorithm::Byzantine,
+                    Settings::Byzantine(scenario.byzantine.clone()),
                     sequence,
                 ))));
             }
@@ -71,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
             render_all(&Report::Gossip(Box::new(consensus(
                 &scenario,
                 seed,
-                Algorithm::Gossip,
+                Settings::Gossip(scenario.gossip.clone()),
                 outcome,
             ))));
         }
@@ -87,6 +89,7 @@ fuzz_target!(|data: &[u8]| {
         match scenario.resolve.validate(strategy) {
             Err(e) => located(&doc, e),
             Ok(()) => render_all(&Report::Resolve(ResolveReport {
+                made_by: MadeBy::CURRENT,
                 scenario: scenario.name.clone(),
                 algorithm: Algorithm::Resolve,
                 strategy,
@@ -101,14 +104,21 @@ fuzz_target!(|data: &[u8]| {
 fn consensus<O>(
     scenario: &Scenario,
     seed: u64,
-    algorithm: Algorithm,
+    settings: Settings,
     outcome: O,
 ) -> ConsensusReport<O> {
     ConsensusReport {
+        made_by: MadeBy::CURRENT,
         scenario: scenario.name.clone(),
-        algorithm,
+        algorithm: match settings {
+            Settings::Byzantine(_) => Algorithm::Byzantine,
+            Settings::Gossip(_) => Algorithm::Gossip,
+        },
         seed,
+        trial: None,
         description: scenario.description.clone(),
+        overrides: Default::default(),
+        settings,
         proposal: scenario.proposal.clone(),
         participants: scenario.agents.ids().take(1000).collect(),
         outcome,

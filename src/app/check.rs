@@ -21,10 +21,10 @@ use super::consensus::thread_count;
 use super::{Verdict, refuse_overwrite, run_scenario};
 use crate::cli::{CommonArgs, TrialArgs};
 use crate::error::Error;
-use crate::expect::{self, Expectations, Mismatch};
-use crate::report::{CheckMode, CheckReport, CheckResult, CheckStatus, Report};
+use crate::expect;
+use crate::report::{CheckMode, CheckReport, CheckResult, CheckStatus, Mismatch, Report};
 use crate::scenario::bundled::Bundled;
-use crate::scenario::{Algorithm, Document, KeyPath, Scenario};
+use crate::scenario::{Algorithm, Document, Expectations, KeyPath, Scenario};
 
 /// What every scenario runs with: `--seed` and `--threads`.
 #[derive(Debug, Default, Clone, Copy)]

@@ -10,8 +10,8 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
-use crate::consensus::byzantine::{self, ByzantineConfig};
-use crate::consensus::gossip::{self, GossipConfig, SettingWarning};
+use crate::consensus::byzantine;
+use crate::consensus::gossip::{self, SettingWarning};
 use crate::error::{Error, InvalidSetting};
 use crate::memory;
 use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
@@ -20,7 +20,10 @@ use crate::report::{
     SweepRow, TrialRuns, TrialsReport, TrialsSummary,
 };
 use crate::rng::{self, SimRng};
-use crate::scenario::{self, Algorithm, Behavior, Document, KeyPath, Scenario, Swarm, Vote};
+use crate::scenario::{
+    self, Algorithm, Behavior, ByzantineConfig, Document, GossipConfig, KeyPath, Scenario, Swarm,
+    Vote,
+};
 
 /// The settings flags changed, with the value each set: the output shows
 /// them, and a setting that fails validation is reported at the flag that
@@ -559,12 +562,12 @@ impl TrialPlan {
             return Ok(None);
         }
         let trials = args.trials.unwrap_or(1);
-        if !(1..=montecarlo::MAX_TRIALS).contains(&trials) {
+        if !(1..=scenario::MAX_TRIALS).contains(&trials) {
             return Err(Error::Flag {
                 flag: "--trials",
                 message: format!(
                     "trials must be between 1 and {}, got {trials}",
-                    montecarlo::MAX_TRIALS
+                    scenario::MAX_TRIALS
                 ),
             });
         }

@@ -20,11 +20,10 @@ use crate::cli::{
     TrialArgs,
 };
 use crate::error::Error;
-use crate::expect;
 use crate::report::{self, Format, Report, ResolveReport, ScenarioEntry};
-use crate::resolve::{self, Strategy};
+use crate::resolve;
 use crate::scenario::bundled::{self, Bundled};
-use crate::scenario::{Algorithm, Document, KeyPath, Scenario};
+use crate::scenario::{Algorithm, Document, KeyPath, Scenario, Strategy};
 
 /// Exit code when an expectation failed.
 pub const EXIT_EXPECTATION_FAILED: u8 = 1;
@@ -408,7 +407,7 @@ fn consensus_output(
 /// `output` with the verdict of the scenario's `[expect]` added, as `moai
 /// run` gives it: a failed expectation fails the command (after the report
 /// is printed), as `moai check` would fail the file.
-fn with_expect_verdict(mut output: Output, mismatches: &[expect::Mismatch]) -> Output {
+fn with_expect_verdict(mut output: Output, mismatches: &[report::Mismatch]) -> Output {
     if mismatches.is_empty() {
         if output.verdict == Verdict::Pass {
             output.passed = Some("all [expect] expectations met".to_string());

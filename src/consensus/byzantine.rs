@@ -6,40 +6,14 @@
 //! out of the tally, which counts the remaining agents' final-round votes.
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{Decision, VoteCounts, require_agents};
+use super::{VoteCounts, require_agents};
 use crate::error::InvalidSetting;
 use crate::rng::SimRng;
-use crate::scenario::{Behavior, Swarm, Vote};
-
-/// Fewest voting rounds: one to vote, one to change, one to confirm.
-pub const MIN_ROUNDS: u32 = 3;
-/// Most voting rounds a run may ask for.
-pub const MAX_ROUNDS: u32 = 100_000;
-
-/// `[byzantine]` settings.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct ByzantineConfig {
-    /// `f`: how many faulty agents the vote must tolerate (needs at least 3f+1 agents).
-    pub fault_tolerance: u32,
-    /// How many voting rounds to run (at least 3).
-    #[schemars(range(min = MIN_ROUNDS, max = MAX_ROUNDS))]
-    pub num_rounds: u32,
-    /// When true the vote timed out: the decision is `timeout`.
-    pub timeout_reached: bool,
-}
-
-impl Default for ByzantineConfig {
-    fn default() -> Self {
-        ByzantineConfig {
-            fault_tolerance: 1,
-            num_rounds: 3,
-            timeout_reached: false,
-        }
-    }
-}
+use crate::scenario::{
+    Behavior, ByzantineConfig, Decision, MAX_ROUNDS, MIN_BYZANTINE_ROUNDS, Swarm, Vote,
+};
 
 impl ByzantineConfig {
     /// `3f+1`: the fewest participants that can tolerate `f` faults.
@@ -60,12 +34,12 @@ impl ByzantineConfig {
             flag: Some(flag),
             message,
         };
-        if !(MIN_ROUNDS..=MAX_ROUNDS).contains(&self.num_rounds) {
+        if !(MIN_BYZANTINE_ROUNDS..=MAX_ROUNDS).contains(&self.num_rounds) {
             return Err(invalid(
                 "byzantine.num_rounds",
                 "--rounds",
                 format!(
-                    "num_rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS}, got {}",
+                    "num_rounds must be between {MIN_BYZANTINE_ROUNDS} and {MAX_ROUNDS}, got {}",
                     self.num_rounds
                 ),
             ));

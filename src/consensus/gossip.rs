@@ -52,16 +52,15 @@ use std::collections::HashMap;
 use rand::distr::{Distribution, Uniform};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::topology::{self, Graph, Topology};
-use super::{Decision, VoteCounts, require_agents};
+use super::topology::{self, Graph};
+use super::{VoteCounts, require_agents};
 use crate::error::InvalidSetting;
 use crate::rng::{READ_AHEAD_WORDS, ReadAhead, SimRng};
-use crate::scenario::{Behavior, Swarm, Vote};
-
-/// Most gossip rounds a run may ask for.
-pub const MAX_ROUNDS: u32 = 100_000;
+use crate::scenario::{
+    Behavior, Decision, GossipConfig, MAX_ROUNDS, PartitionConfig, Swarm, Topology, Vote,
+};
 
 /// Most neighbours per agent of the random topologies (`random-regular`,
 /// `small-world`). Building them scans neighbour lists, in time growing with
@@ -78,77 +77,6 @@ pub const MAX_PARTITION_LABELS: u64 = 100_000_000;
 /// small-world network may have. Building one holds a few words per entry
 /// (about 1.5 GB at the limit), so larger networks are refused up front.
 pub const MAX_NEIGHBOUR_ENTRIES: u64 = 100_000_000;
-
-/// `[gossip]` settings.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct GossipConfig {
-    /// Peers each agent contacts per round.
-    #[schemars(range(min = 1))]
-    pub fanout: u32,
-    /// Rounds to run at most.
-    #[schemars(range(min = 1, max = MAX_ROUNDS))]
-    pub max_rounds: u32,
-    /// Agreement ratio at which the swarm has converged, in (0.5, 1].
-    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0.5))]
-    pub convergence_threshold: f64,
-    /// Share of the counted (non-silent) agents that must hold a
-    /// non-abstaining vote for a round to count as converged, in [0, 1].
-    #[schemars(range(min = 0.0, max = 1.0))]
-    pub min_participation: f64,
-    /// Share of approvals (among approvals and rejections) needed to approve, in (0, 1].
-    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0.0))]
-    pub threshold: f64,
-    /// Probability that one exchange with a peer is lost, in [0, 1].
-    #[schemars(range(min = 0.0, max = 1.0))]
-    pub loss: f64,
-    /// How agents are connected.
-    pub topology: Topology,
-    /// Neighbours per agent for `ring` (even), `random-regular` and `small-world` (even); fewer than the agents.
-    pub degree: u32,
-    /// Probability that a `small-world` ring edge is rewired, in [0, 1].
-    #[schemars(range(min = 0.0, max = 1.0))]
-    pub rewire: f64,
-    /// Network partitions, each in force during a range of rounds.
-    pub partitions: Vec<PartitionConfig>,
-    /// Stop at the first round that reaches the convergence threshold
-    /// (default); false runs all `max_rounds`, for fixed-work benchmarks and
-    /// for studying stability after convergence.
-    pub early_stop: bool,
-}
-
-impl Default for GossipConfig {
-    fn default() -> Self {
-        GossipConfig {
-            fanout: 3,
-            max_rounds: 5,
-            convergence_threshold: 0.95,
-            min_participation: 0.5,
-            threshold: 0.66,
-            loss: 0.0,
-            topology: Topology::Complete,
-            degree: 4,
-            rewire: 0.1,
-            partitions: Vec::new(),
-            early_stop: true,
-        }
-    }
-}
-
-/// One `[[gossip.partitions]]` entry: agents split into groups that cannot
-/// reach each other during rounds `from..=until`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PartitionConfig {
-    /// Agent ids per group; agents in no group form one more group.
-    pub groups: Vec<Vec<String>>,
-    /// First round of the partition, from 1.
-    #[schemars(range(min = 1))]
-    pub from: u32,
-    /// Last round of the partition, inclusive (at least `from`).
-    #[schemars(range(min = 1))]
-    pub until: u32,
-}
 
 impl PartitionConfig {
     /// What the output echoes of this partition, among `agents` agents.

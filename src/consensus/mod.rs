@@ -7,35 +7,10 @@ pub mod byzantine;
 pub mod gossip;
 pub mod topology;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::InvalidSetting;
 use crate::scenario::{Swarm, Vote};
-
-/// The outcome of a vote.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    /// The proposal passed.
-    Approved,
-    /// The proposal failed, or no safe decision was reached.
-    Rejected,
-    /// The timeout was reached before a decision.
-    Timeout,
-}
-
-impl Decision {
-    /// The name used in output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Decision::Approved => "approved",
-            Decision::Rejected => "rejected",
-            Decision::Timeout => "timeout",
-        }
-    }
-}
 
 /// How many votes of each kind a set of agents cast.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -51,51 +51,12 @@
 //! allocations.
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
 use crate::rng::SimRng;
 
 /// Random-regular builds: the most switch proposals per edge the repair of
 /// a pairing may use, and the proposals per edge of the fallback switch chain.
 pub const SWITCH_PROPOSALS_PER_EDGE: u64 = 10;
-
-/// How the agents of a gossip run are connected.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Deserialize,
-    Serialize,
-    clap::ValueEnum,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Topology {
-    /// Everyone can reach everyone.
-    #[default]
-    Complete,
-    /// Each agent is linked to its `degree` nearest agents on a circle.
-    Ring,
-    /// Every agent has exactly `degree` neighbours, chosen at random.
-    RandomRegular,
-    /// Watts–Strogatz: a ring whose edges are rewired at random.
-    SmallWorld,
-}
-
-impl Topology {
-    /// The name used in scenario files and output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Topology::Complete => "complete",
-            Topology::Ring => "ring",
-            Topology::RandomRegular => "random-regular",
-            Topology::SmallWorld => "small-world",
-        }
-    }
-}
 
 /// An undirected simple graph on agents `0..n` in compressed sparse row form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -528,19 +489,5 @@ mod tests {
         assert_eq!(small(4), small(4));
         assert_ne!(regular(4), regular(5));
         assert_ne!(small(4), small(5));
-    }
-
-    #[test]
-    fn topology_names_match_the_scenario_spelling() {
-        for topology in [
-            Topology::Complete,
-            Topology::Ring,
-            Topology::RandomRegular,
-            Topology::SmallWorld,
-        ] {
-            let json = serde_json::to_value(topology).unwrap();
-            assert_eq!(json, topology.name());
-        }
-        assert_eq!(Topology::default(), Topology::Complete);
     }
 }

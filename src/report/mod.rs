@@ -17,14 +17,12 @@ use std::collections::HashSet;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::consensus::Decision;
-use crate::consensus::byzantine::{ByzantineConfig, ByzantineOutcome, ProposalResult};
-use crate::consensus::gossip::{GossipConfig, GossipOutcome};
+use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
+use crate::consensus::gossip::GossipOutcome;
 use crate::error::Error;
-use crate::expect::Mismatch;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
-use crate::resolve::{Resolution, Strategy};
-use crate::scenario::{Algorithm, Swarm};
+use crate::resolve::Resolution;
+use crate::scenario::{Algorithm, ByzantineConfig, Decision, GossipConfig, Strategy, Swarm};
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -408,5 +406,27 @@ pub fn render(report: &Report, format: Format, color: bool) -> Result<String, Er
                       use table or json here"
                     .to_string(),
         }),
+    }
+}
+
+/// One expectation that did not hold.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Mismatch {
+    /// The `[expect]` key.
+    pub key: String,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What the run gave.
+    pub actual: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    /// `key: expected E, got A`, as tables, JUnit and `moai run` say it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, got {}",
+            self.key, self.expected, self.actual
+        )
     }
 }

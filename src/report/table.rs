@@ -12,10 +12,10 @@ use super::{
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
 use crate::consensus::gossip::GossipOutcome;
-use crate::consensus::topology::Topology;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::crdt::KeyRule;
 use crate::resolve::{Resolution, ResolutionMetadata};
+use crate::scenario::Topology;
 use indexmap::IndexMap;
 
 /// Renders any report as tables, coloured when `color` is set.

@@ -15,42 +15,16 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{Resolution, ResolutionMetadata, Role, State, Strategy, Version, lww, ranked};
+use super::{Resolution, ResolutionMetadata, Role, lww, ranked};
+use crate::scenario::{CrdtType, State, Strategy, Version};
 
 /// The agent a merged result is attributed to.
 pub const COORDINATOR: &str = "coordinator";
 
-/// The data type a CRDT merge treats values as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum CrdtType {
-    /// Grow-only counter of whole numbers >= 0.
-    Counter,
-    /// Grow-only set of array elements.
-    Set,
-    /// Last-write-wins map of tables.
-    Map,
-    /// Last-write-wins single value.
-    Register,
-    /// Map whose values are grow-only sets.
-    MapOfSets,
-}
-
 impl CrdtType {
-    /// The name used in scenario files and output.
-    pub fn name(self) -> &'static str {
-        match self {
-            CrdtType::Counter => "counter",
-            CrdtType::Set => "set",
-            CrdtType::Map => "map",
-            CrdtType::Register => "register",
-            CrdtType::MapOfSets => "map-of-sets",
-        }
-    }
-
     /// The type values suggest: integers a counter, arrays a set, tables a
     /// map, anything else (or a mix) a register.
     pub fn infer<'a>(values: impl IntoIterator<Item = &'a Value>) -> Self {

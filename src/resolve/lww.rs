@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use super::{Resolution, ResolutionMetadata, Role, State, Strategy, Version, pick};
+use super::{Resolution, ResolutionMetadata, Role, pick};
+use crate::scenario::{State, Strategy, Version};
 
 /// The index of the last write among `versions` (which must not be empty).
 pub fn winner(versions: &[Arc<Version>]) -> usize {

@@ -14,65 +14,11 @@ pub mod vector;
 
 use std::sync::Arc;
 
-use indexmap::IndexMap;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::Serialize;
 use serde_json::Value;
 
-pub use crdt::CrdtType;
-
 use crate::error::InvalidSetting;
-
-/// How conflicting versions are resolved.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Strategy {
-    /// Last write wins.
-    Lww,
-    /// Vector-clock causality, last write wins among concurrent versions.
-    Vector,
-    /// Merge by CRDT type.
-    Crdt,
-    /// Route each key to a strategy by its prefix.
-    Hybrid,
-}
-
-impl Strategy {
-    /// The name used in scenario files and output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Lww => "lww",
-            Strategy::Vector => "vector",
-            Strategy::Crdt => "crdt",
-            Strategy::Hybrid => "hybrid",
-        }
-    }
-}
-
-/// One agent's version of a state key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Version {
-    /// The agent holding this version.
-    pub agent: String,
-    /// The value it holds.
-    pub value: Value,
-    /// Its version number.
-    pub version: u64,
-    /// When it was written, if known.
-    #[serde(serialize_with = "rfc3339")]
-    pub timestamp: Option<jiff::Timestamp>,
-    /// Its vector clock, if given (agent -> counter).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vector_clock: Option<IndexMap<String, u64>>,
-}
-
-fn rfc3339<S: Serializer>(timestamp: &Option<jiff::Timestamp>, s: S) -> Result<S::Ok, S::Error> {
-    match timestamp {
-        Some(t) => s.collect_str(t),
-        None => s.serialize_none(),
-    }
-}
+use crate::scenario::{CrdtType, ResolveConfig, State, Strategy, Version, default_routes};
 
 impl Version {
     /// The last-write-wins order: timestamp (a version without one is older
@@ -80,55 +26,6 @@ impl Version {
     pub fn lww_key(&self) -> (Option<jiff::Timestamp>, u64, &str) {
         (self.timestamp, self.version, &self.agent)
     }
-}
-
-/// A state key and its competing versions.
-#[derive(Debug, Clone, PartialEq)]
-pub struct State {
-    /// The key.
-    pub key: String,
-    /// The declared CRDT type, if any.
-    pub crdt_type: Option<CrdtType>,
-    /// The competing versions, at least one. Shared, so a resolution lists
-    /// them without copying a million values.
-    pub versions: Vec<Arc<Version>>,
-}
-
-/// A hybrid route: keys starting with `prefix` use `strategy`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Route {
-    /// Key prefix.
-    pub prefix: String,
-    /// Strategy for matching keys (never hybrid).
-    pub strategy: Strategy,
-}
-
-/// Everything a resolve scenario says.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ResolveConfig {
-    /// The file's `strategy`, if given.
-    pub strategy: Option<Strategy>,
-    /// The states to resolve, in file order.
-    pub states: Vec<State>,
-    /// Hybrid routes in file order; empty means the default routes.
-    pub routes: Vec<Route>,
-    /// Hybrid strategy for keys no route matches.
-    pub default_strategy: Option<Strategy>,
-}
-
-/// The routes hybrid uses when a scenario gives none (the design note's
-/// Example 5).
-pub fn default_routes() -> Vec<Route> {
-    vec![
-        Route {
-            prefix: "counter_".to_string(),
-            strategy: Strategy::Crdt,
-        },
-        Route {
-            prefix: "causal_".to_string(),
-            strategy: Strategy::Vector,
-        },
-    ]
 }
 
 impl ResolveConfig {
@@ -388,6 +285,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::scenario::Route;
     use serde_json::json;
 
     #[test]

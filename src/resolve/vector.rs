@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use super::{Resolution, ResolutionMetadata, Role, State, Strategy, pick};
+use super::{Resolution, ResolutionMetadata, Role, pick};
+use crate::scenario::{State, Strategy};
 
 /// Most versions one state may have under vector-clock resolution, which
 /// compares versions pairwise: with every version concurrent that is about

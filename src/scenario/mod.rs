@@ -6,30 +6,37 @@
 //! the line and column, and the key.
 
 pub mod bundled;
+mod conflicts;
 mod document;
+mod expectations;
 mod schema;
+mod settings;
 mod states;
 mod swarm;
 
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
+pub use conflicts::{CrdtType, ResolveConfig, Route, State, Strategy, Version, default_routes};
 pub use document::{Document, KeyPath, MAX_SCENARIO_BYTES, Segment};
+pub use expectations::{AgentsExpectation, Expectations};
 pub(crate) use schema::Table as SchemaTable;
 pub use schema::json_schema;
+pub use settings::{
+    ByzantineConfig, GossipConfig, MAX_ROUNDS, MIN_BYZANTINE_ROUNDS, PartitionConfig, Topology,
+};
 pub use swarm::Swarm;
 
-use crate::consensus::byzantine::ByzantineConfig;
-use crate::consensus::gossip::GossipConfig;
 use crate::error::Error;
-use crate::expect::Expectations;
-use crate::resolve::{ResolveConfig, Strategy};
 
 /// The seed used when neither the scenario nor `--seed` gives one.
 pub const DEFAULT_SEED: u64 = 42;
 
 /// The most agents a scenario may describe, listed and generated together.
 pub const MAX_AGENTS: u64 = 10_000_000;
+
+/// The most Monte Carlo trials a run (`--trials`) or `[expect]` may ask for.
+pub const MAX_TRIALS: u64 = 10_000_000;
 
 /// The most agent votes a `[[proposals]]` sequence may ask for: proposals ×
 /// agents. Each proposal's result lists every agent, so a sequence is held
@@ -66,6 +73,31 @@ impl Algorithm {
             Algorithm::Byzantine => "byzantine",
             Algorithm::Gossip => "gossip",
             Algorithm::Resolve => "resolve",
+        }
+    }
+}
+
+/// The outcome of a vote.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The proposal passed.
+    Approved,
+    /// The proposal failed, or no safe decision was reached.
+    Rejected,
+    /// The timeout was reached before a decision.
+    Timeout,
+}
+
+impl Decision {
+    /// The name used in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+            Decision::Timeout => "timeout",
         }
     }
 }
@@ -424,13 +456,10 @@ fn check_expectations(
                 "statistics need trials: set trials = N to check them over N trials".to_string(),
             ));
         }
-        Some(n) if !(1..=crate::montecarlo::MAX_TRIALS).contains(&n) => {
+        Some(n) if !(1..=MAX_TRIALS).contains(&n) => {
             return Err(at(
                 "trials",
-                format!(
-                    "trials must be between 1 and {}, got {n}",
-                    crate::montecarlo::MAX_TRIALS
-                ),
+                format!("trials must be between 1 and {}, got {n}", MAX_TRIALS),
             ));
         }
         _ => {}

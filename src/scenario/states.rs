@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use super::{Document, KeyPath};
+use super::{CrdtType, Document, KeyPath, ResolveConfig, Route, State, Strategy, Version};
 use crate::error::Error;
-use crate::resolve::{CrdtType, ResolveConfig, Route, State, Strategy, Version};
 
 /// One `[[states]]` entry: a key of shared state and its versions.
 #[derive(Deserialize, schemars::JsonSchema)]
