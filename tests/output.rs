@@ -145,6 +145,30 @@ fn byzantine_tables_escape_names_descriptions_proposals_and_ids() {
 }
 
 #[test]
+fn proposal_sequence_titles_and_lists_escape_keys_values_and_ids() {
+    let d = dir("sequence");
+    let text = format!(
+        "algorithm = \"byzantine\"\nname = \"{EVIL_TOML}\"\n[byzantine]\nfault_tolerance = 1\n\
+         [[proposals]]\n\"{EVIL_TOML}\" = \"{EVIL_TOML}\"\n[[proposals]]\nid = 2\n\
+         [[groups]]\ncount = 3\nvote = \"for\"\n\
+         [[agents]]\nid = \"{EVIL_TOML}\"\nvote = \"against\"\nbehavior = \"flip\"\n"
+    );
+    let file = write(&d, "evil.toml", &text);
+    let out = moai(&["run", &file]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_inert(&out.stdout);
+    assert_no_forged_line(&out.stdout);
+    assert_eq!(
+        line_starting(&out.stdout, "=== Proposal 1: "),
+        format!(r#"=== Proposal 1: {SHOWN} = "x\u001b]0;pwned\u0007\r\n\u{{9b}}2J\u{{7f}}y" ==="#)
+    );
+    assert_eq!(
+        line_starting(&out.stdout, "Blacklist: "),
+        format!("Blacklist: {SHOWN}")
+    );
+}
+
+#[test]
 fn json_gives_the_id_back_whole_with_every_control_character_escaped() {
     let d = dir("json");
     let file = write(&d, "evil.toml", &byzantine_scenario());
