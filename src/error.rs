@@ -90,22 +90,29 @@ fn scenario_message(
     one_line(&out)
 }
 
-/// `text` with control characters (newlines, tabs, terminal escapes), which
-/// ids and values from a file may hold, written as escapes: an error stays
-/// one line and cannot drive the terminal.
+/// `text` with control characters (newlines, tabs, terminal escapes: all of
+/// C0, DEL and C1), which ids and values from a file may hold, written as
+/// escapes: an error or a table line stays one line and cannot drive the
+/// terminal.
 pub fn one_line(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
+    escape_chars(text, char::is_control)
+}
+
+/// `text` with every character for which `escape` holds written as its Rust
+/// escape (`\n`, `\u{1b}`); other characters are kept.
+pub fn escape_chars(text: &str, escape: impl Fn(char) -> bool) -> String {
+    if !text.chars().any(&escape) {
         return text.to_string();
     }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl fmt::Display for Location {

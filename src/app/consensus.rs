@@ -118,7 +118,11 @@ impl Warnings {
     fn warn(&self, line: String) {
         let mut given = self.0.borrow_mut();
         if !given.contains(&line) {
-            let _ = writeln!(std::io::stderr(), "moai: warning: {line}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "moai: warning: {}",
+                crate::error::one_line(&line)
+            );
             given.push(line);
         }
     }

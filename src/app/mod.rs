@@ -1,6 +1,9 @@
 //! The pipeline behind the binary: parse arguments, load the scenario, merge
 //! flags over it, validate, run, render. Errors are turned into one line on
-//! stderr and an exit code here, and nowhere else. `consensus` holds the
+//! stderr and an exit code here, and nowhere else. Nothing here panics on a
+//! failed write: stdout failing is an error (exit 2) unless it is a closed
+//! pipe, and a failed write to stderr is ignored, so the exit code stays
+//! moai's own (0, 1 or 2) whatever the streams are. `consensus` holds the
 //! Byzantine and gossip runs with their trials and sweeps; `check` runs
 //! scenarios against their expectations.
 
@@ -12,6 +15,7 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 
@@ -19,7 +23,7 @@ use crate::cli::{
     ByzantineArgs, Cli, ColorChoice, Command, CommonArgs, ExpectArgs, GossipArgs, RunArgs,
     TrialArgs,
 };
-use crate::error::Error;
+use crate::error::{Error, one_line};
 use crate::report::{self, Format, Report, ResolveReport, ScenarioEntry};
 use crate::resolve;
 use crate::scenario::bundled::{self, Bundled};
@@ -29,6 +33,11 @@ use crate::scenario::{Algorithm, Document, KeyPath, Scenario, Strategy};
 pub const EXIT_EXPECTATION_FAILED: u8 = 1;
 /// Exit code for bad input or usage.
 pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Set by the binary before `main` when the process started with standard
+/// output closed (`moai gossip >&-`): the Rust runtime then opens /dev/null
+/// in its place, where results would vanish unseen, so writing them fails.
+pub static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Whether a command's results met what was asked of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +106,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ..
         }) => {
             if let Some(message) = message {
-                let _ = writeln!(std::io::stderr(), "moai: {message}");
+                let _ = writeln!(std::io::stderr(), "moai: {}", one_line(&message));
             }
             ExitCode::from(EXIT_EXPECTATION_FAILED)
         }
@@ -164,7 +173,14 @@ fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// Writes `text` on stdout. A full or closed stdout is an error; a closed
+/// pipe (`moai ... | head`) is not.
 fn write_stdout(text: &str) -> Result<(), Error> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Err(Error::Usage(
+            "cannot write output: standard output is closed".to_string(),
+        ));
+    }
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -218,15 +234,22 @@ fn fail(error: &Error) -> ExitCode {
     let _ = writeln!(std::io::stderr(), "moai: {error}");
     ExitCode::from(EXIT_BAD_INPUT)
 }
-/// Help and version go to stdout with success; every other clap error
-/// (bare `moai` included, which shows the help) goes whole to stderr (the
-/// message, clap's tip or possible values, and the usage line) with exit 2.
+/// Help and version go to stdout with success (exit 2 when stdout cannot
+/// take them, as for results); every other clap error (bare `moai`
+/// included, which shows the help) goes whole to stderr (the message,
+/// clap's tip or possible values, and the usage line) with exit 2.
 fn clap_exit(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let _ = error.print();
+    let text = error.render().to_string();
     match error.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
-        _ => ExitCode::from(EXIT_BAD_INPUT),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => match write_stdout(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error),
+        },
+        _ => {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
     }
 }
 

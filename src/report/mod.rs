@@ -396,7 +396,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> Result<String, Er
             let mut text = serde_json::to_string_pretty(report)
                 .expect("reports hold only strings, numbers, booleans and maps with string keys");
             text.push('\n');
-            Ok(text)
+            Ok(json_controls_escaped(text))
         }
         Format::Table => Ok(table::render(report, color)),
         Format::Csv => csv::render(report).ok_or_else(|| Error::Flag {
@@ -428,5 +428,43 @@ impl std::fmt::Display for Mismatch {
             "{}: expected {}, got {}",
             self.key, self.expected, self.actual
         )
+    }
+}
+
+/// JSON text with DEL and the C1 controls, which serde_json leaves raw (it
+/// escapes only those below U+0020), written as `\u00XX` escapes, so no
+/// terminal acts on them. Outside strings JSON text is plain ASCII, and
+/// inside one an escape stands for the same character: the data is the same.
+fn json_controls_escaped(text: String) -> String {
+    let raw = |c: char| ('\u{7f}'..='\u{9f}').contains(&c);
+    if !text.chars().any(raw) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if raw(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_del_and_c1_and_keeps_the_data() {
+        let value = serde_json::json!({"k\u{9b}": "a\u{7f}b\u{1b}c\u{85}é\u{a0}"});
+        let text = json_controls_escaped(serde_json::to_string(&value).unwrap());
+        assert_eq!(
+            text,
+            r#"{"k\u009b":"a\u007fb\u001bc\u0085é "}"#.replace(' ', "\u{a0}")
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+        assert_eq!(json_controls_escaped("[1]".into()), "[1]");
     }
 }

@@ -1,5 +1,9 @@
 //! Human-readable rendering: titled comfy-table tables, laid out like the
-//! printed output of the design note's examples.
+//! printed output of the design note's examples. Text from a scenario
+//! or a flag (names, descriptions, ids, keys, values, paths) has its control
+//! characters escaped as errors do ([`one_line`]): every cell through
+//! [`cell`], every line through the helper that writes it, so no input
+//! can move the cursor, retitle the terminal or forge a line.
 
 use std::fmt::Write;
 
@@ -12,6 +16,7 @@ use super::{
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
 use crate::consensus::gossip::GossipOutcome;
+use crate::error::one_line;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::crdt::KeyRule;
 use crate::resolve::{Resolution, ResolutionMetadata};
@@ -140,13 +145,16 @@ fn check(report: &CheckReport) -> String {
             CheckStatus::Error => ("error", r.error.clone().unwrap_or_default()),
             CheckStatus::Skipped => ("skip", r.error.clone().unwrap_or_default()),
         };
-        table.add_row(vec![
-            r.scenario.clone().unwrap_or_else(|| "-".to_string()),
-            r.algorithm.map_or("-", |a| a.name()).to_string(),
-            r.file.clone(),
-            status.to_string(),
-            details,
-        ]);
+        add_row(
+            &mut table,
+            [
+                r.scenario.clone().unwrap_or_else(|| "-".to_string()),
+                r.algorithm.map_or("-", |a| a.name()).to_string(),
+                r.file.clone(),
+                status.to_string(),
+                details,
+            ],
+        );
     }
     let _ = writeln!(out, "{table}");
     let _ = writeln!(out, "{}", check_summary(report));
@@ -165,8 +173,14 @@ fn new_table() -> Table {
 /// `--format json` has it whole.
 pub const MAX_CELL_CHARS: usize = 60_000;
 
-/// `text`, cut to [`MAX_CELL_CHARS`] characters with a note of the rest.
+/// `text` for a table cell: control characters escaped ([`one_line`]),
+/// then cut to [`MAX_CELL_CHARS`] characters with a note of the rest.
 fn cell(text: String) -> String {
+    let text = if text.chars().any(char::is_control) {
+        one_line(&text)
+    } else {
+        text
+    };
     match text.char_indices().nth(MAX_CELL_CHARS) {
         None => text,
         Some((end, _)) => {
@@ -183,9 +197,14 @@ fn cell(text: String) -> String {
 fn key_values(rows: &[(&str, String)]) -> Table {
     let mut table = new_table();
     for (label, value) in rows {
-        table.add_row(vec![label.to_string(), cell(value.clone())]);
+        add_row(&mut table, [label.to_string(), value.clone()]);
     }
     table
+}
+
+/// Adds a row to `table`, every cell through [`cell`].
+fn add_row(table: &mut Table, cells: impl IntoIterator<Item = String>) {
+    table.add_row(cells.into_iter().map(cell).collect::<Vec<_>>());
 }
 
 /// Most decimals a percentage shows: beyond, `f64` carries only noise.
@@ -224,10 +243,12 @@ fn list_at(ids: &[String], omitted: &IndexMap<String, u64>, path: &str) -> Strin
     }
 }
 
+/// Ids joined by commas, each with its control characters escaped.
 fn list(ids: &[String]) -> String {
     if ids.is_empty() {
         "none".to_string()
     } else {
+        let ids: Vec<String> = ids.iter().map(|id| one_line(id)).collect();
         ids.join(", ")
     }
 }
@@ -239,18 +260,37 @@ fn header<O>(out: &mut String, title: &str, report: &ConsensusReport<O>) {
         Some(trial) => writeln!(
             out,
             "Scenario: {} (seed {}, trial {trial}: the seed's stream {trial})",
-            report.scenario, report.seed
+            one_line(&report.scenario),
+            report.seed
         ),
-        None => writeln!(out, "Scenario: {} (seed {})", report.scenario, report.seed),
+        None => writeln!(
+            out,
+            "Scenario: {} (seed {})",
+            one_line(&report.scenario),
+            report.seed
+        ),
     };
-    if let Some(description) = &report.description {
-        let _ = writeln!(out, "Description: {description}");
-    }
+    description_line(out, report.description.as_deref());
     overrides_line(out, &report.overrides);
     if let Some(proposal) = &report.proposal {
-        let fields: Vec<String> = proposal.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-        let _ = writeln!(out, "Proposal: {}", fields.join(", "));
+        let _ = writeln!(out, "Proposal: {}", fields(proposal));
     }
+}
+
+/// `Description: ...`, when there is one.
+fn description_line(out: &mut String, description: Option<&str>) {
+    if let Some(description) = description {
+        let _ = writeln!(out, "Description: {}", one_line(description));
+    }
+}
+
+/// A proposal's fields as `key = value, ...`, escaped to one line.
+fn fields(proposal: &serde_json::Map<String, serde_json::Value>) -> String {
+    let fields: Vec<String> = proposal
+        .iter()
+        .map(|(k, v)| format!("{} = {}", one_line(k), one_line(&v.to_string())))
+        .collect();
+    fields.join(", ")
 }
 
 /// `Overrides: agents = 1000, fanout = 3`: the settings flags changed,
@@ -261,7 +301,7 @@ fn overrides_line(out: &mut String, overrides: &Overrides) {
     }
     let fields: Vec<String> = overrides
         .iter()
-        .map(|(name, value)| format!("{name} = {}", value_text(value)))
+        .map(|(name, value)| format!("{} = {}", one_line(name), value_text(value)))
         .collect();
     let _ = writeln!(out, "Overrides: {}", fields.join(", "));
 }
@@ -277,12 +317,12 @@ fn byzantine_sequence(report: &ConsensusReport<ProposalSequence>) -> String {
     let mut out = String::new();
     header(&mut out, "Byzantine Consensus: Proposal Sequence", report);
     for (i, entry) in report.outcome.proposals.iter().enumerate() {
-        let fields: Vec<String> = entry
-            .proposal
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect();
-        let _ = writeln!(out, "\n=== Proposal {}: {} ===", i + 1, fields.join(", "));
+        let _ = writeln!(
+            out,
+            "\n=== Proposal {}: {} ===",
+            i + 1,
+            fields(&entry.proposal)
+        );
         match &entry.result {
             ProposalResult::Decided(outcome) => {
                 byzantine_outcome(
@@ -293,7 +333,7 @@ fn byzantine_sequence(report: &ConsensusReport<ProposalSequence>) -> String {
                 );
             }
             ProposalResult::Skipped { reason, .. } => {
-                let _ = writeln!(out, "Skipped: {reason}");
+                let _ = writeln!(out, "Skipped: {}", one_line(reason));
             }
         }
     }
@@ -393,12 +433,15 @@ fn byzantine_outcome(
     );
     let mut counts = new_table();
     counts.set_header(vec!["FOR", "AGAINST", "ABSTAIN", "Threshold"]);
-    counts.add_row(vec![
-        outcome.counts.votes_for.to_string(),
-        outcome.counts.votes_against.to_string(),
-        outcome.counts.abstain.to_string(),
-        meta.agreement_threshold.to_string(),
-    ]);
+    add_row(
+        &mut counts,
+        [
+            outcome.counts.votes_for.to_string(),
+            outcome.counts.votes_against.to_string(),
+            outcome.counts.abstain.to_string(),
+            meta.agreement_threshold.to_string(),
+        ],
+    );
     let _ = writeln!(out, "{counts}");
 
     let _ = writeln!(out, "\nRound history (all participants):");
@@ -412,14 +455,17 @@ fn byzantine_outcome(
         "Equivocating",
     ]);
     for round in &meta.round_history {
-        history.add_row(vec![
-            round.round.to_string(),
-            round.counts.votes_for.to_string(),
-            round.counts.votes_against.to_string(),
-            round.counts.abstain.to_string(),
-            round.silent.to_string(),
-            round.equivocations.to_string(),
-        ]);
+        add_row(
+            &mut history,
+            vec![
+                round.round.to_string(),
+                round.counts.votes_for.to_string(),
+                round.counts.votes_against.to_string(),
+                round.counts.abstain.to_string(),
+                round.silent.to_string(),
+                round.equivocations.to_string(),
+            ],
+        );
     }
     let _ = writeln!(out, "{history}");
 
@@ -532,15 +578,18 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         if meta.converged_round == Some(round.round) {
             notes.push("→ Converged!");
         }
-        history.add_row(vec![
-            round.round.to_string(),
-            percent(round.agreement_ratio),
-            round.counts.votes_for.to_string(),
-            round.counts.votes_against.to_string(),
-            round.counts.abstain.to_string(),
-            round.lost_exchanges.to_string(),
-            notes.join(" "),
-        ]);
+        add_row(
+            &mut history,
+            vec![
+                round.round.to_string(),
+                percent(round.agreement_ratio),
+                round.counts.votes_for.to_string(),
+                round.counts.votes_against.to_string(),
+                round.counts.abstain.to_string(),
+                round.lost_exchanges.to_string(),
+                notes.join(" "),
+            ],
+        );
     }
     let _ = writeln!(out, "{history}");
     out
@@ -577,7 +626,8 @@ fn trials(report: &TrialsReport) -> String {
     let _ = writeln!(
         out,
         "Scenario: {} (seed {}; trial i draws from the seed's stream i)",
-        report.scenario, report.seed
+        one_line(&report.scenario),
+        report.seed
     );
     overrides_line(&mut out, &report.overrides);
     let mut rows = vec![("Agents", report.agents.to_string())];
@@ -684,7 +734,8 @@ fn sweep(report: &SweepReport) -> String {
     let _ = writeln!(
         out,
         "Scenario: {} (seed {}; every value reuses the same random streams)",
-        report.scenario, report.seed
+        one_line(&report.scenario),
+        report.seed
     );
     overrides_line(&mut out, &report.overrides);
     let mut table = new_table();
@@ -737,17 +788,18 @@ fn sweep(report: &SweepReport) -> String {
                 format!("{:.2}", s.mean_malicious_detected),
             ],
         };
-        table.add_row(cells);
+        add_row(&mut table, cells);
     }
     let _ = writeln!(out, "{table}");
     out
 }
 
-/// A value as a person reads it: strings bare, anything else as JSON.
+/// A value as a person reads it: strings bare, anything else as JSON; its
+/// control characters escaped.
 fn value_text(value: &serde_json::Value) -> String {
     match value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+        serde_json::Value::String(s) => one_line(s),
+        other => one_line(&other.to_string()),
     }
 }
 
@@ -758,18 +810,16 @@ fn resolve(report: &ResolveReport) -> String {
         "=== Conflict Resolution ({}) ===",
         report.strategy.name()
     );
-    let _ = writeln!(out, "Scenario: {}", report.scenario);
-    if let Some(description) = &report.description {
-        let _ = writeln!(out, "Description: {description}");
-    }
+    let _ = writeln!(out, "Scenario: {}", one_line(&report.scenario));
+    description_line(&mut out, report.description.as_deref());
     for (i, resolution) in report.resolutions.iter().enumerate() {
-        let _ = writeln!(out, "\n{}", resolution.key);
+        let _ = writeln!(out, "\n{}", one_line(&resolution.key));
         let _ = writeln!(out, "{}", versions_table(resolution));
         let _ = writeln!(
             out,
             "  Resolved: {} (agent {}, version {})",
             value_text(&resolution.value),
-            resolution.agent,
+            one_line(&resolution.agent),
             resolution.version
         );
         let _ = writeln!(
@@ -797,22 +847,30 @@ fn resolve(report: &ResolveReport) -> String {
                 .value
                 .get(&source.key)
                 .map_or_else(String::new, value_text);
-            let _ = writeln!(out, "    {}: {value} ({how})", source.key);
+            let _ = writeln!(out, "    {}: {value} ({how})", one_line(&source.key));
         }
         if let Some(route) = &resolution.metadata.route {
-            let _ = writeln!(out, "  Route: {route} → {}", resolution.strategy.name());
+            let _ = writeln!(
+                out,
+                "  Route: {} → {}",
+                one_line(route),
+                resolution.strategy.name()
+            );
         }
     }
     let _ = writeln!(out, "\n=== Summary ===");
     let mut summary = new_table();
     summary.set_header(vec!["Key", "Strategy", "Resolution", "Value"]);
     for r in &report.resolutions {
-        summary.add_row(vec![
-            cell(r.key.clone()),
-            r.strategy.name().to_string(),
-            r.metadata.resolution_strategy.to_string(),
-            cell(value_text(&r.value)),
-        ]);
+        add_row(
+            &mut summary,
+            vec![
+                r.key.clone(),
+                r.strategy.name().to_string(),
+                r.metadata.resolution_strategy.to_string(),
+                value_text(&r.value),
+            ],
+        );
     }
     let _ = writeln!(out, "{summary}");
     out
@@ -832,11 +890,7 @@ fn versions_table(resolution: &Resolution) -> Table {
     table.set_header(header);
     for ranked in versions {
         let v = &ranked.version;
-        let mut row = vec![
-            cell(v.agent.clone()),
-            cell(value_text(&v.value)),
-            v.version.to_string(),
-        ];
+        let mut row = vec![v.agent.clone(), value_text(&v.value), v.version.to_string()];
         if timestamps {
             row.push(v.timestamp.map(|t| t.to_string()).unwrap_or_default());
         }
@@ -845,10 +899,10 @@ fn versions_table(resolution: &Resolution) -> Table {
                 let entries: Vec<String> = c.iter().map(|(a, n)| format!("{a}={n}")).collect();
                 format!("{{{}}}", entries.join(", "))
             });
-            row.push(cell(clock.unwrap_or_default()));
+            row.push(clock.unwrap_or_default());
         }
         row.push(ranked.role.name().to_string());
-        table.add_row(row);
+        add_row(&mut table, row);
     }
     table
 }
@@ -879,12 +933,15 @@ fn scenarios(entries: &[ScenarioEntry]) -> String {
     let mut table = new_table();
     table.set_header(vec!["Name", "Algorithm", "File", "Description"]);
     for entry in entries {
-        table.add_row(vec![
-            entry.name.clone(),
-            entry.algorithm.name().to_string(),
-            entry.file.clone(),
-            entry.description.clone(),
-        ]);
+        add_row(
+            &mut table,
+            vec![
+                entry.name.clone(),
+                entry.algorithm.name().to_string(),
+                entry.file.clone(),
+                entry.description.clone(),
+            ],
+        );
     }
     format!("{table}\n")
 }
@@ -919,6 +976,27 @@ mod tests {
         let long = cell("é".repeat(MAX_CELL_CHARS + 5));
         assert!(long.starts_with(&exact));
         assert!(long.ends_with("é… (5 more characters; --format json shows all)"));
+    }
+
+    #[test]
+    fn header_lines_and_cells_escape_control_characters() {
+        let mut out = String::new();
+        let mut overrides = Overrides::new();
+        overrides.insert("na\nme".into(), serde_json::json!("a\u{1b}]0;t\u{7}b"));
+        overrides.insert("agents".into(), serde_json::json!(4));
+        overrides.insert("map".into(), serde_json::json!({"k\u{9b}": "\r"}));
+        overrides_line(&mut out, &overrides);
+        description_line(&mut out, Some("two\nlines\u{85}"));
+        assert_eq!(
+            out,
+            "Overrides: na\\nme = a\\u{1b}]0;t\\u{7}b, agents = 4, map = {\"k\\u{9b}\":\"\\r\"}\n\
+             Description: two\\nlines\\u{85}\n"
+        );
+        assert_eq!(list(&["a\tb".into(), "c".into()]), "a\\tb, c");
+        // Escaped first, then cut: the cut counts the characters shown.
+        let long = cell("\u{1b}".repeat(MAX_CELL_CHARS));
+        assert!(long.starts_with(&"\\u{1b}".repeat(10)));
+        assert!(long.ends_with(" more characters; --format json shows all)"));
     }
 
     #[test]
