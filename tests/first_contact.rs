@@ -628,3 +628,28 @@ fn a_trial_out_of_range_names_the_flag() {
         "{err}"
     );
 }
+
+#[test]
+fn moai_new_explains_every_setting_of_its_algorithm() {
+    // The header's key list cannot fall behind the scenario format: every
+    // key the schema gives the algorithm's settings table is explained.
+    let schema: Value = serde_json::from_str(&stdout_of(&["schema"])).unwrap();
+    for (template, table) in [("gossip", "gossip"), ("byzantine", "byzantine")] {
+        let text = stdout_of(&["new", "mine", "--from", template]);
+        let header: String = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let keys = schema["properties"][table]["properties"]
+            .as_object()
+            .unwrap();
+        assert!(!keys.is_empty());
+        for key in keys.keys() {
+            assert!(
+                header.contains(key.as_str()),
+                "{template}: {key} not explained:\n{header}"
+            );
+        }
+    }
+}

@@ -150,8 +150,10 @@ const BYZANTINE_KEYS: &str = "\
 const GOSSIP_KEYS: &str = "\
 #   [gossip]       fanout: peers each agent asks per round; max_rounds: rounds
 #                  at most; convergence_threshold: agreement that counts as
-#                  converged, in (0.5, 1]; threshold: approval share needed to
-#                  approve, in (0, 1]; loss: chance an exchange is lost;
+#                  converged, in (0.5, 1]; min_participation: share of live
+#                  agents that must not abstain for that (default 0.5);
+#                  threshold: approval share needed to approve, in (0, 1];
+#                  loss: chance an exchange is lost;
 #                  topology (complete, ring, random-regular, small-world) with
 #                  degree and rewire; early_stop; [[gossip.partitions]]
 #   [[groups]]     count agents voting vote (approve, reject, abstain) with a
