@@ -19,3 +19,4 @@ pub mod report;
 pub mod resolve;
 pub mod rng;
 pub mod scenario;
+pub mod work;
