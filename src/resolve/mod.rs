@@ -156,7 +156,8 @@ impl ResolveConfig {
 
     /// Checks that every state can be resolved under `strategy`: there is at
     /// least one state, states resolved by vector clocks have at most
-    /// [`vector::MAX_VERSIONS`] versions, and values fit the CRDT type
+    /// [`vector::MAX_VERSIONS`] versions and at most
+    /// [`vector::MAX_CLOCK_WORK`] versions × clock entries, and values fit the CRDT type
     /// wherever one is declared or a CRDT merge will run.
     pub fn validate(&self, strategy: Strategy) -> Result<(), InvalidSetting> {
         if self.states.is_empty() {
@@ -180,6 +181,25 @@ impl ResolveConfig {
                         vector::MAX_VERSIONS
                     ),
                 });
+            }
+            if decider == Strategy::Vector {
+                let entries = vector::clock_entries(state);
+                let work = u128::from(entries) * state.versions.len() as u128;
+                if work > u128::from(vector::MAX_CLOCK_WORK) {
+                    return Err(InvalidSetting {
+                        key: format!("states[{i}].versions"),
+                        flag: None,
+                        message: format!(
+                            "state '{}' has {} versions with {entries} vector clock entries in \
+                             all; vector-clock resolution compares each version's clock with \
+                             the others', and versions × clock entries ({work}) is more than \
+                             the limit of {}",
+                            state.key,
+                            state.versions.len(),
+                            vector::MAX_CLOCK_WORK
+                        ),
+                    });
+                }
             }
             if decider == Strategy::Crdt || state.crdt_type.is_some() {
                 crdt::check(state).map_err(|(j, message)| InvalidSetting {
