@@ -5,13 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use moai::consensus::byzantine::{self, ByzantineConfig};
 use moai::consensus::gossip::{self, GossipConfig, PartitionConfig};
 use moai::consensus::topology::Topology;
 use moai::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary};
 use moai::report::{self, ConsensusReport, Format, MadeBy, Report, Settings};
-use moai::resolve::{self, CrdtType, ResolveConfig, State, Version, crdt, lww, vector};
+use moai::resolve::{
+    self, CrdtType, ResolveConfig, State, VectorClock, Version, crdt, lww, vector,
+};
 use moai::rng::{generator, trial_generator};
 use moai::scenario::{Agent, AgentOrigin, Algorithm, Behavior, Document, Scenario, Swarm, Vote};
 use proptest::prelude::*;
@@ -130,7 +131,7 @@ fn clocked_state() -> impl Strategy<Value = State> {
                 v.vector_clock = clock.map(|c| {
                     c.into_iter()
                         .map(|(a, n)| (a.to_string(), n))
-                        .collect::<IndexMap<_, _>>()
+                        .collect::<VectorClock>()
                 });
             }
             State {
@@ -368,7 +369,7 @@ proptest! {
 /// `{agent: version}`; missing entries count as 0.
 fn clock_of(v: &Version) -> BTreeMap<String, u64> {
     match &v.vector_clock {
-        Some(c) => c.iter().map(|(a, n)| (a.clone(), *n)).collect(),
+        Some(c) => c.iter().map(|(a, n)| (a.to_string(), n)).collect(),
         None => BTreeMap::from([(v.agent.clone(), v.version)]),
     }
 }

@@ -8,16 +8,17 @@
 //!
 //! Like the consensus algorithms, these are pure functions returning plain data.
 
+pub mod clock;
 pub mod crdt;
 pub mod lww;
 pub mod vector;
 
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+pub use clock::VectorClock;
 pub use crdt::CrdtType;
 
 use crate::error::InvalidSetting;
@@ -64,7 +65,7 @@ pub struct Version {
     pub timestamp: Option<jiff::Timestamp>,
     /// Its vector clock, if given (agent -> counter).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vector_clock: Option<IndexMap<String, u64>>,
+    pub vector_clock: Option<VectorClock>,
 }
 
 fn rfc3339<S: Serializer>(timestamp: &Option<jiff::Timestamp>, s: S) -> Result<S::Ok, S::Error> {
@@ -465,9 +466,9 @@ mod tests {
     #[test]
     fn hybrid_example_five_gives_80_b_and_15() {
         let mut causal_a = version("agent-1", json!("A"), 1, None);
-        causal_a.vector_clock = Some([("agent-1".into(), 5), ("agent-2".into(), 3)].into());
+        causal_a.vector_clock = Some([("agent-1", 5), ("agent-2", 3)].into());
         let mut causal_b = version("agent-2", json!("B"), 2, None);
-        causal_b.vector_clock = Some([("agent-1".into(), 6), ("agent-2".into(), 4)].into());
+        causal_b.vector_clock = Some([("agent-1", 6), ("agent-2", 4)].into());
         let config = ResolveConfig {
             strategy: Some(Strategy::Hybrid),
             states: vec![

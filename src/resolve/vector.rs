@@ -5,6 +5,9 @@
 //! wins, whatever its timestamp.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::clock::ClockAgents;
 
 use super::{Resolution, ResolutionMetadata, Role, State, Strategy, pick};
 
@@ -28,8 +31,8 @@ pub fn clock_entries(state: &State) -> u64 {
         .sum()
 }
 
-/// Every version's clock, sparse and compact: agents interned as `u32`
-/// numbers (in order of first appearance in the state), each clock's entries
+/// Every version's clock, sparse and compact: agents as `u32` numbers (the
+/// scenario's own, see [`super::clock`]), each clock's entries
 /// ascending by agent with counters of 0 left out (a missing entry counts as
 /// 0). A state whose versions name many agents costs 12 bytes per entry
 /// written, not a string, and nothing for versions × agents.
@@ -45,11 +48,7 @@ impl Clocks {
     /// The clocks of `state`'s versions; a version without a clock has
     /// `{agent: version}`.
     pub fn of(state: &State) -> Self {
-        let mut numbers: HashMap<&str, u32> = HashMap::new();
-        let mut number = |agent| {
-            let next = numbers.len() as u32;
-            *numbers.entry(agent).or_insert(next)
-        };
+        let mut numbering = Numbering::of(state);
         let entries = clock_entries(state) as usize;
         let mut clocks = Clocks {
             starts: Vec::with_capacity(state.versions.len() + 1),
@@ -61,8 +60,9 @@ impl Clocks {
         for v in &state.versions {
             clock.clear();
             match &v.vector_clock {
-                Some(given) => clock.extend(given.iter().map(|(a, &c)| (number(a), c))),
-                None => clock.push((number(&v.agent), v.version)),
+                Some(given) if numbering.table.is_some() => clock.extend(given.numbered()),
+                Some(given) => clock.extend(given.iter().map(|(a, c)| (numbering.number(a), c))),
+                None => clock.push((numbering.number(&v.agent), v.version)),
             }
             clock.retain(|&(_, count)| count > 0);
             clock.sort_unstable();
@@ -92,6 +92,45 @@ impl Clocks {
     /// Whether clock `a` dominates clock `b`.
     pub fn dominates(&self, a: usize, b: usize) -> bool {
         dominates(self.get(a), self.get(b))
+    }
+}
+
+/// The numbers of a state's agents: those of the table its clocks share (as
+/// the clocks of one scenario do), else numbers given here by id.
+struct Numbering<'a> {
+    /// The table every clock of the state numbers its agents by, if one.
+    table: Option<&'a ClockAgents>,
+    /// Numbers by id, for agents met outside a clock of `table`; filled
+    /// from `table` first when there is one.
+    numbers: HashMap<&'a str, u32>,
+    /// Whether `numbers` holds the table's.
+    seeded: bool,
+}
+
+impl<'a> Numbering<'a> {
+    fn of(state: &'a State) -> Self {
+        let mut clocks = state
+            .versions
+            .iter()
+            .filter_map(|v| v.vector_clock.as_ref());
+        let table = clocks.next().map(|c| c.agents());
+        let shared = table.filter(|&t| clocks.all(|c| Arc::ptr_eq(c.agents(), t)));
+        Numbering {
+            table: shared.map(|t| &**t),
+            numbers: HashMap::new(),
+            seeded: false,
+        }
+    }
+
+    /// The number of agent `id`.
+    fn number(&mut self, id: &'a str) -> u32 {
+        if let (Some(table), false) = (self.table, self.seeded) {
+            self.numbers
+                .extend((0..table.len() as u32).map(|n| (table.name(n), n)));
+            self.seeded = true;
+        }
+        let next = self.numbers.len() as u32;
+        *self.numbers.entry(id).or_insert(next)
     }
 }
 
@@ -210,6 +249,7 @@ pub fn resolve(state: &State) -> Resolution {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolve::clock::ClockInterner;
     use crate::resolve::testing::*;
     use crate::resolve::{State, Version};
     use serde_json::json;
@@ -233,25 +273,36 @@ mod tests {
         first
     }
 
-    /// The clocks of a state whose versions have these dense clocks (agent
-    /// `a{j}` counting `dense[j]`).
-    fn clocks_of(dense: &[Vec<u64>]) -> Clocks {
+    /// A state whose versions have these dense clocks (agent `a{j}`
+    /// counting `dense[j]`), each clock numbering its agents on its own, or
+    /// all of them sharing one table as the clocks of a scenario do.
+    fn dense_state(dense: &[Vec<u64>], shared: bool) -> State {
+        let mut interner = ClockInterner::default();
         let versions = dense
             .iter()
             .enumerate()
             .map(|(i, counts)| {
                 let mut v = version(&format!("v{i}"), json!(i), 0, None);
-                v.vector_clock = Some(
-                    counts
-                        .iter()
-                        .enumerate()
-                        .map(|(j, &c)| (format!("a{j}"), c))
-                        .collect(),
-                );
+                let entries = counts
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &c)| (format!("a{j}"), c));
+                v.vector_clock = Some(if shared {
+                    let entries: Vec<(String, u64)> = entries.collect();
+                    interner.clock(entries.iter().map(|(a, c)| (a.as_str(), *c)))
+                } else {
+                    entries.collect()
+                });
                 v
             })
             .collect();
-        Clocks::of(&state("k", None, versions))
+        interner.finish();
+        state("k", None, versions)
+    }
+
+    /// The clocks of [`dense_state`], numbered clock by clock.
+    fn clocks_of(dense: &[Vec<u64>]) -> Clocks {
+        Clocks::of(&dense_state(dense, false))
     }
 
     #[test]
@@ -453,6 +504,10 @@ mod tests {
                 .filter(|&i| !(0..window.len()).any(|j| clocks.dominates(j, i)))
                 .collect();
             let mut got = maximal(&clocks);
+            // The scenario's shared numbering finds the same, in the same order.
+            let shared = Clocks::of(&dense_state(window, true));
+            assert!(Numbering::of(&dense_state(window, true)).table.is_some());
+            assert_eq!(maximal(&shared), got, "{window:?}");
             expected.sort_unstable();
             got.sort_unstable();
             assert_eq!(got, expected, "{window:?}");

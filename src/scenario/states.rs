@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::{Document, KeyPath};
 use crate::error::Error;
+use crate::resolve::clock::ClockInterner;
 use crate::resolve::{CrdtType, ResolveConfig, Route, State, Strategy, Version};
 
 /// One `[[states]]` entry: a key of shared state and its versions.
@@ -99,11 +100,13 @@ pub(super) fn build(
             ));
         }
     }
+    let mut clocks = ClockInterner::default();
     let states = states
         .into_iter()
         .enumerate()
-        .map(|(i, spec)| build_state(doc, i, spec))
+        .map(|(i, spec)| build_state(doc, i, spec, &mut clocks))
         .collect::<Result<_, _>>()?;
+    clocks.finish();
     let routes = routes
         .into_iter()
         .map(|r| Route {
@@ -119,7 +122,12 @@ pub(super) fn build(
     })
 }
 
-fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error> {
+fn build_state(
+    doc: &Document,
+    i: usize,
+    spec: StateSpec,
+    clocks: &mut ClockInterner,
+) -> Result<State, Error> {
     let key = spec.key;
     let mut versions: Vec<Version> = Vec::with_capacity(spec.versions.len());
     // Agent and version number identify a version, as a dot does in CRDTs.
@@ -140,7 +148,9 @@ fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error
             value: super::value_to_json(&v.value),
             version: v.version,
             timestamp,
-            vector_clock: v.vector_clock,
+            vector_clock: v
+                .vector_clock
+                .map(|c| clocks.clock(c.iter().map(|(a, &n)| (a.as_str(), n)))),
         };
         if let Some(&first) = dots.get(&(version.agent.clone(), version.version)) {
             if versions[first].value != version.value {
