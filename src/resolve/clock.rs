@@ -1,8 +1,8 @@
 //! Vector clocks as a scenario holds them: agent ids interned once per
 //! scenario and each clock's entries stored as a `u32` agent number and a
-//! counter (12 bytes an entry), in the order the file wrote them. A state of
-//! 10,000 versions with 400-entry clocks costs 48 MB here, not the 400 MB of
-//! a map of strings per version.
+//! counter (12 bytes an entry), in the order the file wrote them: a state of
+//! 10,000 versions with 400-entry clocks keeps 48 MB of clocks, where a map
+//! per version kept a string, a hash and a counter for every entry.
 
 use std::collections::HashMap;
 use std::fmt;
