@@ -133,6 +133,22 @@ fn proposals_trials_and_sweeps_count_all_their_runs() {
              10000000000; {LIFT}"
         ),
     );
+    // The values are added up as they are checked: a plan past the cap is
+    // refused once the values so far pass it, without checking the rest.
+    refused(
+        &[
+            "gossip",
+            "--agents",
+            "10000000",
+            "--sweep",
+            "rounds=1..1000",
+        ],
+        &format!(
+            "moai: this sweep of 1000 values × 1 trial could take 10350000000 agent-rounds \
+             (trials × agents × rounds, summed over the first 45 values), more than the limit \
+             of 10000000000; {LIFT}"
+        ),
+    );
     // Trials of a tiny swarm still cost a setup each.
     refused(
         &["gossip", "--trials", "100000", "--sweep", "fanout=1..101"],

@@ -744,25 +744,36 @@ impl TrialPlan {
                 .check(self.allow_long, &what, "trials × agents × rounds", "")
                 .map_err(Error::Usage);
         };
-        for value in &sweep.values {
+        let count = sweep.values.len();
+        let what = format!(
+            "this sweep of {count} values × {} trial{}",
+            self.trials,
+            if self.trials == 1 { "" } else { "s" }
+        );
+        let factors = "trials × agents × rounds";
+        // Trial runs are known at once; the work of the values is added up
+        // as they are checked, and refused as soon as it passes a cap.
+        let runs = Work {
+            runs: u128::from(self.trials) * count as u128,
+            ..Work::default()
+        };
+        runs.check(self.allow_long, &what, factors, "")
+            .map_err(Error::Usage)?;
+        for (i, value) in sweep.values.iter().enumerate() {
             let located = |e| in_sweep(e, sweep, value);
             let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
             let p = prepare(&args, &quiet).map_err(located)?;
             self.check_history(p.rounds()).map_err(located)?;
             work = work.plus(p.work().times(self.trials));
+            let scope = if i + 1 == count {
+                ", summed over the values".to_string()
+            } else {
+                format!(", summed over the first {} values", i + 1)
+            };
+            work.check(self.allow_long, &what, factors, &scope)
+                .map_err(Error::Usage)?;
         }
-        let what = format!(
-            "this sweep of {} values × {} trials",
-            sweep.values.len(),
-            self.trials
-        );
-        work.check(
-            self.allow_long,
-            &what,
-            "trials × agents × rounds",
-            ", summed over the values",
-        )
-        .map_err(Error::Usage)
+        Ok(())
     }
 
     /// Runs one batch (`--trials`) with `args`, or one per value of the
