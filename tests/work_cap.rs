@@ -71,6 +71,30 @@ fn a_run_of_hours_within_every_limit_is_refused_naming_the_product_and_the_limit
 }
 
 #[test]
+fn a_refused_run_warns_of_nothing_and_a_run_still_warns() {
+    // Fanout 1 warns that no vote can change, but only for a run that runs.
+    refused(
+        &[
+            "gossip", "--agents", "10000000", "--rounds", "100000", "--fanout", "1",
+        ],
+        &format!(
+            "moai: this run could take 1000000000000 agent-rounds (agents × rounds), more than \
+             the limit of 10000000000; {LIFT}"
+        ),
+    );
+    let out = moai()
+        .args(["gossip", "--fanout", "1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("moai: warning: --fanout: with fanout 1") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_wide_fanout_is_capped_by_its_peer_contacts() {
     // 10^10 agent-rounds is within its cap; × fanout 20 is not.
     refused(

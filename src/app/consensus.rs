@@ -112,25 +112,34 @@ impl Overrides {
 #[derive(Default)]
 struct Warnings {
     given: RefCell<Vec<String>>,
-    /// Whether to drop them: settings checked before a plan runs warn when
-    /// they run, not before a refusal.
-    quiet: bool,
+    /// Whether to hold them until [`Warnings::release`]: settings are
+    /// checked before a run, and a run refused then warns of nothing.
+    held: bool,
 }
 
 impl Warnings {
-    /// Warnings that are never written.
-    fn quiet() -> Self {
+    /// Warnings kept until released (and dropped if never released).
+    fn held() -> Self {
         Warnings {
-            quiet: true,
+            held: true,
             ..Warnings::default()
         }
     }
 
     fn warn(&self, line: String) {
         let mut given = self.given.borrow_mut();
-        if !self.quiet && !given.contains(&line) {
-            let _ = writeln!(std::io::stderr(), "moai: warning: {line}");
+        if !given.contains(&line) {
+            if !self.held {
+                let _ = writeln!(std::io::stderr(), "moai: warning: {line}");
+            }
             given.push(line);
+        }
+    }
+
+    /// Writes the warnings held so far.
+    fn release(&self) {
+        for line in self.given.borrow().iter() {
+            let _ = writeln!(std::io::stderr(), "moai: warning: {line}");
         }
     }
 }
@@ -180,6 +189,11 @@ impl Planned for Prepared<GossipConfig> {
             self.config.fanout,
         )
     }
+}
+
+/// `1 trial`, `2 trials`.
+fn trials_text(trials: u64) -> String {
+    format!("{trials} trial{}", if trials == 1 { "" } else { "s" })
 }
 
 /// Refuses a single run whose `work` passes the total-work cap, unless
@@ -458,8 +472,10 @@ pub(super) fn run_gossip(
     let plan = TrialPlan::of(&args.trials, &args.common)?;
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
-        let p = prepare_gossip(doc, scenario, args, &Warnings::default())?;
+        let warnings = Warnings::held();
+        let p = prepare_gossip(doc, scenario, args, &warnings)?;
         check_single(p.work(), args.trials.allow_long, "agents × rounds")?;
+        warnings.release();
         let run = || gossip::run(&p.agents, &p.config, &mut single_generator(p.seed, trial));
         let outcome = match args.trials.threads {
             None => run(),
@@ -728,16 +744,13 @@ impl TrialPlan {
     where
         Prepared<C>: Planned,
     {
-        let quiet = Warnings::quiet();
+        // Warnings come when the values run, not before a refusal.
+        let quiet = Warnings::held();
         let mut work = Work::default();
         let Some(sweep) = &self.sweep else {
             let p = prepare(args, &quiet)?;
             self.check_history(p.rounds())?;
-            let what = format!(
-                "{} trial{}",
-                self.trials,
-                if self.trials == 1 { "" } else { "s" }
-            );
+            let what = trials_text(self.trials);
             return p
                 .work()
                 .times(self.trials)
@@ -746,9 +759,8 @@ impl TrialPlan {
         };
         let count = sweep.values.len();
         let what = format!(
-            "this sweep of {count} values × {} trial{}",
-            self.trials,
-            if self.trials == 1 { "" } else { "s" }
+            "this sweep of {count} values × {}",
+            trials_text(self.trials)
         );
         let factors = "trials × agents × rounds";
         // Trial runs are known at once; the work of the values is added up
