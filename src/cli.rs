@@ -133,6 +133,10 @@ pub struct TrialArgs {
     /// to FILE; `-` writes it to stdout and the report to stderr.
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
+    /// Run even when the total work (agent-rounds, peer contacts or trial
+    /// runs of the whole run, trials and sweep) passes its cap.
+    #[arg(long)]
+    pub allow_long: bool,
 }
 
 /// `--expect-decision`.
@@ -172,6 +176,10 @@ pub struct CheckArgs {
     /// Worker threads for trials (default: all cores); results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Run every scenario even when its total work (agent-rounds, peer
+    /// contacts or trial runs) passes its cap.
+    #[arg(long)]
+    pub allow_long: bool,
 }
 
 /// `moai byzantine`.

@@ -8,9 +8,11 @@
 //! - [`scenario`]: the ground floor, plain data: the TOML scenario model, its
 //!   parsing and validation, the algorithms' settings, the states to resolve
 //!   and the parsed `[expect]` table;
-//! - [`consensus`] (Byzantine voting, gossip), [`resolve`] (last-write-wins,
-//!   vector clocks, CRDT merges, hybrid routing) and [`memory`] (the memory
-//!   guard): pure functions of the scenario returning plain data;
+//! - [`consensus`] (Byzantine voting, gossip) and [`resolve`] (last-write-wins,
+//!   vector clocks, CRDT merges, hybrid routing): pure functions of the
+//!   scenario returning plain data; beside them the guards checked before a
+//!   run, [`memory`] (the memory it would take) and [`work`] (the total-work
+//!   cap);
 //! - [`montecarlo`]: trials on all cores, sweeps and their statistics;
 //! - [`report`]: one result model rendered as tables, JSON, CSV or JUnit;
 //! - [`expect`]: a report compared with the scenario's expectations;
@@ -27,3 +29,4 @@ pub mod report;
 pub mod resolve;
 pub mod rng;
 pub mod scenario;
+pub mod work;

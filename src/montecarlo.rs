@@ -327,10 +327,11 @@ fn expand_range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<String>, S
             .filter(|x| x.is_finite())
             .ok_or_else(|| format!("'{s}' is not a number"))
     };
-    let integers = [Some(lo), Some(hi), step]
-        .iter()
-        .flatten()
-        .all(|s| s.parse::<i64>().is_ok());
+    // Whole numbers of any size: a range past `i64` is too large, not decimal.
+    let integers = [Some(lo), Some(hi), step].iter().flatten().all(|s| {
+        let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    });
     let step = match step {
         Some(step) => step,
         None if integers => "1",
@@ -573,6 +574,16 @@ mod tests {
             s.values,
             ["-9223372036854775808", "-1", "9223372036854775806"]
         );
+        for text in [
+            "fanout=1..18446744073709551615",
+            "fanout=0..99999999999999999999999999999999999999999",
+        ] {
+            let err = text.parse::<Sweep>().unwrap_err();
+            assert!(
+                err.contains("more values than the limit of 1000"),
+                "{text}: {err}"
+            );
+        }
         let s: Sweep = "seed=9223372036854775806..9223372036854775807"
             .parse()
             .unwrap();

@@ -8,7 +8,7 @@ use std::path::Path;
 const FLOORS: &[&[&str]] = &[
     &["error", "rng"],
     &["scenario"],
-    &["consensus", "resolve", "memory"],
+    &["consensus", "resolve", "memory", "work"],
     &["montecarlo"],
     &["report"],
     &["expect"],

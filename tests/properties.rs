@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use moai::consensus::{byzantine, gossip};
 use moai::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary};
 use moai::report::{self, ConsensusReport, Format, MadeBy, Report, Settings};
@@ -13,7 +12,7 @@ use moai::resolve::{self, crdt, lww, vector};
 use moai::rng::{generator, trial_generator};
 use moai::scenario::{
     Agent, AgentOrigin, Algorithm, Behavior, ByzantineConfig, CrdtType, Document, GossipConfig,
-    PartitionConfig, ResolveConfig, Scenario, State, Swarm, Topology, Version, Vote,
+    PartitionConfig, ResolveConfig, Scenario, State, Swarm, Topology, VectorClock, Version, Vote,
 };
 use proptest::prelude::*;
 use proptest::sample::subsequence;
@@ -131,7 +130,7 @@ fn clocked_state() -> impl Strategy<Value = State> {
                 v.vector_clock = clock.map(|c| {
                     c.into_iter()
                         .map(|(a, n)| (a.to_string(), n))
-                        .collect::<IndexMap<_, _>>()
+                        .collect::<VectorClock>()
                 });
             }
             State {
@@ -369,7 +368,7 @@ proptest! {
 /// `{agent: version}`; missing entries count as 0.
 fn clock_of(v: &Version) -> BTreeMap<String, u64> {
     match &v.vector_clock {
-        Some(c) => c.iter().map(|(a, n)| (a.clone(), *n)).collect(),
+        Some(c) => c.iter().map(|(a, n)| (a.to_string(), n)).collect(),
         None => BTreeMap::from([(v.agent.clone(), v.version)]),
     }
 }

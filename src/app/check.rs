@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use ignore::WalkBuilder;
 use toml::de::DeTable;
 
-use super::consensus::thread_count;
+use super::consensus::check_threads;
 use super::{Verdict, refuse_overwrite, run_scenario};
 use crate::cli::{CommonArgs, TrialArgs};
 use crate::error::Error;
@@ -33,6 +33,8 @@ pub(super) struct RunWith {
     pub seed: Option<u64>,
     /// Worker threads for trials.
     pub threads: Option<usize>,
+    /// `--allow-long`: lifts the total-work cap.
+    pub allow_long: bool,
 }
 
 /// Runs every scenario under `paths` and compares it with its `[expect]`.
@@ -42,9 +44,7 @@ pub(super) fn check(
     with: RunWith,
     junit: Option<&Path>,
 ) -> Result<(Report, Verdict), Error> {
-    if with.threads.is_some() {
-        thread_count(with.threads)?;
-    }
+    check_threads(with.threads)?;
     let entries = scenario_files(paths)?;
     refuse_overwrite("--junit", junit, entries.iter().filter_map(Entry::path))?;
     Ok(summarize(
@@ -88,6 +88,7 @@ fn trial_args(with: RunWith, trials: Option<u64>) -> TrialArgs {
     TrialArgs {
         trials,
         threads: with.threads,
+        allow_long: with.allow_long,
         ..TrialArgs::default()
     }
 }

@@ -24,6 +24,7 @@ use crate::scenario::{
     self, Algorithm, Behavior, ByzantineConfig, Document, GossipConfig, KeyPath, Scenario, Swarm,
     Vote,
 };
+use crate::work::Work;
 
 /// The settings flags changed, with the value each set: the output shows
 /// them, and a setting that fails validation is reported at the flag that
@@ -112,18 +113,40 @@ impl Overrides {
 /// Warnings written to stderr as they come, each once however many
 /// batches of a sweep raise it.
 #[derive(Default)]
-struct Warnings(RefCell<Vec<String>>);
+struct Warnings {
+    given: RefCell<Vec<String>>,
+    /// Whether to hold them until [`Warnings::release`]: settings are
+    /// checked before a run, and a run refused then warns of nothing.
+    held: bool,
+}
 
 impl Warnings {
+    /// Warnings kept until released (and dropped if never released).
+    fn held() -> Self {
+        Warnings {
+            held: true,
+            ..Warnings::default()
+        }
+    }
+
     fn warn(&self, line: String) {
-        let mut given = self.0.borrow_mut();
+        let mut given = self.given.borrow_mut();
         if !given.contains(&line) {
-            let _ = writeln!(
-                std::io::stderr(),
-                "moai: warning: {}",
-                crate::error::one_line(&line)
-            );
+            if !self.held {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "moai: warning: {}",
+                    crate::error::one_line(&line)
+                );
+            }
             given.push(line);
+        }
+    }
+
+    /// Writes the warnings held so far.
+    fn release(&self) {
+        for line in self.given.borrow().iter() {
+            let _ = writeln!(std::io::stderr(), "moai: warning: {line}");
         }
     }
 }
@@ -141,6 +164,50 @@ struct Prepared<C> {
     config: C,
     seed: u64,
     overrides: report::Overrides,
+}
+
+/// What the total-work cap and the history limit need to know of a run.
+trait Planned {
+    /// The most rounds one run may take.
+    fn rounds(&self) -> u32;
+    /// The most work one run (one trial) may do.
+    fn work(&self) -> Work;
+}
+
+impl Planned for Prepared<ByzantineConfig> {
+    fn rounds(&self) -> u32 {
+        self.config.num_rounds
+    }
+
+    fn work(&self) -> Work {
+        Work::byzantine(self.agents.len() as u64, self.config.num_rounds, 1)
+    }
+}
+
+impl Planned for Prepared<GossipConfig> {
+    fn rounds(&self) -> u32 {
+        self.config.max_rounds
+    }
+
+    fn work(&self) -> Work {
+        Work::gossip(
+            self.agents.len() as u64,
+            self.config.max_rounds,
+            self.config.fanout,
+        )
+    }
+}
+
+/// `1 trial`, `2 trials`.
+fn trials_text(trials: u64) -> String {
+    format!("{trials} trial{}", if trials == 1 { "" } else { "s" })
+}
+
+/// Refuses a single run whose `work` passes the total-work cap, unless
+/// `allow_long`; `factors` says what was multiplied.
+fn check_single(work: Work, allow_long: bool, factors: &str) -> Result<(), Error> {
+    work.check(allow_long, "this run", factors, "")
+        .map_err(Error::Usage)
 }
 
 /// The seed: `--seed`, else the scenario's, else the default.
@@ -294,6 +361,7 @@ pub(super) fn run_byzantine(
     scenario: &Scenario,
     args: &ByzantineArgs,
 ) -> Result<Report, Error> {
+    check_threads(args.trials.threads)?;
     let plan = TrialPlan::of(&args.trials, &args.common)?;
     if !scenario.proposals.is_empty() && plan.is_some() {
         return Err(Error::Flag {
@@ -309,16 +377,27 @@ pub(super) fn run_byzantine(
     }
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
+        let p = prepare_byzantine(doc, scenario, args)?;
+        let proposals = scenario.proposals.len() as u64;
+        check_single(
+            Work::byzantine(p.agents.len() as u64, p.config.num_rounds, proposals),
+            args.trials.allow_long,
+            if proposals > 0 {
+                "proposals × agents × rounds"
+            } else {
+                "agents × rounds"
+            },
+        )?;
         return Ok(single_byzantine(
             scenario,
-            &prepare_byzantine(doc, scenario, args)?,
+            &p,
             trial,
             args.common.list_limit,
         ));
     };
-    let batch = |args: &ByzantineArgs, progress: &ProgressBar| -> Result<Batch, Error> {
-        let p = prepare_byzantine(doc, scenario, args)?;
-        let outcomes = plan.run(p.seed, p.config.num_rounds, progress, |rng| {
+    let prepare = |args: &ByzantineArgs, _: &Warnings| prepare_byzantine(doc, scenario, args);
+    let batch = |p: &Prepared<ByzantineConfig>, progress: &ProgressBar| -> Result<Batch, Error> {
+        let outcomes = plan.run(p.seed, progress, |rng| {
             let mut outcome = byzantine::run(&p.agents, &p.config, rng);
             montecarlo::slim_byzantine(&mut outcome, plan.keep_runs);
             outcome
@@ -326,9 +405,9 @@ pub(super) fn run_byzantine(
         Ok(Batch {
             seed: p.seed,
             agents: p.agents.len() as u64,
-            overrides: p.overrides,
+            overrides: p.overrides.clone(),
             summary: TrialsSummary::Byzantine(ByzantineTrialsSummary::of(&outcomes)),
-            settings: Settings::Byzantine(p.config),
+            settings: Settings::Byzantine(p.config.clone()),
             runs: plan.keep_runs.then_some(TrialRuns::Byzantine(outcomes)),
         })
     };
@@ -337,6 +416,7 @@ pub(super) fn run_byzantine(
         Algorithm::Byzantine,
         args,
         BYZANTINE_SWEEPABLE,
+        prepare,
         batch,
     )
 }
@@ -395,20 +475,17 @@ pub(super) fn run_gossip(
     scenario: &Scenario,
     args: &GossipArgs,
 ) -> Result<Report, Error> {
-    let warnings = Warnings::default();
+    check_threads(args.trials.threads)?;
     let plan = TrialPlan::of(&args.trials, &args.common)?;
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
+        let warnings = Warnings::held();
         let p = prepare_gossip(doc, scenario, args, &warnings)?;
+        check_single(p.work(), args.trials.allow_long, "agents × rounds")?;
+        warnings.release();
         let run = || gossip::run(&p.agents, &p.config, &mut single_generator(p.seed, trial));
         let outcome = match args.trials.threads {
             None => run(),
-            Some(0) => {
-                return Err(Error::Flag {
-                    flag: "--threads",
-                    message: "threads must be at least 1".into(),
-                });
-            }
             Some(threads) => montecarlo::in_pool(threads, run).map_err(|message| Error::Flag {
                 flag: "--threads",
                 message,
@@ -423,9 +500,10 @@ pub(super) fn run_gossip(
             args.common.list_limit,
         )));
     };
-    let batch = |args: &GossipArgs, progress: &ProgressBar| -> Result<Batch, Error> {
-        let p = prepare_gossip(doc, scenario, args, &warnings)?;
-        let outcomes = plan.run(p.seed, p.config.max_rounds, progress, |rng| {
+    let prepare =
+        |args: &GossipArgs, warnings: &Warnings| prepare_gossip(doc, scenario, args, warnings);
+    let batch = |p: &Prepared<GossipConfig>, progress: &ProgressBar| -> Result<Batch, Error> {
+        let outcomes = plan.run(p.seed, progress, |rng| {
             let mut outcome = gossip::run(&p.agents, &p.config, rng);
             montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
             outcome
@@ -433,13 +511,20 @@ pub(super) fn run_gossip(
         Ok(Batch {
             seed: p.seed,
             agents: p.agents.len() as u64,
-            overrides: p.overrides,
+            overrides: p.overrides.clone(),
             summary: TrialsSummary::Gossip(GossipTrialsSummary::of(&outcomes)),
-            settings: Settings::Gossip(p.config),
+            settings: Settings::Gossip(p.config.clone()),
             runs: plan.keep_runs.then_some(TrialRuns::Gossip(outcomes)),
         })
     };
-    plan.report(scenario, Algorithm::Gossip, args, GOSSIP_SWEEPABLE, batch)
+    plan.report(
+        scenario,
+        Algorithm::Gossip,
+        args,
+        GOSSIP_SWEEPABLE,
+        prepare,
+        batch,
+    )
 }
 
 /// A run refused by the memory guard.
@@ -531,8 +616,14 @@ struct Batch {
     runs: Option<TrialRuns>,
 }
 
+/// Refuses a `--threads` outside 1 to [`montecarlo::MAX_THREADS`], on every
+/// command that takes it, before any thread starts.
+pub(super) fn check_threads(threads: Option<usize>) -> Result<(), Error> {
+    threads.map_or(Ok(()), |n| thread_count(Some(n)).map(drop))
+}
+
 /// The worker threads `--threads` asks for (default: all cores).
-pub(super) fn thread_count(threads: Option<usize>) -> Result<usize, Error> {
+fn thread_count(threads: Option<usize>) -> Result<usize, Error> {
     match threads {
         Some(0) => Err(Error::Flag {
             flag: "--threads",
@@ -557,6 +648,8 @@ struct TrialPlan {
     keep_runs: bool,
     /// The setting and values to sweep, one batch of trials per value.
     sweep: Option<Sweep>,
+    /// `--allow-long`: lifts the total-work cap.
+    allow_long: bool,
 }
 
 impl TrialPlan {
@@ -582,6 +675,7 @@ impl TrialPlan {
             threads,
             keep_runs,
             sweep: args.sweep.clone(),
+            allow_long: args.allow_long,
         }))
     }
 
@@ -590,16 +684,9 @@ impl TrialPlan {
         self.sweep.as_ref().map_or(1, |s| s.values.len() as u64)
     }
 
-    /// Runs the trials of one batch, each of at most `rounds` rounds; trial
-    /// i draws from the seed's stream i. A kept history that could pass
-    /// [`montecarlo::MAX_HISTORY_ROWS`] is refused before anything runs.
-    fn run<O: Send>(
-        &self,
-        seed: u64,
-        rounds: u32,
-        progress: &ProgressBar,
-        run: impl Fn(&mut SimRng) -> O + Sync,
-    ) -> Result<Vec<O>, Error> {
+    /// Refuses a kept history of batches of trials of up to `rounds` rounds
+    /// that could pass [`montecarlo::MAX_HISTORY_ROWS`].
+    fn check_history(&self, rounds: u32) -> Result<(), Error> {
         let batches = self.batches();
         let rows = u128::from(self.trials) * u128::from(rounds) * u128::from(batches);
         if self.keep_runs && rows > u128::from(montecarlo::MAX_HISTORY_ROWS) {
@@ -619,6 +706,16 @@ impl TrialPlan {
                 ),
             });
         }
+        Ok(())
+    }
+
+    /// Runs the trials of one batch; trial i draws from the seed's stream i.
+    fn run<O: Send>(
+        &self,
+        seed: u64,
+        progress: &ProgressBar,
+        run: impl Fn(&mut SimRng) -> O + Sync,
+    ) -> Result<Vec<O>, Error> {
         montecarlo::run_trials(
             self.trials,
             self.threads,
@@ -642,19 +739,82 @@ impl TrialPlan {
         }
     }
 
+    /// Checks the whole plan before anything runs: every swept value's
+    /// settings (prepared with `prepare`, then dropped), the history limit
+    /// and the total work of all the trials of all the values.
+    fn check_all<A: Clone, C>(
+        &self,
+        args: &A,
+        sweepable: &[Sweepable<A>],
+        prepare: &impl Fn(&A, &Warnings) -> Result<Prepared<C>, Error>,
+    ) -> Result<(), Error>
+    where
+        Prepared<C>: Planned,
+    {
+        // Warnings come when the values run, not before a refusal.
+        let quiet = Warnings::held();
+        let mut work = Work::default();
+        let Some(sweep) = &self.sweep else {
+            let p = prepare(args, &quiet)?;
+            self.check_history(p.rounds())?;
+            let what = trials_text(self.trials);
+            return p
+                .work()
+                .times(self.trials)
+                .check(self.allow_long, &what, "trials × agents × rounds", "")
+                .map_err(Error::Usage);
+        };
+        let count = sweep.values.len();
+        let what = format!(
+            "this sweep of {count} values × {}",
+            trials_text(self.trials)
+        );
+        let factors = "trials × agents × rounds";
+        // Trial runs are known at once; the work of the values is added up
+        // as they are checked, and refused as soon as it passes a cap.
+        let runs = Work {
+            runs: u128::from(self.trials) * count as u128,
+            ..Work::default()
+        };
+        runs.check(self.allow_long, &what, factors, "")
+            .map_err(Error::Usage)?;
+        for (i, value) in sweep.values.iter().enumerate() {
+            let located = |e| in_sweep(e, sweep, value);
+            let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
+            let p = prepare(&args, &quiet).map_err(located)?;
+            self.check_history(p.rounds()).map_err(located)?;
+            work = work.plus(p.work().times(self.trials));
+            let scope = if i + 1 == count {
+                ", summed over the values".to_string()
+            } else {
+                format!(", summed over the first {} values", i + 1)
+            };
+            work.check(self.allow_long, &what, factors, &scope)
+                .map_err(Error::Usage)?;
+        }
+        Ok(())
+    }
+
     /// Runs one batch (`--trials`) with `args`, or one per value of the
-    /// sweep of a setting in `sweepable`, and builds the report.
-    fn report<A: Clone>(
+    /// sweep of a setting in `sweepable`, and builds the report. Every
+    /// value is prepared and checked ([`Self::check_all`]) before any runs.
+    fn report<A: Clone, C>(
         &self,
         scenario: &Scenario,
         algorithm: Algorithm,
         args: &A,
         sweepable: &[Sweepable<A>],
-        batch: impl Fn(&A, &ProgressBar) -> Result<Batch, Error>,
-    ) -> Result<Report, Error> {
+        prepare: impl Fn(&A, &Warnings) -> Result<Prepared<C>, Error>,
+        batch: impl Fn(&Prepared<C>, &ProgressBar) -> Result<Batch, Error>,
+    ) -> Result<Report, Error>
+    where
+        Prepared<C>: Planned,
+    {
+        self.check_all(args, sweepable, &prepare)?;
+        let warnings = Warnings::default();
         let progress = self.progress();
         let Some(sweep) = &self.sweep else {
-            let done = batch(args, &progress)?;
+            let done = batch(&prepare(args, &warnings)?, &progress)?;
             progress.finish_and_clear();
             return Ok(Report::Trials(Box::new(TrialsReport {
                 made_by: MadeBy::CURRENT,
@@ -673,9 +833,10 @@ impl TrialPlan {
         let mut seed = None;
         let mut overrides = None;
         for value in &sweep.values {
-            let args = swept(args, sweepable, &sweep.param, value)
-                .map_err(|e| in_sweep(e, sweep, value))?;
-            let done = batch(&args, &progress).map_err(|e| in_sweep(e, sweep, value))?;
+            let located = |e| in_sweep(e, sweep, value);
+            let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
+            let p = prepare(&args, &warnings).map_err(located)?;
+            let done = batch(&p, &progress).map_err(located)?;
             seed = Some(done.seed);
             overrides.get_or_insert_with(|| {
                 let mut others = done.overrides.clone();

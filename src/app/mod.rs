@@ -302,6 +302,7 @@ pub fn execute(command: Command) -> Result<Output, Error> {
                     let with = check::RunWith {
                         seed: common.seed,
                         threads: trials.threads,
+                        allow_long: trials.allow_long,
                     };
                     Some(check::expectations(
                         &doc,
@@ -323,6 +324,7 @@ pub fn execute(command: Command) -> Result<Output, Error> {
             let with = check::RunWith {
                 seed: args.seed,
                 threads: args.threads,
+                allow_long: args.allow_long,
             };
             let (report, verdict) = check::check(&args.files.paths, with, args.junit.as_deref())?;
             Ok(Output {
@@ -379,6 +381,7 @@ pub fn run_scenario(
             consensus::run_gossip(doc, scenario, &args)
         }
         Algorithm::Resolve => {
+            consensus::check_threads(trials.threads)?;
             if trials.trials.is_some() || trials.sweep.is_some() {
                 return Err(Error::Flag {
                     flag: "--trials",

@@ -53,7 +53,8 @@ impl ResolveConfig {
 
     /// Checks that every state can be resolved under `strategy`: there is at
     /// least one state, states resolved by vector clocks have at most
-    /// [`vector::MAX_VERSIONS`] versions, and values fit the CRDT type
+    /// [`vector::MAX_VERSIONS`] versions and at most
+    /// [`vector::MAX_CLOCK_WORK`] versions × clock entries, and values fit the CRDT type
     /// wherever one is declared or a CRDT merge will run.
     pub fn validate(&self, strategy: Strategy) -> Result<(), InvalidSetting> {
         if self.states.is_empty() {
@@ -77,6 +78,25 @@ impl ResolveConfig {
                         vector::MAX_VERSIONS
                     ),
                 });
+            }
+            if decider == Strategy::Vector {
+                let entries = vector::clock_entries(state);
+                let work = u128::from(entries) * state.versions.len() as u128;
+                if work > u128::from(vector::MAX_CLOCK_WORK) {
+                    return Err(InvalidSetting {
+                        key: format!("states[{i}].versions"),
+                        flag: None,
+                        message: format!(
+                            "state '{}' has {} versions with {entries} vector clock entries in \
+                             all; vector-clock resolution compares each version's clock with \
+                             the others', and versions × clock entries ({work}) is more than \
+                             the limit of {}",
+                            state.key,
+                            state.versions.len(),
+                            vector::MAX_CLOCK_WORK
+                        ),
+                    });
+                }
             }
             if decider == Strategy::Crdt || state.crdt_type.is_some() {
                 crdt::check(state).map_err(|(j, message)| InvalidSetting {
@@ -343,9 +363,9 @@ mod tests {
     #[test]
     fn hybrid_example_five_gives_80_b_and_15() {
         let mut causal_a = version("agent-1", json!("A"), 1, None);
-        causal_a.vector_clock = Some([("agent-1".into(), 5), ("agent-2".into(), 3)].into());
+        causal_a.vector_clock = Some([("agent-1", 5), ("agent-2", 3)].into());
         let mut causal_b = version("agent-2", json!("B"), 2, None);
-        causal_b.vector_clock = Some([("agent-1".into(), 6), ("agent-2".into(), 4)].into());
+        causal_b.vector_clock = Some([("agent-1", 6), ("agent-2", 4)].into());
         let config = ResolveConfig {
             strategy: Some(Strategy::Hybrid),
             states: vec![

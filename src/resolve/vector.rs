@@ -5,94 +5,197 @@
 //! wins, whatever its timestamp.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::{Resolution, ResolutionMetadata, Role, pick};
-use crate::scenario::{State, Strategy};
+use crate::scenario::{ClockAgents, State, Strategy};
 
 /// Most versions one state may have under vector-clock resolution, which
 /// compares versions pairwise: with every version concurrent that is about
 /// 5 × 10^7 comparisons at the limit.
 pub const MAX_VERSIONS: usize = 10_000;
 
-/// A vector clock as `(agent, counter)` pairs, agents numbered in order of
-/// first appearance in the state, ascending by agent, counters of 0 left
-/// out (a missing entry counts as 0). Sparse, so a state whose versions name
-/// many different agents costs memory for the entries written, not for
-/// versions × agents.
-pub type Clock = Vec<(usize, u64)>;
+/// Most `versions × clock entries` (the state's versions times all the
+/// entries of their clocks, a version without a clock counting one) one
+/// state may have under vector-clock resolution: comparing each version's
+/// clock with every maximal one reads at most that many entries.
+pub const MAX_CLOCK_WORK: u64 = 1_000_000_000;
 
-/// Every version's clock; a version without a clock has `{agent: version}`.
-fn clocks(state: &State) -> Vec<Clock> {
-    fn number<'a>(agents: &mut HashMap<&'a str, usize>, agent: &'a str) -> usize {
-        let next = agents.len();
-        *agents.entry(agent).or_insert(next)
-    }
-    let mut agents: HashMap<&str, usize> = HashMap::new();
+/// The entries a state's clocks hold, as [`MAX_CLOCK_WORK`] counts them.
+pub fn clock_entries(state: &State) -> u64 {
     state
         .versions
         .iter()
-        .map(|v| {
-            let mut clock: Clock = match &v.vector_clock {
-                Some(clock) => clock
-                    .iter()
-                    .map(|(a, c)| (number(&mut agents, a), *c))
-                    .collect(),
-                None => vec![(number(&mut agents, &v.agent), v.version)],
-            };
-            clock.retain(|&(_, count)| count > 0);
-            clock.sort_unstable();
-            clock
-        })
-        .collect()
+        .map(|v| v.vector_clock.as_ref().map_or(1, |c| c.len() as u64))
+        .sum()
 }
 
-/// Whether clock `a` dominates `b`: at least as large everywhere, larger somewhere.
-pub fn dominates(a: &[(usize, u64)], b: &[(usize, u64)]) -> bool {
+/// Every version's clock, sparse and compact: agents as `u32` numbers (the
+/// scenario's own, see [`super::clock`]), each clock's entries
+/// ascending by agent with counters of 0 left out (a missing entry counts as
+/// 0). A state whose versions name many agents costs 12 bytes per entry
+/// written, not a string, and nothing for versions × agents.
+pub struct Clocks {
+    /// Where each version's entries start in `agents` and `counts`; one more
+    /// than the versions.
+    starts: Vec<usize>,
+    agents: Vec<u32>,
+    counts: Vec<u64>,
+}
+
+impl Clocks {
+    /// The clocks of `state`'s versions; a version without a clock has
+    /// `{agent: version}`.
+    pub fn of(state: &State) -> Self {
+        let mut numbering = Numbering::of(state);
+        let entries = clock_entries(state) as usize;
+        let mut clocks = Clocks {
+            starts: Vec::with_capacity(state.versions.len() + 1),
+            agents: Vec::with_capacity(entries),
+            counts: Vec::with_capacity(entries),
+        };
+        let mut clock: Vec<(u32, u64)> = Vec::new();
+        clocks.starts.push(0);
+        for v in &state.versions {
+            clock.clear();
+            match &v.vector_clock {
+                Some(given) if numbering.table.is_some() => clock.extend(given.numbered()),
+                Some(given) => clock.extend(given.iter().map(|(a, c)| (numbering.number(a), c))),
+                None => clock.push((numbering.number(&v.agent), v.version)),
+            }
+            clock.retain(|&(_, count)| count > 0);
+            clock.sort_unstable();
+            clocks.agents.extend(clock.iter().map(|&(a, _)| a));
+            clocks.counts.extend(clock.iter().map(|&(_, c)| c));
+            clocks.starts.push(clocks.agents.len());
+        }
+        clocks
+    }
+
+    /// How many clocks there are.
+    pub fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Clock `i`: its agents and their counters.
+    fn get(&self, i: usize) -> (&[u32], &[u64]) {
+        let range = self.starts[i]..self.starts[i + 1];
+        (&self.agents[range.clone()], &self.counts[range])
+    }
+
+    /// Whether clock `a` dominates clock `b`.
+    pub fn dominates(&self, a: usize, b: usize) -> bool {
+        dominates(self.get(a), self.get(b))
+    }
+}
+
+/// The numbers of a state's agents: those of the table its clocks share (as
+/// the clocks of one scenario do), else numbers given here by id.
+struct Numbering<'a> {
+    /// The table every clock of the state numbers its agents by, if one.
+    table: Option<&'a ClockAgents>,
+    /// Numbers by id, for agents met outside a clock of `table`; filled
+    /// from `table` first when there is one.
+    numbers: HashMap<&'a str, u32>,
+    /// Whether `numbers` holds the table's.
+    seeded: bool,
+}
+
+impl<'a> Numbering<'a> {
+    fn of(state: &'a State) -> Self {
+        let mut clocks = state
+            .versions
+            .iter()
+            .filter_map(|v| v.vector_clock.as_ref());
+        let table = clocks.next().map(|c| c.agents());
+        let shared = table.filter(|&t| clocks.all(|c| Arc::ptr_eq(c.agents(), t)));
+        Numbering {
+            table: shared.map(|t| &**t),
+            numbers: HashMap::new(),
+            seeded: false,
+        }
+    }
+
+    /// The number of agent `id`.
+    fn number(&mut self, id: &'a str) -> u32 {
+        if let (Some(table), false) = (self.table, self.seeded) {
+            self.numbers
+                .extend((0..table.len() as u32).map(|n| (table.name(n), n)));
+            self.seeded = true;
+        }
+        let next = self.numbers.len() as u32;
+        *self.numbers.entry(id).or_insert(next)
+    }
+}
+
+/// Whether clock `a` dominates `b` (each given as its agents, ascending, and
+/// their counters): at least as large everywhere, larger somewhere.
+fn dominates(
+    (a_agents, a_counts): (&[u32], &[u64]),
+    (b_agents, b_counts): (&[u32], &[u64]),
+) -> bool {
+    // `a` must count every agent `b` counts.
+    if a_agents.len() < b_agents.len() {
+        return false;
+    }
     let mut larger = false;
     let mut i = 0;
-    for &(agent, count) in b {
+    for (&agent, &count) in b_agents.iter().zip(b_counts) {
         // Entries of `a` for agents `b` lacks: larger there.
-        while i < a.len() && a[i].0 < agent {
+        while i < a_agents.len() && a_agents[i] < agent {
             larger = true;
             i += 1;
         }
-        match a.get(i) {
-            Some(&(other, mine)) if other == agent && mine >= count => {
-                larger |= mine > count;
+        match a_agents.get(i) {
+            Some(&other) if other == agent && a_counts[i] >= count => {
+                larger |= a_counts[i] > count;
                 i += 1;
             }
             // `a` is smaller here, or lacks an agent `b` counted above 0.
             _ => return false,
         }
     }
-    larger || i < a.len()
+    larger || i < a_agents.len()
 }
 
 /// Indices of the clocks no other clock dominates. A dominating clock has a
 /// strictly larger sum, so visiting clocks by decreasing sum, each one is
-/// maximal exactly when no maximal clock found before it dominates it.
+/// maximal exactly when no maximal clock of a larger sum found before it
+/// dominates it.
 ///
 /// A clock can only be dominated by one that counts every agent it counts,
 /// so maximal clocks are grouped by a 64-bit signature of their agents
 /// (agent number mod 64) and only groups whose signature covers the
 /// candidate's are searched: concurrent versions written by different agents
 /// are told apart without comparing them entry by entry.
-pub fn maximal(clocks: &[Clock]) -> Vec<usize> {
-    let sum = |i: usize| clocks[i].iter().map(|&(_, c)| u128::from(c)).sum::<u128>();
+pub fn maximal(clocks: &Clocks) -> Vec<usize> {
+    let sums: Vec<u128> = (0..clocks.len())
+        .map(|i| clocks.get(i).1.iter().map(|&c| u128::from(c)).sum())
+        .collect();
     let signature = |i: usize| {
-        clocks[i]
+        clocks
+            .get(i)
+            .0
             .iter()
-            .fold(0u64, |s, &(agent, _)| s | 1 << (agent % 64))
+            .fold(0u64, |s, &agent| s | 1 << (agent % 64))
     };
     let mut order: Vec<usize> = (0..clocks.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(sum(i)));
+    order.sort_by_key(|&i| std::cmp::Reverse(sums[i]));
     let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
     let mut group_of: HashMap<u64, usize> = HashMap::new();
     let mut maxima: Vec<usize> = Vec::new();
     for i in order {
         let mine = signature(i);
         let dominated = groups.iter().any(|(theirs, members)| {
-            mine & !theirs == 0 && members.iter().any(|&m| dominates(&clocks[m], &clocks[i]))
+            mine & !theirs == 0
+                && members
+                    .iter()
+                    .any(|&m| sums[m] > sums[i] && clocks.dominates(m, i))
         });
         if !dominated {
             let next = groups.len();
@@ -109,8 +212,7 @@ pub fn maximal(clocks: &[Clock]) -> Vec<usize> {
 
 /// Resolves `state` by vector-clock causality.
 pub fn resolve(state: &State) -> Resolution {
-    let clocks = clocks(state);
-    let mut maxima = maximal(&clocks);
+    let mut maxima = maximal(&Clocks::of(state));
     // Siblings are listed winner first, then by decreasing last-write order.
     maxima.sort_by(|&a, &b| {
         state.versions[b]
@@ -147,7 +249,8 @@ pub fn resolve(state: &State) -> Resolution {
 mod tests {
     use super::*;
     use crate::resolve::testing::*;
-    use crate::resolve::{State, Version};
+    use crate::scenario::ClockInterner;
+    use crate::scenario::{State, Version};
     use serde_json::json;
 
     fn clocked(agent: &str, value: &str, second: Option<i64>, clock: &[(&str, u64)]) -> Version {
@@ -169,9 +272,41 @@ mod tests {
         first
     }
 
+    /// A state whose versions have these dense clocks (agent `a{j}`
+    /// counting `dense[j]`), each clock numbering its agents on its own, or
+    /// all of them sharing one table as the clocks of a scenario do.
+    fn dense_state(dense: &[Vec<u64>], shared: bool) -> State {
+        let mut interner = ClockInterner::default();
+        let versions = dense
+            .iter()
+            .enumerate()
+            .map(|(i, counts)| {
+                let mut v = version(&format!("v{i}"), json!(i), 0, None);
+                let entries = counts
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &c)| (format!("a{j}"), c));
+                v.vector_clock = Some(if shared {
+                    let entries: Vec<(String, u64)> = entries.collect();
+                    interner.clock(entries.iter().map(|(a, c)| (a.as_str(), *c)))
+                } else {
+                    entries.collect()
+                });
+                v
+            })
+            .collect();
+        interner.finish();
+        state("k", None, versions)
+    }
+
+    /// The clocks of [`dense_state`], numbered clock by clock.
+    fn clocks_of(dense: &[Vec<u64>]) -> Clocks {
+        Clocks::of(&dense_state(dense, false))
+    }
+
     #[test]
     fn dominance_needs_greater_or_equal_everywhere_and_greater_somewhere() {
-        let d = |a: &[u64], b: &[u64]| dominates(&sparse(a), &sparse(b));
+        let d = |a: &[u64], b: &[u64]| clocks_of(&[a.to_vec(), b.to_vec()]).dominates(0, 1);
         assert!(d(&[6, 4], &[5, 3]));
         assert!(d(&[5, 4], &[5, 3]));
         assert!(!d(&[5, 3], &[5, 3]));
@@ -183,32 +318,18 @@ mod tests {
         assert!(!d(&[0, 0], &[0, 0]));
     }
 
-    /// A dense clock written sparsely.
-    fn sparse(dense: &[u64]) -> Clock {
-        dense
-            .iter()
-            .enumerate()
-            .filter(|&(_, &c)| c > 0)
-            .map(|(i, &c)| (i, c))
-            .collect()
-    }
-
     #[test]
     fn sparse_dominance_matches_the_dense_definition() {
         let dense_dominates = |a: &[u64], b: &[u64]| {
             a.iter().zip(b).all(|(x, y)| x >= y) && a.iter().zip(b).any(|(x, y)| x > y)
         };
-        let mut clocks = Vec::new();
-        for n in 0..81u64 {
-            clocks.push(vec![n % 3, n / 3 % 3, n / 9 % 3, n / 27 % 3]);
-        }
-        for a in &clocks {
-            for b in &clocks {
-                assert_eq!(
-                    dominates(&sparse(a), &sparse(b)),
-                    dense_dominates(a, b),
-                    "{a:?} {b:?}"
-                );
+        let dense: Vec<Vec<u64>> = (0..81u64)
+            .map(|n| vec![n % 3, n / 3 % 3, n / 9 % 3, n / 27 % 3])
+            .collect();
+        let clocks = clocks_of(&dense);
+        for (i, a) in dense.iter().enumerate() {
+            for (j, b) in dense.iter().enumerate() {
+                assert_eq!(clocks.dominates(i, j), dense_dominates(a, b), "{a:?} {b:?}");
             }
         }
     }
@@ -368,22 +489,40 @@ mod tests {
     fn maximal_set_matches_the_pairwise_definition() {
         // Exhaustive check on small clocks against the O(n^2) definition.
         let values = [0u64, 1, 2];
-        let mut clocks = Vec::new();
+        let mut dense = Vec::new();
         for a in values {
             for b in values {
                 for c in values {
-                    clocks.push(sparse(&[a, b, c]));
+                    dense.push(vec![a, b, c]);
                 }
             }
         }
-        for window in clocks.windows(7).step_by(3) {
+        for window in dense.windows(7).step_by(3) {
+            let clocks = clocks_of(window);
             let mut expected: Vec<usize> = (0..window.len())
-                .filter(|&i| !(0..window.len()).any(|j| dominates(&window[j], &window[i])))
+                .filter(|&i| !(0..window.len()).any(|j| clocks.dominates(j, i)))
                 .collect();
-            let mut got = maximal(window);
+            let mut got = maximal(&clocks);
+            // The scenario's shared numbering finds the same, in the same order.
+            let shared = Clocks::of(&dense_state(window, true));
+            assert!(Numbering::of(&dense_state(window, true)).table.is_some());
+            assert_eq!(maximal(&shared), got, "{window:?}");
             expected.sort_unstable();
             got.sort_unstable();
             assert_eq!(got, expected, "{window:?}");
         }
+    }
+
+    #[test]
+    fn clock_entries_count_what_versions_write() {
+        let clocks = clocks_of(&[vec![1, 0, 2], vec![3]]);
+        // Zero counters are left out of the compact clocks.
+        assert_eq!(clocks.agents.len(), 3);
+        let mut s = state("k", None, vec![version("a", json!(1), 1, None)]);
+        assert_eq!(clock_entries(&s), 1);
+        let mut v = version("b", json!(2), 1, None);
+        v.vector_clock = Some([("a".to_string(), 0), ("b".to_string(), 1)].into());
+        s.versions.push(std::sync::Arc::new(v));
+        assert_eq!(clock_entries(&s), 3);
     }
 }

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
+
+use super::VectorClock;
 
 /// How conflicting versions are resolved.
 #[derive(
@@ -79,7 +80,7 @@ pub struct Version {
     pub timestamp: Option<jiff::Timestamp>,
     /// Its vector clock, if given (agent -> counter).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vector_clock: Option<IndexMap<String, u64>>,
+    pub vector_clock: Option<VectorClock>,
 }
 
 fn rfc3339<S: Serializer>(timestamp: &Option<jiff::Timestamp>, s: S) -> Result<S::Ok, S::Error> {

@@ -6,6 +6,7 @@
 //! the line and column, and the key.
 
 pub mod bundled;
+mod clock;
 mod conflicts;
 mod document;
 mod expectations;
@@ -17,6 +18,7 @@ mod swarm;
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
+pub use clock::{ClockAgents, ClockInterner, VectorClock};
 pub use conflicts::{CrdtType, ResolveConfig, Route, State, Strategy, Version, default_routes};
 pub use document::{Document, KeyPath, MAX_SCENARIO_BYTES, Segment};
 pub use expectations::{AgentsExpectation, Expectations};

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use super::clock::ClockInterner;
 use super::{CrdtType, Document, KeyPath, ResolveConfig, Route, State, Strategy, Version};
 use crate::error::Error;
 
@@ -98,11 +99,13 @@ pub(super) fn build(
             ));
         }
     }
+    let mut clocks = ClockInterner::default();
     let states = states
         .into_iter()
         .enumerate()
-        .map(|(i, spec)| build_state(doc, i, spec))
+        .map(|(i, spec)| build_state(doc, i, spec, &mut clocks))
         .collect::<Result<_, _>>()?;
+    clocks.finish();
     let routes = routes
         .into_iter()
         .map(|r| Route {
@@ -118,7 +121,12 @@ pub(super) fn build(
     })
 }
 
-fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error> {
+fn build_state(
+    doc: &Document,
+    i: usize,
+    spec: StateSpec,
+    clocks: &mut ClockInterner,
+) -> Result<State, Error> {
     let key = spec.key;
     let mut versions: Vec<Version> = Vec::with_capacity(spec.versions.len());
     // Agent and version number identify a version, as a dot does in CRDTs.
@@ -139,7 +147,9 @@ fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error
             value: super::value_to_json(&v.value),
             version: v.version,
             timestamp,
-            vector_clock: v.vector_clock,
+            vector_clock: v
+                .vector_clock
+                .map(|c| clocks.clock(c.iter().map(|(a, &n)| (a.as_str(), n)))),
         };
         if let Some(&first) = dots.get(&(version.agent.clone(), version.version)) {
             if versions[first].value != version.value {
