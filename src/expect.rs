@@ -3,6 +3,8 @@
 //! and fails on any mismatch, so a policy change that changes an outcome
 //! fails CI.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
@@ -40,7 +42,8 @@ pub struct Expectations {
     pub healthy_agents: Option<AgentsExpectation>,
     /// Resolve: key -> expected resolved value (arrays compared as sets).
     #[schemars(with = "Option<crate::scenario::SchemaTable>")]
-    pub values: Option<toml::Table>,
+    #[serde(default, deserialize_with = "crate::scenario::optional_table")]
+    pub values: Option<serde_json::Map<String, Value>>,
     /// Resolve: key -> expected `resolution_strategy`.
     pub strategies: Option<IndexMap<String, String>>,
     /// Trials: how many trials the statistics below are checked over.
@@ -258,14 +261,19 @@ fn check_resolutions(
     expect: &Expectations,
     report: &crate::report::ResolveReport,
 ) {
-    let find = |key: &str| report.resolutions.iter().find(|r| r.key == key);
+    // Each expected key is looked up once: linear in the keys, however many.
+    let by_key: HashMap<&str, &crate::resolve::Resolution> = report
+        .resolutions
+        .iter()
+        .map(|r| (r.key.as_str(), r))
+        .collect();
+    let find = |key: &str| by_key.get(key).copied();
     for (key, expected) in expect.values.iter().flatten() {
-        let expected = crate::scenario::value_to_json(expected);
         let name = format!("values.{key}");
         match find(key) {
-            Some(r) if same_value(&expected, &r.value) => {}
-            Some(r) => c.differ(&name, &expected, &r.value),
-            None => c.differ(&name, &expected, "no such state key"),
+            Some(r) if same_value(expected, &r.value) => {}
+            Some(r) => c.differ(&name, expected, &r.value),
+            None => c.differ(&name, expected, "no such state key"),
         }
     }
     for (key, expected) in expect.strategies.iter().flatten() {

@@ -33,9 +33,9 @@ struct VersionSpec {
     /// The agent that wrote this version, not blank.
     #[schemars(pattern(r"\S"))]
     agent: String,
-    /// The value: any TOML value.
+    /// The value: any TOML value but nan and inf.
     #[schemars(with = "serde_json::Value")]
-    value: toml::Value,
+    value: super::Json<true>,
     /// Version number, for last-write-wins order after the timestamp.
     #[serde(default)]
     version: u64,
@@ -137,7 +137,7 @@ fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error
         };
         let version = Version {
             agent: v.agent,
-            value: super::value_to_json(&v.value),
+            value: v.value.0,
             version: v.version,
             timestamp,
             vector_clock: v.vector_clock,
@@ -179,12 +179,24 @@ fn parse_timestamp(value: &toml::Value) -> Result<jiff::Timestamp, String> {
         other => {
             return Err(format!(
                 "timestamp must be an RFC 3339 string or a TOML datetime, got {}",
-                super::value_to_json(other)
+                serde_json::to_string(other).unwrap_or_default()
             ));
         }
     };
     text.parse::<jiff::Timestamp>().map_err(|e| {
-        format!("timestamp '{text}' is not RFC 3339 (such as 2025-01-01T10:00:00Z): {e}")
+        // Well-formed RFC 3339 that jiff cannot hold is out of its range.
+        let well_formed = text
+            .parse::<toml::value::Datetime>()
+            .is_ok_and(|d| d.date.is_some() && d.time.is_some() && d.offset.is_some());
+        if well_formed {
+            format!(
+                "timestamp '{text}' is out of range: moai takes timestamps from {} to {}",
+                jiff::Timestamp::MIN,
+                jiff::Timestamp::MAX
+            )
+        } else {
+            format!("timestamp '{text}' is not RFC 3339 (such as 2025-01-01T10:00:00Z): {e}")
+        }
     })
 }
 

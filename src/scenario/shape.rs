@@ -1,0 +1,157 @@
+//! A first pass over a scenario's tokens, streaming in constant memory, that
+//! measures what parsing the file will cost before the parser pays it: the
+//! TOML parser holds every token, an event per token and a tree of spanned
+//! values at once, so its memory grows with the number of tokens, not bytes.
+
+use toml_parser::lexer::TokenKind;
+
+/// What the first pass found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Shape {
+    /// Tokens in the file, whitespace and punctuation included.
+    pub tokens: u64,
+    /// Proposals: `[[proposals]]` headers and the tables of a top-level
+    /// `proposals = [...]` array.
+    pub proposals: u64,
+    /// Byte offset of the proposal that went past the limit given to
+    /// [`scan`], if one did.
+    pub proposal_beyond: Option<usize>,
+}
+
+/// The most bytes the TOML parser and the conversion into a scenario hold
+/// per token of the file (measured, rounded up: the token and event lists,
+/// a spanned value per scalar and the scenario's own copy; see
+/// `tests/parsing.rs` for the bound it keeps).
+pub(super) const BYTES_PER_TOKEN: u64 = 256;
+
+/// The bytes parsing `text` of this shape holds at its peak, at most.
+pub(super) fn parse_bytes(text_len: usize, shape: &Shape) -> u64 {
+    (text_len as u64).saturating_add(shape.tokens.saturating_mul(BYTES_PER_TOKEN))
+}
+
+/// Reads `text`'s tokens once, without building anything. Counts proposals
+/// up to `proposal_limit` exactly; beyond it, records where the first extra
+/// one starts. Malformed text is measured as far as it lexes; the parser
+/// reports what is wrong with it.
+pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
+    let source = toml_parser::Source::new(text);
+    let mut shape = Shape::default();
+    // Open brackets and braces of the value being read (0: between values).
+    let mut depth = 0usize;
+    let mut line_start = true;
+    // Inside `[...]` or `[[...]]` at the start of a line: whether it is an
+    // array of tables, and its key parts so far.
+    let mut header: Option<(bool, Vec<&str>)> = None;
+    let mut in_root = true;
+    // The key parts of the statement on this line, before its `=`.
+    let mut key: Vec<&str> = Vec::new();
+    let mut in_proposals = false;
+    let count = |shape: &mut Shape, offset: usize| {
+        shape.proposals += 1;
+        if shape.proposals > proposal_limit && shape.proposal_beyond.is_none() {
+            shape.proposal_beyond = Some(offset);
+        }
+    };
+    for token in source.lex() {
+        shape.tokens += 1;
+        let span = token.span();
+        let raw = &text[span.start()..span.end()];
+        match token.kind() {
+            TokenKind::Whitespace | TokenKind::Comment | TokenKind::Eof => {}
+            TokenKind::Newline if depth == 0 => {
+                line_start = true;
+                key.clear();
+            }
+            TokenKind::Newline => {}
+            TokenKind::LeftSquareBracket if depth == 0 && line_start => {
+                header = Some((false, Vec::new()));
+                line_start = false;
+            }
+            TokenKind::LeftSquareBracket if depth == 0 && header.is_some() => {
+                if let Some((array, parts)) = &mut header
+                    && parts.is_empty()
+                {
+                    *array = true;
+                }
+            }
+            TokenKind::RightSquareBracket if depth == 0 => {
+                if let Some((array, parts)) = header.take() {
+                    in_root = false;
+                    if array && parts == ["proposals"] {
+                        count(&mut shape, span.start());
+                    }
+                }
+            }
+            TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => {
+                if in_proposals && depth == 1 && token.kind() == TokenKind::LeftCurlyBracket {
+                    count(&mut shape, span.start());
+                }
+                depth += 1;
+            }
+            TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    in_proposals = false;
+                }
+            }
+            TokenKind::Equals if depth == 0 => {
+                in_proposals = in_root && key == ["proposals"];
+                key.clear();
+            }
+            TokenKind::Atom
+            | TokenKind::BasicString
+            | TokenKind::LiteralString
+            | TokenKind::MlBasicString
+            | TokenKind::MlLiteralString
+                if depth == 0 =>
+            {
+                line_start = false;
+                let part = raw.trim_matches(['"', '\'']);
+                match &mut header {
+                    Some((_, parts)) => parts.push(part),
+                    None => key.push(part),
+                }
+            }
+            _ => line_start = false,
+        }
+    }
+    shape
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proposals(text: &str) -> u64 {
+        scan(text, u64::MAX).proposals
+    }
+
+    #[test]
+    fn proposals_are_counted_in_headers_and_inline_arrays() {
+        assert_eq!(
+            proposals("[[proposals]]\nx = 1\n[[ proposals ]]\n[[agents]]\n"),
+            2
+        );
+        assert_eq!(proposals("proposals = [{}, {a = {b = 1}}, {}]\n"), 3);
+        assert_eq!(proposals("\"proposals\" = [\n{},\n{}\n]\n"), 2);
+        // Not at the top level, or not proposals.
+        assert_eq!(proposals("[x]\nproposals = [{}, {}]\n"), 0);
+        assert_eq!(proposals("[[proposals.x]]\nproposal = [{}]\n"), 0);
+        assert_eq!(proposals("x = \"[[proposals]]\"\ny = [[{}]]\n"), 0);
+    }
+
+    #[test]
+    fn the_first_proposal_past_the_limit_is_located() {
+        let text = "proposals = [{}, {}, {}]";
+        let shape = scan(text, 2);
+        assert_eq!(shape.proposals, 3);
+        assert_eq!(shape.proposal_beyond, Some(text.rfind('{').unwrap()));
+        assert_eq!(scan(text, 3).proposal_beyond, None);
+    }
+
+    #[test]
+    fn tokens_count_every_lexeme() {
+        // `a`, ` `, `=`, ` `, `[`, `1`, `,`, `2`, `]`, newline, end.
+        assert_eq!(scan("a = [1,2]\n", 0).tokens, 11);
+    }
+}
