@@ -42,8 +42,7 @@ pub struct Expectations {
     pub healthy_agents: Option<AgentsExpectation>,
     /// Resolve: key -> expected resolved value (arrays compared as sets).
     #[schemars(with = "Option<crate::scenario::SchemaTable>")]
-    #[serde(default, deserialize_with = "crate::scenario::optional_table")]
-    pub values: Option<serde_json::Map<String, Value>>,
+    pub values: Option<crate::scenario::JsonTable>,
     /// Resolve: key -> expected `resolution_strategy`.
     pub strategies: Option<IndexMap<String, String>>,
     /// Trials: how many trials the statistics below are checked over.
@@ -268,7 +267,7 @@ fn check_resolutions(
         .map(|r| (r.key.as_str(), r))
         .collect();
     let find = |key: &str| by_key.get(key).copied();
-    for (key, expected) in expect.values.iter().flatten() {
+    for (key, expected) in expect.values.iter().flat_map(|v| &v.0) {
         let name = format!("values.{key}");
         match find(key) {
             Some(r) if same_value(expected, &r.value) => {}

@@ -16,21 +16,34 @@ const DATETIME_FIELD: &str = "$__toml_private_datetime";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Json<const FINITE: bool = false>(pub Value);
 
-impl<const FINITE: bool> Json<FINITE> {
-    /// The value as a JSON object (every TOML table is one).
-    pub fn into_object(self) -> Map<String, Value> {
-        match self.0 {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        }
+/// A TOML table as a JSON object; any other value is refused.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JsonTable(pub Map<String, Value>);
+
+impl<'de> Deserialize<'de> for JsonTable {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TableVisitor).map(JsonTable)
     }
 }
 
-/// A TOML table as a JSON object, for `deserialize_with` on optional fields.
-pub fn optional_table<'de, D: de::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Map<String, Value>>, D::Error> {
-    Ok(Option::<Json>::deserialize(deserializer)?.map(Json::into_object))
+struct TableVisitor;
+
+impl<'de> Visitor<'de> for TableVisitor {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        match JsonVisitor::<false>.visit_map(map)? {
+            Value::Object(table) => Ok(table),
+            _ => Err(de::Error::invalid_type(
+                de::Unexpected::Other("datetime"),
+                &self,
+            )),
+        }
+    }
 }
 
 impl<'de, const FINITE: bool> Deserialize<'de> for Json<FINITE> {

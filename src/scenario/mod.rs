@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
 pub use document::{Document, KeyPath, MAX_SCENARIO_BYTES, Segment};
-pub use json::{Json, optional_table};
+pub use json::{Json, JsonTable};
 pub(crate) use schema::Table as SchemaTable;
 pub use schema::json_schema;
 pub use swarm::Swarm;
@@ -223,12 +223,13 @@ struct ScenarioFile {
     /// The proposal voted on: a free-form table, echoed in the output.
     /// Give either `[proposal]` or `[[proposals]]`.
     #[schemars(with = "Option<schema::Table>")]
-    proposal: Option<Json>,
+    proposal: Option<JsonTable>,
     /// Byzantine: several proposals voted on in order, each a free-form
     /// table; agents detected in one are blacklisted for the rest.
     #[serde(default)]
     #[schemars(with = "Vec<schema::Table>")]
-    proposals: Vec<Json>,
+    #[schemars(extend("default" = []))]
+    proposals: Vec<JsonTable>,
     /// Agents listed one by one; they come before the agents of `[[groups]]`.
     #[serde(default)]
     #[schemars(extend("default" = []))]
@@ -368,8 +369,8 @@ impl Scenario {
             description: file.description,
             algorithm: file.algorithm,
             seed: file.seed,
-            proposal: file.proposal.map(Json::into_object),
-            proposals: file.proposals.into_iter().map(Json::into_object).collect(),
+            proposal: file.proposal.map(|t| t.0),
+            proposals: file.proposals.into_iter().map(|t| t.0).collect(),
             agents,
             byzantine: file.byzantine,
             gossip: file.gossip,

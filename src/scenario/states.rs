@@ -122,8 +122,9 @@ pub(super) fn build(
 fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error> {
     let key = spec.key;
     let mut versions: Vec<Version> = Vec::with_capacity(spec.versions.len());
-    // Agent and version number identify a version, as a dot does in CRDTs.
-    let mut dots: HashMap<(String, u64), usize> = HashMap::new();
+    // Agent and version number identify a version, as a dot does in CRDTs:
+    // the first entry of each, and its place in `versions`.
+    let mut dots: HashMap<(String, u64), (usize, usize)> = HashMap::new();
     for (j, v) in spec.versions.into_iter().enumerate() {
         let path = |field: &str| KeyPath::parse(&format!("states[{i}].versions[{j}].{field}"));
         if v.agent.trim().is_empty() {
@@ -142,18 +143,26 @@ fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error
             timestamp,
             vector_clock: v.vector_clock,
         };
-        if let Some(&first) = dots.get(&(version.agent.clone(), version.version)) {
-            if versions[first].value != version.value {
-                return Err(doc.error_at_key(
-                    &KeyPath::parse(&format!("states[{i}].versions[{j}]")),
-                    format!(
-                        "state '{key}': agent '{}' version {} appears twice with different values (versions[{first}] and versions[{j}]); agent and version identify a version",
-                        version.agent, version.version
-                    ),
-                ));
+        match dots.get(&(version.agent.clone(), version.version)) {
+            // The same version delivered twice is one version.
+            Some(&(first, at)) => match differs(&versions[at], &version) {
+                None => continue,
+                Some(what) => {
+                    return Err(doc.error_at_key(
+                        &KeyPath::parse(&format!("states[{i}].versions[{j}]")),
+                        format!(
+                            "state '{key}': agent '{}' version {} appears twice with different {what} (versions[{first}] and versions[{j}]); agent and version identify a version",
+                            version.agent, version.version
+                        ),
+                    ));
+                }
+            },
+            None => {
+                dots.insert(
+                    (version.agent.clone(), version.version),
+                    (j, versions.len()),
+                );
             }
-        } else {
-            dots.insert((version.agent.clone(), version.version), j);
         }
         versions.push(version);
     }
@@ -162,6 +171,30 @@ fn build_state(doc: &Document, i: usize, spec: StateSpec) -> Result<State, Error
         crdt_type: spec.crdt_type,
         versions: versions.into_iter().map(std::sync::Arc::new).collect(),
     })
+}
+
+/// What differs between two versions with the same agent and version
+/// number, if anything: their values, timestamps or vector clocks (a clock
+/// entry of 0 is the same as none, and no clock is `{agent = version}`).
+fn differs(a: &Version, b: &Version) -> Option<&'static str> {
+    let clock = |v: &Version| -> Vec<(String, u64)> {
+        let mut entries: Vec<(String, u64)> = match &v.vector_clock {
+            Some(clock) => clock.iter().map(|(a, c)| (a.clone(), *c)).collect(),
+            None => vec![(v.agent.clone(), v.version)],
+        };
+        entries.retain(|&(_, c)| c > 0);
+        entries.sort_unstable();
+        entries
+    };
+    if a.value != b.value {
+        Some("values")
+    } else if a.timestamp != b.timestamp {
+        Some("timestamps")
+    } else if clock(a) != clock(b) {
+        Some("vector clocks")
+    } else {
+        None
+    }
 }
 
 /// An RFC 3339 timestamp from a string or a TOML offset datetime.
