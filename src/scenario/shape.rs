@@ -10,6 +10,10 @@ use toml_parser::lexer::TokenKind;
 pub(super) struct Shape {
     /// Tokens in the file, whitespace and punctuation included.
     pub tokens: u64,
+    /// Of those, whitespace, comments and line ends.
+    pub trivia: u64,
+    /// Tables and arrays opened: `[`, `{` and table headers.
+    pub containers: u64,
     /// Proposals: `[[proposals]]` headers and the tables of a top-level
     /// `proposals = [...]` array.
     pub proposals: u64,
@@ -19,14 +23,22 @@ pub(super) struct Shape {
 }
 
 /// The most bytes the TOML parser and the conversion into a scenario hold
-/// per token of the file (measured, rounded up: the token and event lists,
-/// a spanned value per scalar and the scenario's own copy; see
-/// `tests/parsing.rs` for the bound it keeps).
-pub(super) const BYTES_PER_TOKEN: u64 = 256;
+/// per token of whitespace, comment or line end (the parser's token and
+/// event lists), per table or array opened (its map or list besides), and
+/// per other token (a spanned value in the parser's tree, then JSON). Each
+/// is measured and rounded up; `tests/parsing.rs` checks the bound on the
+/// shapes that cost most.
+const BYTES_PER_TRIVIA: u64 = 56;
+const BYTES_PER_CONTAINER: u64 = 768;
+const BYTES_PER_TOKEN: u64 = 160;
 
 /// The bytes parsing `text` of this shape holds at its peak, at most.
 pub(super) fn parse_bytes(text_len: usize, shape: &Shape) -> u64 {
-    (text_len as u64).saturating_add(shape.tokens.saturating_mul(BYTES_PER_TOKEN))
+    let others = shape.tokens - shape.trivia - shape.containers;
+    (text_len as u64)
+        .saturating_add(shape.trivia.saturating_mul(BYTES_PER_TRIVIA))
+        .saturating_add(shape.containers.saturating_mul(BYTES_PER_CONTAINER))
+        .saturating_add(others.saturating_mul(BYTES_PER_TOKEN))
 }
 
 /// Reads `text`'s tokens once, without building anything. Counts proposals
@@ -40,8 +52,8 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
     let mut depth = 0usize;
     let mut line_start = true;
     // Inside `[...]` or `[[...]]` at the start of a line: whether it is an
-    // array of tables, and its key parts so far.
-    let mut header: Option<(bool, Vec<&str>)> = None;
+    // array of tables, its key parts so far, and where it starts.
+    let mut header: Option<(bool, Vec<&str>, usize)> = None;
     let mut in_root = true;
     // The key parts of the statement on this line, before its `=`.
     let mut key: Vec<&str> = Vec::new();
@@ -57,32 +69,36 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
         let span = token.span();
         let raw = &text[span.start()..span.end()];
         match token.kind() {
-            TokenKind::Whitespace | TokenKind::Comment | TokenKind::Eof => {}
-            TokenKind::Newline if depth == 0 => {
-                line_start = true;
-                key.clear();
+            TokenKind::Whitespace | TokenKind::Comment | TokenKind::Eof => shape.trivia += 1,
+            TokenKind::Newline => {
+                shape.trivia += 1;
+                if depth == 0 {
+                    line_start = true;
+                    key.clear();
+                }
             }
-            TokenKind::Newline => {}
             TokenKind::LeftSquareBracket if depth == 0 && line_start => {
-                header = Some((false, Vec::new()));
+                shape.containers += 1;
+                header = Some((false, Vec::new(), span.start()));
                 line_start = false;
             }
             TokenKind::LeftSquareBracket if depth == 0 && header.is_some() => {
-                if let Some((array, parts)) = &mut header
+                if let Some((array, parts, _)) = &mut header
                     && parts.is_empty()
                 {
                     *array = true;
                 }
             }
             TokenKind::RightSquareBracket if depth == 0 => {
-                if let Some((array, parts)) = header.take() {
+                if let Some((array, parts, start)) = header.take() {
                     in_root = false;
                     if array && parts == ["proposals"] {
-                        count(&mut shape, span.start());
+                        count(&mut shape, start);
                     }
                 }
             }
             TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => {
+                shape.containers += 1;
                 if in_proposals && depth == 1 && token.kind() == TokenKind::LeftCurlyBracket {
                     count(&mut shape, span.start());
                 }
@@ -108,7 +124,7 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
                 line_start = false;
                 let part = raw.trim_matches(['"', '\'']);
                 match &mut header {
-                    Some((_, parts)) => parts.push(part),
+                    Some((_, parts, _)) => parts.push(part),
                     None => key.push(part),
                 }
             }
@@ -152,6 +168,10 @@ mod tests {
     #[test]
     fn tokens_count_every_lexeme() {
         // `a`, ` `, `=`, ` `, `[`, `1`, `,`, `2`, `]`, newline, end.
-        assert_eq!(scan("a = [1,2]\n", 0).tokens, 11);
+        let shape = scan("a = [1,2]\n", 0);
+        assert_eq!((shape.tokens, shape.trivia, shape.containers), (11, 4, 1));
+        // A header opens one table, however many brackets it has.
+        let shape = scan("[[a]]\n[b]\nc = {d = [{}]}\n", 0);
+        assert_eq!(shape.containers, 5);
     }
 }
