@@ -58,7 +58,7 @@ fn refused(out: &peak::Measured) -> &str {
 }
 
 /// Runs `moai run FILE` with `env`, measured.
-fn run(path: &PathBuf, env: &[(&str, &str)]) -> peak::Measured {
+fn run(path: &std::path::Path, env: &[(&str, &str)]) -> peak::Measured {
     peak::run_measured(&["run", path.to_str().unwrap()], env)
 }
 
