@@ -414,3 +414,32 @@ fn ten_thousand_brackets_are_refused_at_the_readmes_nesting_limit() {
         );
     }
 }
+
+#[test]
+fn a_directory_search_does_not_parse_a_file_past_the_guard() {
+    // `moai check DIR` tells scenarios from other TOML files; it used to
+    // parse each file whole for that, before any estimate.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guarded-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (path, _, _) = integer_array("guarded-dir/no-algorithm.toml", 1 << 20);
+    // The same file without its first line names no algorithm.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.split_once('\n').unwrap().1).unwrap();
+    drop(text);
+    let out = peak::run_measured(
+        &["check", dir.to_str().unwrap(), "--format", "json"],
+        &[("MOAI_MAX_MEMORY", "64M")],
+    );
+    assert_eq!(out.code, Some(2), "stderr: {}", out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let error = report["results"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("parsing the file: this run needs about"),
+        "{error}"
+    );
+    assert!(
+        out.peak_bytes < 64 * MIB,
+        "peak {} MiB",
+        out.peak_bytes / MIB
+    );
+}

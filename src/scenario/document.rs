@@ -160,6 +160,21 @@ impl Document {
             .is_some_and(|(_, whole)| whole)
     }
 
+    /// Whether the text is TOML that names no `algorithm`: another tool's
+    /// file, not a scenario. Text that does not parse, or whose parse the
+    /// memory guard would refuse, is not: its error is reported as a
+    /// scenario's. Reads the tokens first, so a file that names an algorithm
+    /// is never parsed here.
+    pub fn is_other_toml(&self) -> bool {
+        let shape = super::shape::scan(&self.text, super::MAX_PROPOSALS);
+        let affordable = crate::memory::check(super::shape::parse_bytes(self.text.len(), &shape));
+        !shape.algorithm
+            && shape.proposal_beyond.is_none()
+            && affordable.is_ok()
+            && DeTable::parse(&self.text)
+                .is_ok_and(|root| root.get_ref().get("algorithm").is_none())
+    }
+
     /// An error at a byte offset of the text, with an optional key.
     pub fn error_at_offset(
         &self,

@@ -17,6 +17,8 @@ pub(super) struct Shape {
     /// Proposals: `[[proposals]]` headers and the tables of a top-level
     /// `proposals = [...]` array.
     pub proposals: u64,
+    /// Whether the top-level table sets `algorithm`.
+    pub algorithm: bool,
     /// Byte offset of the proposal that went past the limit given to
     /// [`scan`], if one did.
     pub proposal_beyond: Option<usize>,
@@ -112,6 +114,7 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
             }
             TokenKind::Equals if depth == 0 => {
                 in_proposals = in_root && key == ["proposals"];
+                shape.algorithm |= in_root && key == ["algorithm"];
                 key.clear();
             }
             TokenKind::Atom
@@ -154,6 +157,14 @@ mod tests {
         assert_eq!(proposals("[x]\nproposals = [{}, {}]\n"), 0);
         assert_eq!(proposals("[[proposals.x]]\nproposal = [{}]\n"), 0);
         assert_eq!(proposals("x = \"[[proposals]]\"\ny = [[{}]]\n"), 0);
+    }
+
+    #[test]
+    fn algorithm_is_seen_only_at_the_top_level() {
+        assert!(scan("# x\nalgorithm = \"gossip\"\n[a]\n", 0).algorithm);
+        assert!(scan("'algorithm'=1", 0).algorithm);
+        assert!(!scan("[a]\nalgorithm = \"gossip\"\n", 0).algorithm);
+        assert!(!scan("x = { algorithm = 1 }\nalgorithms = 2\n", 0).algorithm);
     }
 
     #[test]
