@@ -28,6 +28,20 @@ with open('agents.toml', 'w') as f:
     while f.tell() < n:
         f.write(f'[[agents]]\nid = "agent-{i}"\nvote = "for"\n')
         i += 1
+array('dotted-inline-tables.toml', '{a.b.c=1}')
+with open('dotted-keys.toml', 'w') as f:
+    f.write(head[:-5])
+    i = 0
+    while f.tell() < n:
+        f.write(f'a{i}.b.c.d=1\n')
+        i += 1
+array('escaped-strings.toml', '"\\n"')
+with open('keys.toml', 'w') as f:
+    f.write(head[:-5])
+    i = 0
+    while f.tell() < n:
+        f.write(f'k{i}=1\n')
+        i += 1
 with open('comments.toml', 'w') as f:
     f.write('algorithm = "gossip"\n[[agents]]\nid = "a"\nvote = "for"\n' + '#\n' * (n // 2))
 PY

@@ -18,10 +18,12 @@ const MIB: u64 = 1 << 20;
 const BASE: u64 = 16 * MIB;
 
 /// The guard's estimate of a parse, per token (see `src/scenario/shape.rs`):
-/// whitespace, comments and line ends; tables and arrays opened; the rest.
+/// whitespace, comments and line ends; keys given a value; tables and
+/// arrays opened; the rest.
 const PER_TRIVIA: u64 = 56;
+const PER_KEY: u64 = 400;
 const PER_CONTAINER: u64 = 768;
-const PER_TOKEN: u64 = 160;
+const PER_TOKEN: u64 = 200;
 
 /// Writes a scenario into the test's scratch folder and returns its path.
 fn scenario_file(name: &str, text: &str) -> PathBuf {
@@ -93,7 +95,7 @@ fn agent_tables(name: &str, n: usize) -> (PathBuf, u64, u64) {
     });
     // Per agent: one header table, its `[`, key and two `]`, two lines of
     // key, `=` and value, four spaces and three line ends.
-    let per_agent = PER_CONTAINER + 4 * PER_TOKEN + 6 * PER_TOKEN + 7 * PER_TRIVIA;
+    let per_agent = PER_CONTAINER + 4 * PER_TOKEN + 2 * PER_KEY + 4 * PER_TOKEN + 7 * PER_TRIVIA;
     (path, size, n as u64 * per_agent + 10 * PER_CONTAINER)
 }
 

@@ -12,7 +12,10 @@ pub(super) struct Shape {
     pub tokens: u64,
     /// Of those, whitespace, comments and line ends.
     pub trivia: u64,
-    /// Tables and arrays opened: `[`, `{` and table headers.
+    /// Keys given a value: the `=` signs.
+    pub keys: u64,
+    /// Tables and arrays opened, at most: `[`, `{`, table headers and the
+    /// dots of dotted keys (a dot in a float is counted too).
     pub containers: u64,
     /// Proposals: `[[proposals]]` headers and the tables of a top-level
     /// `proposals = [...]` array.
@@ -26,19 +29,22 @@ pub(super) struct Shape {
 
 /// The most bytes the TOML parser and the conversion into a scenario hold
 /// per token of whitespace, comment or line end (the parser's token and
-/// event lists), per table or array opened (its map or list besides), and
-/// per other token (a spanned value in the parser's tree, then JSON). Each
-/// is measured and rounded up; `tests/parsing.rs` checks the bound on the
-/// shapes that cost most.
+/// event lists), per key given a value (an entry in its table's map, then
+/// in JSON's), per table or array opened (its map or list besides), and per
+/// other token (a spanned value in the parser's tree, then JSON). Each is
+/// measured and rounded up (`bench/parse.sh`); `tests/parsing.rs` checks the
+/// bound.
 const BYTES_PER_TRIVIA: u64 = 56;
+const BYTES_PER_KEY: u64 = 400;
 const BYTES_PER_CONTAINER: u64 = 768;
-const BYTES_PER_TOKEN: u64 = 160;
+const BYTES_PER_TOKEN: u64 = 200;
 
 /// The bytes parsing `text` of this shape holds at its peak, at most.
 pub(super) fn parse_bytes(text_len: usize, shape: &Shape) -> u64 {
-    let others = shape.tokens - shape.trivia - shape.containers;
+    let others = shape.tokens - shape.trivia - shape.keys - shape.containers;
     (text_len as u64)
         .saturating_add(shape.trivia.saturating_mul(BYTES_PER_TRIVIA))
+        .saturating_add(shape.keys.saturating_mul(BYTES_PER_KEY))
         .saturating_add(shape.containers.saturating_mul(BYTES_PER_CONTAINER))
         .saturating_add(others.saturating_mul(BYTES_PER_TOKEN))
 }
@@ -113,6 +119,7 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
                 }
             }
             TokenKind::Equals if depth == 0 => {
+                shape.keys += 1;
                 in_proposals = in_root && key == ["proposals"];
                 shape.algorithm |= in_root && key == ["algorithm"];
                 key.clear();
@@ -130,6 +137,11 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
                     Some((_, parts, _)) => parts.push(part),
                     None => key.push(part),
                 }
+            }
+            TokenKind::Equals => shape.keys += 1,
+            TokenKind::Dot => {
+                shape.containers += 1;
+                line_start = false;
             }
             _ => line_start = false,
         }
@@ -180,9 +192,14 @@ mod tests {
     fn tokens_count_every_lexeme() {
         // `a`, ` `, `=`, ` `, `[`, `1`, `,`, `2`, `]`, newline, end.
         let shape = scan("a = [1,2]\n", 0);
-        assert_eq!((shape.tokens, shape.trivia, shape.containers), (11, 4, 1));
-        // A header opens one table, however many brackets it has.
-        let shape = scan("[[a]]\n[b]\nc = {d = [{}]}\n", 0);
-        assert_eq!(shape.containers, 5);
+        assert_eq!(
+            (shape.tokens, shape.trivia, shape.keys, shape.containers),
+            (11, 4, 1, 1)
+        );
+        assert_eq!(scan("a = {b = 1, c = 2}", 0).keys, 3);
+        // A header opens one table, however many brackets it has; a dotted
+        // key opens one per dot.
+        let shape = scan("[[a]]\n[b]\nc = {d = [{}]}\ne.f.g = 1\n", 0);
+        assert_eq!(shape.containers, 7);
     }
 }
