@@ -445,3 +445,22 @@ fn a_directory_search_does_not_parse_a_file_past_the_guard() {
         out.peak_bytes / MIB
     );
 }
+
+#[test]
+fn a_run_that_warns_does_not_parse_the_file_again() {
+    // A gossip run on the complete topology looks up `gossip.degree` and
+    // `gossip.rewire` to decide its warnings; it read them from a second
+    // parse of the whole file, held beside the scenario (270 MB against
+    // validate's 200 MB for this file in a release build).
+    let (path, _, _) = integer_array("integer-array-run.toml", 1 << 20);
+    let validated = peak::run_measured(&["validate", path.to_str().unwrap()], &[]);
+    assert_eq!(validated.code, Some(0), "stderr: {}", validated.stderr);
+    let ran = run(&path, &[]);
+    assert_eq!(ran.code, Some(0), "stderr: {}", ran.stderr);
+    assert!(
+        ran.peak_bytes <= validated.peak_bytes + validated.peak_bytes / 10 + 4 * MIB,
+        "run {} MiB, validate {} MiB",
+        ran.peak_bytes / MIB,
+        validated.peak_bytes / MIB
+    );
+}

@@ -153,7 +153,22 @@ impl Document {
 
     /// Whether the document sets `key` itself, rather than leaving it to
     /// its default.
+    ///
+    /// Read from the tokens when the path names table keys only and no
+    /// inline table is on the way, so a warning about a run's setting does
+    /// not parse the file a second time.
     pub fn has_key(&self, key: &KeyPath) -> bool {
+        let names: Option<Vec<&str>> = key
+            .0
+            .iter()
+            .map(|segment| match segment {
+                Segment::Key(name) => Some(name.as_str()),
+                Segment::Index(_) => None,
+            })
+            .collect();
+        if let Some(found) = names.and_then(|path| super::shape::sets_key(&self.text, &path)) {
+            return found;
+        }
         DeTable::parse(&self.text)
             .ok()
             .and_then(|root| locate(&root, &key.0))

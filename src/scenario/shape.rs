@@ -54,6 +54,38 @@ pub(super) fn parse_bytes(text_len: usize, shape: &Shape) -> u64 {
 /// one starts. Malformed text is measured as far as it lexes; the parser
 /// reports what is wrong with it.
 pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
+    scan_with(text, proposal_limit, &mut |_, _| false)
+}
+
+/// Whether `text` sets the key at `path` (table keys only): `Some(true)` when
+/// a table header or a key starts with it, `Some(false)` when none does, and
+/// `None` when a key on the way holds a value that may hold the rest (an
+/// inline table), which only a parse can tell.
+pub(super) fn sets_key(text: &str, path: &[&str]) -> Option<bool> {
+    let mut answer = Some(false);
+    scan_with(text, u64::MAX, &mut |table, key| {
+        let full: Vec<&str> = table.iter().chain(key).copied().collect();
+        if full.iter().any(|part| part.contains('\\')) {
+            // An escaped key: only a parse decodes it.
+            answer = None;
+        } else if full.starts_with(path) {
+            answer = Some(true);
+        } else if !key.is_empty() && path.starts_with(&full) {
+            answer = None;
+        }
+        answer != Some(false)
+    });
+    answer
+}
+
+/// [`scan`], calling `visit` with the table and the key of each table header
+/// (an empty key) and of each key given a value at the top of a line, until
+/// it returns true.
+fn scan_with(
+    text: &str,
+    proposal_limit: u64,
+    visit: &mut dyn FnMut(&[&str], &[&str]) -> bool,
+) -> Shape {
     let source = toml_parser::Source::new(text);
     let mut shape = Shape::default();
     // Open brackets and braces of the value being read (0: between values).
@@ -63,6 +95,8 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
     // array of tables, its key parts so far, and where it starts.
     let mut header: Option<(bool, Vec<&str>, usize)> = None;
     let mut in_root = true;
+    // The key parts of the last table header.
+    let mut table: Vec<&str> = Vec::new();
     // The key parts of the statement on this line, before its `=`.
     let mut key: Vec<&str> = Vec::new();
     let mut in_proposals = false;
@@ -103,6 +137,10 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
                     if array && parts == ["proposals"] {
                         count(&mut shape, start);
                     }
+                    table = parts;
+                    if visit(&table, &[]) {
+                        break;
+                    }
                 }
             }
             TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => {
@@ -122,6 +160,9 @@ pub(super) fn scan(text: &str, proposal_limit: u64) -> Shape {
                 shape.keys += 1;
                 in_proposals = in_root && key == ["proposals"];
                 shape.algorithm |= in_root && key == ["algorithm"];
+                if visit(&table, &key) {
+                    break;
+                }
                 key.clear();
             }
             TokenKind::Atom
@@ -169,6 +210,31 @@ mod tests {
         assert_eq!(proposals("[x]\nproposals = [{}, {}]\n"), 0);
         assert_eq!(proposals("[[proposals.x]]\nproposal = [{}]\n"), 0);
         assert_eq!(proposals("x = \"[[proposals]]\"\ny = [[{}]]\n"), 0);
+    }
+
+    #[test]
+    fn keys_are_found_under_headers_and_dotted_keys() {
+        let text = "[gossip]\ndegree = 6\n[byzantine.x]\n'quoted' . y = 1\nz = { w = 1 }\n";
+        assert_eq!(sets_key(text, &["gossip", "degree"]), Some(true));
+        assert_eq!(sets_key(text, &["gossip"]), Some(true));
+        assert_eq!(sets_key(text, &["byzantine"]), Some(true));
+        assert_eq!(
+            sets_key(text, &["byzantine", "x", "quoted", "y"]),
+            Some(true)
+        );
+        assert_eq!(sets_key(text, &["gossip", "rewire"]), Some(false));
+        assert_eq!(sets_key(text, &["agents"]), Some(false));
+        // Inside an inline table: only a parse can tell.
+        assert_eq!(sets_key(text, &["byzantine", "x", "z", "w"]), None);
+        assert_eq!(
+            sets_key("gossip = { degree = 6 }", &["gossip", "degree"]),
+            None
+        );
+        assert_eq!(
+            sets_key("gossip.degree = 6", &["gossip", "degree"]),
+            Some(true)
+        );
+        assert_eq!(sets_key("\"gossip\\u0020\" = 6", &["gossip"]), None);
     }
 
     #[test]
