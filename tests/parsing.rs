@@ -464,3 +464,44 @@ fn a_run_that_warns_does_not_parse_the_file_again() {
         validated.peak_bytes / MIB
     );
 }
+
+#[test]
+fn a_large_expected_set_is_compared_as_a_set() {
+    // Arrays compare as sets: each side is sorted once rather than searched
+    // for each element of the other (80,000 elements: 6.4 × 10^9 comparisons).
+    let n = 80_000;
+    let forward: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let mut backward = forward.clone();
+    backward.reverse();
+    backward.push("0".to_string());
+    let text = format!(
+        "{}[expect.values]\nk = [{}]\n",
+        one_state(
+            "lww",
+            &format!("{{agent = \"a\", value = [{}]}}", forward.join(","))
+        ),
+        backward.join(",")
+    );
+    let path = scenario_file("large-set.toml", &text);
+    let out = peak::run_measured(&["check", path.to_str().unwrap()], &[]);
+    assert_eq!(
+        out.code,
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+    // One element less is a mismatch.
+    backward.retain(|v| v != "7");
+    let text = format!(
+        "{}[expect.values]\nk = [{}]\n",
+        one_state(
+            "lww",
+            &format!("{{agent = \"a\", value = [{}]}}", forward.join(","))
+        ),
+        backward.join(",")
+    );
+    let path = scenario_file("large-set-missing.toml", &text);
+    let out = peak::run_measured(&["check", path.to_str().unwrap()], &[]);
+    assert_eq!(out.code, Some(1), "stderr: {}", out.stderr);
+}
