@@ -4,6 +4,8 @@
 //! mismatch, so a policy change that changes an outcome fails CI. This sits
 //! above `report`: it reads results and never shapes them.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -172,14 +174,19 @@ fn check_resolutions(
     expect: &Expectations,
     report: &crate::report::ResolveReport,
 ) {
-    let find = |key: &str| report.resolutions.iter().find(|r| r.key == key);
-    for (key, expected) in expect.values.iter().flatten() {
-        let expected = crate::scenario::value_to_json(expected);
+    // Each expected key is looked up once: linear in the keys, however many.
+    let by_key: HashMap<&str, &crate::resolve::Resolution> = report
+        .resolutions
+        .iter()
+        .map(|r| (r.key.as_str(), r))
+        .collect();
+    let find = |key: &str| by_key.get(key).copied();
+    for (key, expected) in expect.values.iter().flat_map(|v| &v.0) {
         let name = format!("values.{key}");
         match find(key) {
-            Some(r) if same_value(&expected, &r.value) => {}
-            Some(r) => c.differ(&name, &expected, &r.value),
-            None => c.differ(&name, &expected, "no such state key"),
+            Some(r) if same_value(expected, &r.value) => {}
+            Some(r) => c.differ(&name, expected, &r.value),
+            None => c.differ(&name, expected, "no such state key"),
         }
     }
     for (key, expected) in expect.strategies.iter().flatten() {
@@ -192,19 +199,39 @@ fn check_resolutions(
     }
 }
 
-/// Equality with arrays compared as sets, at any depth.
+/// Equality with arrays compared as sets, at any depth. Each side is
+/// written once in a canonical form (arrays sorted and without repeats,
+/// tables sorted by key), so large arrays compare in O(n log n), not by
+/// searching one for each element of the other.
 pub fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Array(x), Value::Array(y)) => {
-            x.iter().all(|v| y.iter().any(|w| same_value(v, w)))
-                && y.iter().all(|w| x.iter().any(|v| same_value(v, w)))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        (Value::Array(_), Value::Array(_)) | (Value::Object(_), Value::Object(_)) => {
+            canonical(a) == canonical(b)
         }
         _ => a == b,
+    }
+}
+
+/// `value` as text that two values share exactly when [`same_value`] holds.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Array(items) => {
+            let mut items: Vec<String> = items.iter().map(canonical).collect();
+            items.sort_unstable();
+            items.dedup();
+            format!("[{}]", items.join(","))
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), canonical(v)))
+                .collect();
+            entries.sort_unstable();
+            format!("{{{}}}", entries.join(","))
+        }
+        // -0.0 == 0.0, as `==` on numbers says.
+        Value::Number(n) if n.as_f64() == Some(0.0) && n.is_f64() => "0.0".to_string(),
+        scalar => scalar.to_string(),
     }
 }
 
@@ -274,5 +301,13 @@ mod tests {
         assert!(!same_value(&json!(["a"]), &json!(["a", "b"])));
         assert!(!same_value(&json!({"k": 1}), &json!({"k": 1, "j": 2})));
         assert!(!same_value(&json!(15), &json!(15.0)));
+        assert!(same_value(&json!([1, 1, 2]), &json!([2, 1])));
+        assert!(same_value(&json!([-0.0]), &json!([0.0])));
+        assert!(!same_value(&json!(["1"]), &json!([1])));
+        assert!(same_value(
+            &json!([{"a": [1, 2], "b": "x"}]),
+            &json!([{"b": "x", "a": [2, 1]}])
+        ));
+        assert!(!same_value(&json!({"a": [1]}), &json!({"b": [1]})));
     }
 }

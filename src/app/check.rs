@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ignore::WalkBuilder;
-use toml::de::DeTable;
 
 use super::consensus::check_threads;
 use super::{Verdict, refuse_overwrite, run_scenario};
@@ -369,8 +368,7 @@ fn is_toml(path: &Path) -> bool {
 /// scenario, so its error is reported.
 fn classify(path: &Path) -> Entry {
     if let Ok(doc) = Document::read(path)
-        && let Ok(root) = DeTable::parse(&doc.text)
-        && root.get_ref().get("algorithm").is_none()
+        && doc.is_other_toml()
     {
         return Entry::Skipped(path.to_path_buf());
     }

@@ -112,7 +112,7 @@ pub fn check(state: &State) -> Result<(), (usize, String)> {
             format!(
                 "a {} takes {wanted}, got {value}; {}",
                 crdt_type.name(),
-                suggestion(value)
+                suggestion(crdt_type, value)
             ),
         ));
     }
@@ -125,11 +125,13 @@ pub fn check(state: &State) -> Result<(), (usize, String)> {
     Ok(())
 }
 
-fn suggestion(value: &Value) -> &'static str {
+/// The type that fits `value`, which does not fit `crdt_type`.
+fn suggestion(crdt_type: CrdtType, value: &Value) -> &'static str {
     match value {
-        Value::Number(n) if n.is_i64() => {
+        Value::Number(n) if n.is_i64() && crdt_type == CrdtType::Counter => {
             "a counter only grows: for values that can go down use crdt_type = \"register\""
         }
+        Value::Number(n) if n.is_u64() => "for whole numbers use crdt_type = \"counter\"",
         Value::Array(_) => "for arrays use crdt_type = \"set\"",
         Value::Object(m) if m.values().all(Value::is_array) => {
             "for tables of arrays use crdt_type = \"map-of-sets\" or \"map\""

@@ -153,11 +153,41 @@ impl Document {
 
     /// Whether the document sets `key` itself, rather than leaving it to
     /// its default.
+    ///
+    /// Read from the tokens when the path names table keys only and no
+    /// inline table is on the way, so a warning about a run's setting does
+    /// not parse the file a second time.
     pub fn has_key(&self, key: &KeyPath) -> bool {
+        let names: Option<Vec<&str>> = key
+            .0
+            .iter()
+            .map(|segment| match segment {
+                Segment::Key(name) => Some(name.as_str()),
+                Segment::Index(_) => None,
+            })
+            .collect();
+        if let Some(found) = names.and_then(|path| super::shape::sets_key(&self.text, &path)) {
+            return found;
+        }
         DeTable::parse(&self.text)
             .ok()
             .and_then(|root| locate(&root, &key.0))
             .is_some_and(|(_, whole)| whole)
+    }
+
+    /// Whether the text is TOML that names no `algorithm`: another tool's
+    /// file, not a scenario. Text that does not parse, or whose parse the
+    /// memory guard would refuse, is not: its error is reported as a
+    /// scenario's. Reads the tokens first, so a file that names an algorithm
+    /// is never parsed here.
+    pub fn is_other_toml(&self) -> bool {
+        let shape = super::shape::scan(&self.text, super::MAX_PROPOSALS);
+        let affordable = crate::memory::check(super::shape::parse_bytes(self.text.len(), &shape));
+        !shape.algorithm
+            && shape.proposal_beyond.is_none()
+            && affordable.is_ok()
+            && DeTable::parse(&self.text)
+                .is_ok_and(|root| root.get_ref().get("algorithm").is_none())
     }
 
     /// An error at a byte offset of the text, with an optional key.

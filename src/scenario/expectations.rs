@@ -34,7 +34,7 @@ pub struct Expectations {
     pub healthy_agents: Option<AgentsExpectation>,
     /// Resolve: key -> expected resolved value (arrays compared as sets).
     #[schemars(with = "Option<crate::scenario::SchemaTable>")]
-    pub values: Option<toml::Table>,
+    pub values: Option<super::JsonTable>,
     /// Resolve: key -> expected `resolution_strategy`.
     pub strategies: Option<IndexMap<String, String>>,
     /// Trials: how many trials the statistics below are checked over.

@@ -10,8 +10,10 @@ mod clock;
 mod conflicts;
 mod document;
 mod expectations;
+mod json;
 mod schema;
 mod settings;
+mod shape;
 mod states;
 mod swarm;
 
@@ -22,6 +24,7 @@ pub use clock::{ClockAgents, ClockInterner, VectorClock};
 pub use conflicts::{CrdtType, ResolveConfig, Route, State, Strategy, Version, default_routes};
 pub use document::{Document, KeyPath, MAX_SCENARIO_BYTES, Segment};
 pub use expectations::{AgentsExpectation, Expectations};
+pub use json::{Json, JsonTable};
 pub(crate) use schema::Table as SchemaTable;
 pub use schema::json_schema;
 pub use settings::{
@@ -44,6 +47,13 @@ pub const MAX_TRIALS: u64 = 10_000_000;
 /// agents. Each proposal's result lists every agent, so a sequence is held
 /// (and printed) at a cost of about a kilobyte per proposal and agent.
 pub const MAX_PROPOSAL_VOTES: u64 = 10_000_000;
+
+/// The most proposals a `[[proposals]]` sequence may hold, whatever the
+/// number of agents: each proposal's result costs memory of its own (about
+/// 3.5 KB with one agent, table output included: 350 MB at the limit), so
+/// proposals are counted themselves, not only as votes. Counted while the
+/// file is first read, before anything is built for them.
+pub const MAX_PROPOSALS: u64 = 100_000;
 
 /// The deepest tables and arrays may nest inside each other, counted from
 /// the top of the file (`[proposal]` is level 1, a table in it level 2). The
@@ -248,12 +258,13 @@ struct ScenarioFile {
     /// The proposal voted on: a free-form table, echoed in the output.
     /// Give either `[proposal]` or `[[proposals]]`.
     #[schemars(with = "Option<schema::Table>")]
-    proposal: Option<toml::Table>,
+    proposal: Option<JsonTable>,
     /// Byzantine: several proposals voted on in order, each a free-form
     /// table; agents detected in one are blacklisted for the rest.
     #[serde(default)]
     #[schemars(with = "Vec<schema::Table>")]
-    proposals: Vec<toml::Table>,
+    #[schemars(extend("default" = []))]
+    proposals: Vec<JsonTable>,
     /// Agents listed one by one; they come before the agents of `[[groups]]`.
     #[serde(default)]
     #[schemars(extend("default" = []))]
@@ -331,8 +342,25 @@ fn default_prefix() -> String {
 }
 
 impl Scenario {
-    /// Parses and checks a scenario document.
+    /// Parses and checks a scenario document. A first pass over the tokens
+    /// measures the file, so a file whose parse would need more memory than
+    /// the guard allows, or that holds more than [`MAX_PROPOSALS`]
+    /// proposals, is refused before the parser allocates for it.
     pub fn parse(doc: &Document) -> Result<Self, Error> {
+        let shape = shape::scan(&doc.text, MAX_PROPOSALS);
+        if let Some(offset) = shape.proposal_beyond {
+            return Err(doc.error_at_offset(
+                Some(offset),
+                Some("proposals".to_string()),
+                format!(
+                    "the file has {} proposals, more than the limit of {MAX_PROPOSALS}",
+                    shape.proposals
+                ),
+            ));
+        }
+        crate::memory::check(shape::parse_bytes(doc.text.len(), &shape)).map_err(|message| {
+            doc.error_at_offset(None, None, format!("parsing the file: {message}"))
+        })?;
         let root = DeTable::parse(&doc.text).map_err(|e| toml_error(doc, None, &e))?;
         if let Some((offset, top)) = document::too_deep(&root, MAX_NESTING) {
             return Err(doc.error_at_offset(Some(offset), Some(top), nesting_message()));
@@ -351,7 +379,7 @@ impl Scenario {
         if let Some(expect) = &file.expect {
             check_expectations(doc, file.algorithm, &file.gossip, expect)?;
         }
-        let agents = build_agents(doc, &file.agents, &file.groups)?;
+        let agents = build_agents(doc, file.agents, &file.groups)?;
         let votes = (file.proposals.len() as u64).saturating_mul(agents.len() as u64);
         if votes > MAX_PROPOSAL_VOTES {
             return Err(doc.error_at_key(
@@ -376,8 +404,8 @@ impl Scenario {
             description: file.description,
             algorithm: file.algorithm,
             seed: file.seed,
-            proposal: file.proposal.as_ref().map(table_to_json),
-            proposals: file.proposals.iter().map(table_to_json).collect(),
+            proposal: file.proposal.map(|t| t.0),
+            proposals: file.proposals.into_iter().map(|t| t.0).collect(),
             agents,
             byzantine: file.byzantine,
             gossip: file.gossip,
@@ -394,12 +422,19 @@ fn nesting_message() -> String {
 fn toml_error(doc: &Document, key: Option<String>, error: &toml::de::Error) -> Error {
     let key = key.filter(|k| k != ".");
     let message = error.message().trim();
+    let span = error.span();
     let message = if message == PARSER_DEPTH_MESSAGE {
         nesting_message()
+    } else if let Some(key) = span
+        .as_ref()
+        .filter(|_| message == "duplicate key")
+        .and_then(|s| doc.text.get(s.clone()))
+    {
+        format!("duplicate key '{}'", key.trim())
     } else {
         plain_types(&message.replace('\n', " "))
     };
-    doc.error_at_offset(error.span().map(|s| s.start), key, message)
+    doc.error_at_offset(span.map(|s| s.start), key, message)
 }
 
 /// Rejects `[expect]` keys that cannot apply to the scenario's algorithm,
@@ -548,7 +583,7 @@ fn plain_types(message: &str) -> String {
 
 fn build_agents(
     doc: &Document,
-    listed: &[AgentSpec],
+    listed: Vec<AgentSpec>,
     groups: &[GroupSpec],
 ) -> Result<Swarm, Error> {
     let mut total = listed.len() as u64;
@@ -568,7 +603,7 @@ fn build_agents(
         }
     }
     let mut agents = Swarm::new();
-    for (i, spec) in listed.iter().enumerate() {
+    for (i, spec) in listed.into_iter().enumerate() {
         let origin = AgentOrigin::Listed(i);
         if spec.id.trim().is_empty() {
             return Err(doc.error_at_key(
@@ -582,7 +617,7 @@ fn build_agents(
                 "weight is not supported: no algorithm weighs votes yet; remove the key",
             ));
         }
-        agents.push_listed(spec.id.clone(), spec.vote, spec.behavior, origin);
+        agents.push_listed(spec.id, spec.vote, spec.behavior, origin);
     }
     let mut number = 1u64;
     for (i, group) in groups.iter().enumerate() {
@@ -603,28 +638,6 @@ fn build_agents(
         ));
     }
     Ok(agents)
-}
-
-/// Converts a TOML table to JSON; datetimes become their RFC 3339 text.
-pub fn table_to_json(table: &toml::Table) -> serde_json::Map<String, serde_json::Value> {
-    table
-        .iter()
-        .map(|(k, v)| (k.clone(), value_to_json(v)))
-        .collect()
-}
-
-/// Converts a TOML value to JSON; datetimes become their RFC 3339 text.
-pub fn value_to_json(value: &toml::Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        toml::Value::String(s) => J::String(s.clone()),
-        toml::Value::Integer(i) => J::from(*i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        toml::Value::Boolean(b) => J::Bool(*b),
-        toml::Value::Datetime(d) => J::String(d.to_string()),
-        toml::Value::Array(items) => J::Array(items.iter().map(value_to_json).collect()),
-        toml::Value::Table(t) => J::Object(table_to_json(t)),
-    }
 }
 
 #[cfg(test)]

@@ -33,9 +33,9 @@ struct VersionSpec {
     /// The agent that wrote this version, not blank.
     #[schemars(pattern(r"\S"))]
     agent: String,
-    /// The value: any TOML value.
+    /// The value: any TOML value but nan and inf.
     #[schemars(with = "serde_json::Value")]
-    value: toml::Value,
+    value: super::Json<true>,
     /// Version number, for last-write-wins order after the timestamp.
     #[serde(default)]
     version: u64,
@@ -129,8 +129,9 @@ fn build_state(
 ) -> Result<State, Error> {
     let key = spec.key;
     let mut versions: Vec<Version> = Vec::with_capacity(spec.versions.len());
-    // Agent and version number identify a version, as a dot does in CRDTs.
-    let mut dots: HashMap<(String, u64), usize> = HashMap::new();
+    // Agent and version number identify a version, as a dot does in CRDTs:
+    // the first entry of each, and its place in `versions`.
+    let mut dots: HashMap<(String, u64), (usize, usize)> = HashMap::new();
     for (j, v) in spec.versions.into_iter().enumerate() {
         let path = |field: &str| KeyPath::parse(&format!("states[{i}].versions[{j}].{field}"));
         if v.agent.trim().is_empty() {
@@ -144,25 +145,33 @@ fn build_state(
         };
         let version = Version {
             agent: v.agent,
-            value: super::value_to_json(&v.value),
+            value: v.value.0,
             version: v.version,
             timestamp,
             vector_clock: v
                 .vector_clock
                 .map(|c| clocks.clock(c.iter().map(|(a, &n)| (a.as_str(), n)))),
         };
-        if let Some(&first) = dots.get(&(version.agent.clone(), version.version)) {
-            if versions[first].value != version.value {
-                return Err(doc.error_at_key(
-                    &KeyPath::parse(&format!("states[{i}].versions[{j}]")),
-                    format!(
-                        "state '{key}': agent '{}' version {} appears twice with different values (versions[{first}] and versions[{j}]); agent and version identify a version",
-                        version.agent, version.version
-                    ),
-                ));
+        match dots.get(&(version.agent.clone(), version.version)) {
+            // The same version delivered twice is one version.
+            Some(&(first, at)) => match differs(&versions[at], &version) {
+                None => continue,
+                Some(what) => {
+                    return Err(doc.error_at_key(
+                        &KeyPath::parse(&format!("states[{i}].versions[{j}]")),
+                        format!(
+                            "state '{key}': agent '{}' version {} appears twice with different {what} (versions[{first}] and versions[{j}]); agent and version identify a version",
+                            version.agent, version.version
+                        ),
+                    ));
+                }
+            },
+            None => {
+                dots.insert(
+                    (version.agent.clone(), version.version),
+                    (j, versions.len()),
+                );
             }
-        } else {
-            dots.insert((version.agent.clone(), version.version), j);
         }
         versions.push(version);
     }
@@ -171,6 +180,30 @@ fn build_state(
         crdt_type: spec.crdt_type,
         versions: versions.into_iter().map(std::sync::Arc::new).collect(),
     })
+}
+
+/// What differs between two versions with the same agent and version
+/// number, if anything: their values, timestamps or vector clocks (a clock
+/// entry of 0 is the same as none, and no clock is `{agent = version}`).
+fn differs(a: &Version, b: &Version) -> Option<&'static str> {
+    let clock = |v: &Version| -> Vec<(String, u64)> {
+        let mut entries: Vec<(String, u64)> = match &v.vector_clock {
+            Some(clock) => clock.iter().map(|(a, c)| (a.to_string(), c)).collect(),
+            None => vec![(v.agent.clone(), v.version)],
+        };
+        entries.retain(|&(_, c)| c > 0);
+        entries.sort_unstable();
+        entries
+    };
+    if a.value != b.value {
+        Some("values")
+    } else if a.timestamp != b.timestamp {
+        Some("timestamps")
+    } else if clock(a) != clock(b) {
+        Some("vector clocks")
+    } else {
+        None
+    }
 }
 
 /// An RFC 3339 timestamp from a string or a TOML offset datetime.
@@ -188,12 +221,24 @@ fn parse_timestamp(value: &toml::Value) -> Result<jiff::Timestamp, String> {
         other => {
             return Err(format!(
                 "timestamp must be an RFC 3339 string or a TOML datetime, got {}",
-                super::value_to_json(other)
+                serde_json::to_string(other).unwrap_or_default()
             ));
         }
     };
     text.parse::<jiff::Timestamp>().map_err(|e| {
-        format!("timestamp '{text}' is not RFC 3339 (such as 2025-01-01T10:00:00Z): {e}")
+        // Well-formed RFC 3339 that jiff cannot hold is out of its range.
+        let well_formed = text
+            .parse::<toml::value::Datetime>()
+            .is_ok_and(|d| d.date.is_some() && d.time.is_some() && d.offset.is_some());
+        if well_formed {
+            format!(
+                "timestamp '{text}' is out of range: moai takes timestamps from {} to {}",
+                jiff::Timestamp::MIN,
+                jiff::Timestamp::MAX
+            )
+        } else {
+            format!("timestamp '{text}' is not RFC 3339 (such as 2025-01-01T10:00:00Z): {e}")
+        }
     })
 }
 
