@@ -14,7 +14,7 @@ use crate::consensus::byzantine::{self, ByzantineConfig};
 use crate::consensus::gossip::{self, GossipConfig, SettingWarning};
 use crate::error::{Error, InvalidSetting};
 use crate::memory;
-use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
+use crate::montecarlo::{self, ByzantineTrials, GossipTrials, Sweep};
 use crate::report::{
     self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, Settings, SweepReport,
     SweepRow, TrialRuns, TrialsReport, TrialsSummary,
@@ -185,6 +185,7 @@ fn prepare_byzantine(
     doc: &Document,
     scenario: &Scenario,
     args: &ByzantineArgs,
+    layout: &memory::Layout,
 ) -> Result<Prepared<ByzantineConfig>, Error> {
     let mut config = scenario.byzantine.clone();
     let mut overrides = Overrides::default();
@@ -217,7 +218,13 @@ fn prepare_byzantine(
             overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok())
         }
     })?;
-    memory::check(memory::byzantine_bytes(agents.len() as u64)).map_err(too_big)?;
+    memory::check(&memory::byzantine(
+        &agents,
+        &config,
+        scenario.proposals.len(),
+        layout,
+    ))
+    .map_err(too_big)?;
     Ok(Prepared {
         agents,
         config,
@@ -231,6 +238,7 @@ fn prepare_gossip(
     scenario: &Scenario,
     args: &GossipArgs,
     warnings: &Warnings,
+    layout: &memory::Layout,
 ) -> Result<Prepared<GossipConfig>, Error> {
     let mut overrides = Overrides::default();
     let flags = SwarmFlags {
@@ -267,7 +275,7 @@ fn prepare_gossip(
     config
         .validate(&agents)
         .map_err(|e| overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok()))?;
-    memory::check(memory::gossip_bytes(agents.len() as u64, &config)).map_err(too_big)?;
+    memory::check(&memory::gossip(&agents, &config, layout)).map_err(too_big)?;
     for warning in config.warnings(&agents) {
         if let Some(line) = overrides.warning(doc, warning) {
             warnings.warn(line);
@@ -302,27 +310,36 @@ pub(super) fn run_byzantine(
     }
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
+        let layout = memory::Layout::single(1, args.common.list_limit as u64);
         return Ok(single_byzantine(
             scenario,
-            &prepare_byzantine(doc, scenario, args)?,
+            &prepare_byzantine(doc, scenario, args, &layout)?,
             trial,
             args.common.list_limit,
         ));
     };
     let batch = |args: &ByzantineArgs, progress: &ProgressBar| -> Result<Batch, Error> {
-        let p = prepare_byzantine(doc, scenario, args)?;
-        let outcomes = plan.run(p.seed, p.config.num_rounds, progress, |rng| {
-            let mut outcome = byzantine::run(&p.agents, &p.config, rng);
-            montecarlo::slim_byzantine(&mut outcome, plan.keep_runs);
-            outcome
-        })?;
+        let p = prepare_byzantine(doc, scenario, args, &plan.layout(&args.common))?;
+        let mut trials = ByzantineTrials::default();
+        let kept = plan.run(
+            p.seed,
+            p.config.num_rounds,
+            progress,
+            |rng| {
+                // Trial summaries only ask whether a list is empty.
+                let mut outcome = byzantine::run_listing(&p.agents, &p.config, rng, 1);
+                montecarlo::slim_byzantine(&mut outcome, plan.keep_runs);
+                outcome
+            },
+            |outcome| trials.add(outcome),
+        )?;
         Ok(Batch {
             seed: p.seed,
             agents: p.agents.len() as u64,
             overrides: p.overrides,
-            summary: TrialsSummary::Byzantine(ByzantineTrialsSummary::of(&outcomes)),
+            summary: TrialsSummary::Byzantine(trials.summary()),
             settings: Settings::Byzantine(p.config),
-            runs: plan.keep_runs.then_some(TrialRuns::Byzantine(outcomes)),
+            runs: kept.map(TrialRuns::Byzantine),
         })
     };
     plan.report(
@@ -345,7 +362,7 @@ fn single_byzantine(
     let settings = Settings::Byzantine(p.config.clone());
     let trial = trial.filter(|&t| t > 0);
     if scenario.proposals.is_empty() {
-        let outcome = byzantine::run(&p.agents, &p.config, &mut rng);
+        let outcome = byzantine::run_listing(&p.agents, &p.config, &mut rng, list_limit);
         return Report::Byzantine(consensus_report(
             scenario, p, trial, settings, outcome, list_limit,
         ));
@@ -392,7 +409,9 @@ pub(super) fn run_gossip(
     let plan = TrialPlan::of(&args.trials, &args.common)?;
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
-        let p = prepare_gossip(doc, scenario, args, &warnings)?;
+        let threads = args.trials.threads.unwrap_or_else(default_threads);
+        let layout = memory::Layout::single(threads as u64, args.common.list_limit as u64);
+        let p = prepare_gossip(doc, scenario, args, &warnings, &layout)?;
         let run = || gossip::run(&p.agents, &p.config, &mut single_generator(p.seed, trial));
         let outcome = match args.trials.threads {
             None => run(),
@@ -417,19 +436,29 @@ pub(super) fn run_gossip(
         )));
     };
     let batch = |args: &GossipArgs, progress: &ProgressBar| -> Result<Batch, Error> {
-        let p = prepare_gossip(doc, scenario, args, &warnings)?;
-        let outcomes = plan.run(p.seed, p.config.max_rounds, progress, |rng| {
-            let mut outcome = gossip::run(&p.agents, &p.config, rng);
-            montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
-            outcome
-        })?;
+        let p = prepare_gossip(doc, scenario, args, &warnings, &plan.layout(&args.common))?;
+        // With a trial on every thread, a trial's blocks run on its own
+        // thread: one waiting for a block never starts another trial.
+        let parallel_blocks = plan.trials < plan.threads as u64;
+        let mut trials = GossipTrials::default();
+        let kept = plan.run(
+            p.seed,
+            p.config.max_rounds,
+            progress,
+            |rng| {
+                let mut outcome = gossip::run_blocks(&p.agents, &p.config, rng, parallel_blocks);
+                montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
+                outcome
+            },
+            |outcome| trials.add(outcome),
+        )?;
         Ok(Batch {
             seed: p.seed,
             agents: p.agents.len() as u64,
             overrides: p.overrides,
-            summary: TrialsSummary::Gossip(GossipTrialsSummary::of(&outcomes)),
+            summary: TrialsSummary::Gossip(trials.summary()),
             settings: Settings::Gossip(p.config),
-            runs: plan.keep_runs.then_some(TrialRuns::Gossip(outcomes)),
+            runs: kept.map(TrialRuns::Gossip),
         })
     };
     plan.report(scenario, Algorithm::Gossip, args, GOSSIP_SWEEPABLE, batch)
@@ -539,8 +568,13 @@ pub(super) fn thread_count(threads: Option<usize>) -> Result<usize, Error> {
             ),
         }),
         Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        None => Ok(default_threads()),
     }
+}
+
+/// The worker threads when `--threads` is not given: all cores.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// How many trials to run, on how many threads, and whether to keep every outcome.
@@ -583,16 +617,30 @@ impl TrialPlan {
         self.sweep.as_ref().map_or(1, |s| s.values.len() as u64)
     }
 
+    /// How this plan lays out its runs, for the memory guard.
+    fn layout(&self, common: &CommonArgs) -> memory::Layout {
+        memory::Layout {
+            trials: self.trials,
+            batches: self.batches(),
+            threads: self.threads as u64,
+            keep_runs: self.keep_runs,
+            list_limit: common.list_limit as u64,
+        }
+    }
+
     /// Runs the trials of one batch, each of at most `rounds` rounds; trial
-    /// i draws from the seed's stream i. A kept history that could pass
-    /// [`montecarlo::MAX_HISTORY_ROWS`] is refused before anything runs.
+    /// i draws from the seed's stream i. Each outcome goes to `add` in trial
+    /// order, and is kept (returned) only when the plan keeps runs. A kept
+    /// history that could pass [`montecarlo::MAX_HISTORY_ROWS`] is refused
+    /// before anything runs.
     fn run<O: Send>(
         &self,
         seed: u64,
         rounds: u32,
         progress: &ProgressBar,
         run: impl Fn(&mut SimRng) -> O + Sync,
-    ) -> Result<Vec<O>, Error> {
+        mut add: impl FnMut(&O) + Send,
+    ) -> Result<Option<Vec<O>>, Error> {
         let batches = self.batches();
         let rows = u128::from(self.trials) * u128::from(rounds) * u128::from(batches);
         if self.keep_runs && rows > u128::from(montecarlo::MAX_HISTORY_ROWS) {
@@ -612,16 +660,24 @@ impl TrialPlan {
                 ),
             });
         }
-        montecarlo::run_trials(
+        let mut kept = self.keep_runs.then(Vec::new);
+        montecarlo::fold_trials(
             self.trials,
             self.threads,
             |trial| run(&mut rng::trial_generator(seed, trial)),
             || progress.inc(1),
+            |outcome| {
+                add(&outcome);
+                if let Some(kept) = &mut kept {
+                    kept.push(outcome);
+                }
+            },
         )
         .map_err(|message| Error::Flag {
             flag: "--threads",
             message,
-        })
+        })?;
+        Ok(kept)
     }
 
     /// A progress bar on stderr for every batch, drawn only on a terminal

@@ -136,6 +136,16 @@ impl Swarm {
         self.votes.is_empty()
     }
 
+    /// The length in bytes of the longest id, spelled out or not.
+    pub fn longest_id(&self) -> usize {
+        let listed = self.listed.iter().map(|l| l.id.len());
+        let runs = self.runs.iter().map(|r| {
+            let last = r.first_number + (r.count - 1);
+            r.prefix.len() + last.to_string().len()
+        });
+        listed.chain(runs).max().unwrap_or(0)
+    }
+
     /// Every agent's declared vote, by index.
     pub fn votes(&self) -> &[Vote] {
         &self.votes
