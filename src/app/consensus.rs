@@ -185,7 +185,6 @@ fn prepare_byzantine(
     doc: &Document,
     scenario: &Scenario,
     args: &ByzantineArgs,
-    layout: &memory::Layout,
 ) -> Result<Prepared<ByzantineConfig>, Error> {
     let mut config = scenario.byzantine.clone();
     let mut overrides = Overrides::default();
@@ -218,13 +217,6 @@ fn prepare_byzantine(
             overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok())
         }
     })?;
-    memory::check(&memory::byzantine(
-        &agents,
-        &config,
-        scenario.proposals.len(),
-        layout,
-    ))
-    .map_err(too_big)?;
     Ok(Prepared {
         agents,
         config,
@@ -238,7 +230,6 @@ fn prepare_gossip(
     scenario: &Scenario,
     args: &GossipArgs,
     warnings: &Warnings,
-    layout: &memory::Layout,
 ) -> Result<Prepared<GossipConfig>, Error> {
     let mut overrides = Overrides::default();
     let flags = SwarmFlags {
@@ -275,7 +266,6 @@ fn prepare_gossip(
     config
         .validate(&agents)
         .map_err(|e| overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok()))?;
-    memory::check(&memory::gossip(&agents, &config, layout)).map_err(too_big)?;
     for warning in config.warnings(&agents) {
         if let Some(line) = overrides.warning(doc, warning) {
             warnings.warn(line);
@@ -310,20 +300,25 @@ pub(super) fn run_byzantine(
     }
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
+        let p = prepare_byzantine(doc, scenario, args)?;
         let layout = memory::Layout::single(1, args.common.list_limit as u64);
+        let need = memory::byzantine(&p.agents, &p.config, scenario.proposals.len(), &layout);
+        memory::check(&need).map_err(too_big)?;
         return Ok(single_byzantine(
             scenario,
-            &prepare_byzantine(doc, scenario, args, &layout)?,
+            &p,
             trial,
             args.common.list_limit,
         ));
     };
     let batch = |args: &ByzantineArgs, progress: &ProgressBar| -> Result<Batch, Error> {
-        let p = prepare_byzantine(doc, scenario, args, &plan.layout(&args.common))?;
+        let p = prepare_byzantine(doc, scenario, args)?;
+        let layout = plan.layout(&args.common);
         let mut trials = ByzantineTrials::default();
         let kept = plan.run(
             p.seed,
             p.config.num_rounds,
+            &memory::byzantine(&p.agents, &p.config, 0, &layout),
             progress,
             |rng| {
                 // Trial summaries only ask whether a list is empty.
@@ -411,7 +406,8 @@ pub(super) fn run_gossip(
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
         let threads = args.trials.threads.unwrap_or_else(default_threads);
         let layout = memory::Layout::single(threads as u64, args.common.list_limit as u64);
-        let p = prepare_gossip(doc, scenario, args, &warnings, &layout)?;
+        let p = prepare_gossip(doc, scenario, args, &warnings)?;
+        memory::check(&memory::gossip(&p.agents, &p.config, &layout)).map_err(too_big)?;
         let run = || gossip::run(&p.agents, &p.config, &mut single_generator(p.seed, trial));
         let outcome = match args.trials.threads {
             None => run(),
@@ -436,7 +432,8 @@ pub(super) fn run_gossip(
         )));
     };
     let batch = |args: &GossipArgs, progress: &ProgressBar| -> Result<Batch, Error> {
-        let p = prepare_gossip(doc, scenario, args, &warnings, &plan.layout(&args.common))?;
+        let p = prepare_gossip(doc, scenario, args, &warnings)?;
+        let need = memory::gossip(&p.agents, &p.config, &plan.layout(&args.common));
         // With a trial on every thread, a trial's blocks run on its own
         // thread: one waiting for a block never starts another trial.
         let parallel_blocks = plan.trials < plan.threads as u64;
@@ -444,6 +441,7 @@ pub(super) fn run_gossip(
         let kept = plan.run(
             p.seed,
             p.config.max_rounds,
+            &need,
             progress,
             |rng| {
                 let mut outcome = gossip::run_blocks(&p.agents, &p.config, rng, parallel_blocks);
@@ -631,12 +629,14 @@ impl TrialPlan {
     /// Runs the trials of one batch, each of at most `rounds` rounds; trial
     /// i draws from the seed's stream i. Each outcome goes to `add` in trial
     /// order, and is kept (returned) only when the plan keeps runs. A kept
-    /// history that could pass [`montecarlo::MAX_HISTORY_ROWS`] is refused
-    /// before anything runs.
+    /// history that could pass [`montecarlo::MAX_HISTORY_ROWS`], or a batch
+    /// that `need`s more memory than the guard allows, is refused before
+    /// anything runs.
     fn run<O: Send>(
         &self,
         seed: u64,
         rounds: u32,
+        need: &memory::Need,
         progress: &ProgressBar,
         run: impl Fn(&mut SimRng) -> O + Sync,
         mut add: impl FnMut(&O) + Send,
@@ -660,6 +660,7 @@ impl TrialPlan {
                 ),
             });
         }
+        memory::check(need).map_err(too_big)?;
         let mut kept = self.keep_runs.then(Vec::new);
         montecarlo::fold_trials(
             self.trials,
