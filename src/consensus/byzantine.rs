@@ -893,4 +893,41 @@ mod tests {
         let b = run(&example_one(), &config(3, 5), &mut generator(9));
         assert_eq!(a, b);
     }
+
+    #[test]
+    fn listing_makes_the_first_ids_of_each_list_and_counts_the_rest() {
+        let swarm = Swarm::generated(40, 25, 12, Behavior::Random);
+        let full = run(&swarm, &config(12, 5), &mut generator(3));
+        assert!(full.metadata.malicious_agents.len() > 2);
+        for limit in [0, 1, 2, 1000] {
+            let listed = run_listing(&swarm, &config(12, 5), &mut generator(3), limit);
+            let (f, l) = (&full.metadata, &listed.metadata);
+            let cut = |list: &[String]| list[..list.len().min(limit)].to_vec();
+            let left = |list: &[String]| list.len().saturating_sub(limit) as u64;
+            assert_eq!(l.healthy_agents, cut(&f.healthy_agents));
+            assert_eq!(l.unlisted.healthy_agents, left(&f.healthy_agents));
+            assert_eq!(l.malicious_agents, cut(&f.malicious_agents));
+            assert_eq!(l.blacklist, cut(&f.blacklist));
+            assert_eq!(l.unlisted.malicious_agents, left(&f.malicious_agents));
+            assert_eq!(l.vote_changers, cut(&f.vote_changers));
+            assert_eq!(l.unlisted.vote_changers, left(&f.vote_changers));
+            assert_eq!(l.detection.missed, cut(&f.detection.missed));
+            assert_eq!(l.unlisted.missed, left(&f.detection.missed));
+            assert_eq!(l.malicious_detected, f.malicious_detected);
+            assert_eq!(
+                (
+                    listed.decision,
+                    listed.counts,
+                    l.byzantine_safe,
+                    &l.round_history
+                ),
+                (
+                    full.decision,
+                    full.counts,
+                    f.byzantine_safe,
+                    &f.round_history
+                )
+            );
+        }
+    }
 }

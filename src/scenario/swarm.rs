@@ -373,6 +373,12 @@ mod tests {
             [Honest, Honest, Honest, Random, Random, Random]
         );
         assert_eq!(s.duplicate(), None);
+        assert_eq!(s.longest_id(), "agent-6".len());
+        assert_eq!(
+            Swarm::generated(10_000_000, 0, 0, Behavior::Flip).longest_id(),
+            "agent-10000000".len()
+        );
+        assert_eq!(Swarm::new().longest_id(), 0);
         let s = Swarm::generated(3, 3, 0, Behavior::Flip);
         assert_eq!(s.behaviors(), [Honest; 3]);
         assert_eq!(s.votes(), [For; 3]);
