@@ -241,10 +241,12 @@ pub fn byzantine(
         let healthy = n * (id_bytes(longest) + 32);
         let summary = ids(n + faulty, longest);
         let made = outcomes + healthy + summary;
+        // All of them, whatever `--list-limit` says: ids made here are
+        // `--agents`' to lower, not `--list-limit`'s.
         (
             swarm(agents) + shown + (proposals as u64).saturating_mul(each) + made,
             0,
-            shown + made,
+            shown,
         )
     } else if layout.trials > 1 || layout.keep_runs {
         // Trials keep emptiness of the lists only: one id each.

@@ -239,3 +239,27 @@ fn max_memory_takes_bytes_and_binary_units_and_refuses_anything_else() {
         );
     }
 }
+
+#[test]
+fn a_sequence_of_proposals_counts_every_outcome_it_keeps() {
+    // Three proposals over 200,000 agents keep three outcomes naming every
+    // healthy agent (55 MB); the old estimate was 13 MB.
+    let args = |agents: &'static str| {
+        [
+            "byzantine",
+            "scenarios/rolling-upgrade.toml",
+            "--agents",
+            agents,
+            "--fault-tolerance",
+            "1",
+            "--format",
+            "json",
+        ]
+    };
+    refused(
+        "48M",
+        &args("200000"),
+        &["more than 48.0 MiB (MOAI_MAX_MEMORY): lower --agents"],
+    );
+    stays_under("48M", &args("50000"));
+}
