@@ -14,6 +14,7 @@
 use crate::consensus::byzantine::{self, ByzantineConfig, ByzantineOutcome, ByzantineRound};
 use crate::consensus::gossip::{GossipConfig, GossipOutcome, GossipRound};
 use crate::consensus::topology::Topology;
+use crate::report::Format;
 use crate::scenario::Swarm;
 
 /// The limit when neither `MOAI_MAX_MEMORY` nor the system says one.
@@ -43,17 +44,42 @@ pub struct Layout {
     pub keep_runs: bool,
     /// Ids shown in each list of agents (`--list-limit`).
     pub list_limit: u64,
+    /// Bytes the output takes per round of history it prints (see
+    /// [`printed_round`]).
+    pub printed_round: u64,
+}
+
+/// The bytes `format` takes to print one round of a single run's history,
+/// at most: a table's row cells with their layout, or its JSON or CSV text.
+pub fn printed_round(format: Format) -> u64 {
+    match format {
+        Format::Table => 2560,
+        Format::Json => 384,
+        Format::Csv => CSV_ROW,
+    }
 }
 
 impl Layout {
-    /// A single run on `threads` threads showing `list_limit` ids per list.
-    pub fn single(threads: u64, list_limit: u64) -> Self {
+    /// A single run on `threads` threads, printed as `format` with
+    /// `list_limit` ids per list.
+    pub fn single(threads: u64, list_limit: u64, format: Format) -> Self {
         Layout {
             trials: 1,
             batches: 1,
             threads,
             keep_runs: false,
             list_limit,
+            printed_round: printed_round(format),
+        }
+    }
+
+    /// The output of a single run of `rounds` rounds (trials print
+    /// summaries only, and a kept history is counted apart).
+    fn printed(&self, rounds: u64) -> u64 {
+        if self.trials > 1 || self.keep_runs {
+            0
+        } else {
+            rounds.saturating_mul(self.printed_round)
         }
     }
 
@@ -80,6 +106,8 @@ pub struct Need {
     pub shared: u64,
     /// The part of `shared` and `per_run` that is ids made for output.
     pub ids: u64,
+    /// The part of `shared` that is the printed round history.
+    pub printed: u64,
     /// Held by one run (one trial) while it runs.
     pub per_run: u64,
     /// The part of `per_run` that builds and holds the network.
@@ -137,6 +165,12 @@ impl Need {
             return format!(
                 "the network takes {}; lower --degree or --agents",
                 human(self.network)
+            );
+        }
+        if self.printed > (self.shared + runs) / 2 {
+            return format!(
+                "printing the round history takes {}; lower --rounds, or use --format json or csv",
+                human(self.printed)
             );
         }
         if self.ids > (self.shared + runs) / 2 {
@@ -198,8 +232,12 @@ pub fn gossip(agents: &Swarm, config: &GossipConfig, layout: &Layout) -> Need {
     let per_run = network + partitions + 2 * (n + 1) + history + size_of::<GossipOutcome>() as u64;
     let kept_each = size_of::<GossipOutcome>() as u64 + rounds * (history_row::<GossipRound>());
     Need {
-        shared: swarm(agents) + participants(agents, layout) + summaries(rounds, layout),
+        shared: swarm(agents)
+            + participants(agents, layout)
+            + summaries(rounds, layout)
+            + layout.printed(rounds),
         ids: participants(agents, layout),
+        printed: layout.printed(rounds),
         per_run,
         network,
         in_flight: layout.in_flight(),
@@ -266,9 +304,12 @@ pub fn byzantine(
     // A kept trial: its outcome, two ids (one missed, one false positive)
     // and its rounds.
     let kept_each = outcome + 2 * id_bytes(longest) + rounds * history_row::<ByzantineRound>();
+    // Every proposal of a sequence prints its rounds.
+    let printed = layout.printed(rounds.saturating_mul(proposals.max(1) as u64));
     Need {
-        shared,
+        shared: shared + printed,
         ids: ids_made,
+        printed,
         per_run,
         network: 0,
         in_flight: layout.in_flight(),
@@ -444,13 +485,14 @@ mod tests {
     fn trials_in_flight_multiply_a_run_and_kept_histories_add() {
         let agents = Swarm::generated(1000, 600, 0, crate::scenario::Behavior::Flip);
         let config = GossipConfig::default();
-        let one = gossip(&agents, &config, &Layout::single(1, 1000));
+        let one = gossip(&agents, &config, &Layout::single(1, 1000, Format::Json));
         let layout = Layout {
             trials: 100,
             batches: 1,
             threads: 8,
             keep_runs: false,
             list_limit: 1000,
+            printed_round: 0,
         };
         let many = gossip(&agents, &config, &layout);
         assert_eq!(many.in_flight, 8);

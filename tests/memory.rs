@@ -263,3 +263,21 @@ fn a_sequence_of_proposals_counts_every_outcome_it_keeps() {
     );
     stays_under("48M", &args("50000"));
 }
+
+#[test]
+fn a_printed_round_history_is_counted_in_its_format() {
+    // A table of 100,000 rounds took 190 MB to lay out.
+    refused(
+        "100M",
+        &["byzantine", "--rounds", "100000"],
+        &[
+            "more than 100.0 MiB (MOAI_MAX_MEMORY): printing the round history takes ",
+            "lower --rounds, or use --format json or csv",
+        ],
+    );
+    let run = stays_under(
+        "100M",
+        &["byzantine", "--rounds", "100000", "--format", "json"],
+    );
+    assert!(run.stdout.contains("\"round\": 100000"));
+}

@@ -301,7 +301,7 @@ pub(super) fn run_byzantine(
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
         let p = prepare_byzantine(doc, scenario, args)?;
-        let layout = memory::Layout::single(1, args.common.list_limit as u64);
+        let layout = memory::Layout::single(1, args.common.list_limit as u64, args.common.format);
         let need = memory::byzantine(&p.agents, &p.config, scenario.proposals.len(), &layout);
         memory::check(&need).map_err(too_big)?;
         return Ok(single_byzantine(
@@ -405,7 +405,11 @@ pub(super) fn run_gossip(
     let trial = single_trial(&args.trials)?;
     let Some(plan) = plan.filter(|_| trial.is_none()) else {
         let threads = args.trials.threads.unwrap_or_else(default_threads);
-        let layout = memory::Layout::single(threads as u64, args.common.list_limit as u64);
+        let layout = memory::Layout::single(
+            threads as u64,
+            args.common.list_limit as u64,
+            args.common.format,
+        );
         let p = prepare_gossip(doc, scenario, args, &warnings)?;
         memory::check(&memory::gossip(&p.agents, &p.config, &layout)).map_err(too_big)?;
         let run = || gossip::run(&p.agents, &p.config, &mut single_generator(p.seed, trial));
@@ -623,6 +627,7 @@ impl TrialPlan {
             threads: self.threads as u64,
             keep_runs: self.keep_runs,
             list_limit: common.list_limit as u64,
+            printed_round: memory::printed_round(common.format),
         }
     }
 
