@@ -23,9 +23,9 @@ pub const FALLBACK_LIMIT: u64 = 8 << 30;
 /// What the program takes before any run: code, libraries, the scenario.
 pub const BASE: u64 = 16 << 20;
 
-/// What each worker thread holds besides its trial: its stack, its
-/// allocator arena and a block's buffer of drawn peers.
-pub const PER_THREAD: u64 = 1 << 20;
+/// What each worker thread holds besides its trial and buffers: the pages
+/// of its stack and allocator arena it touches (about 21 KiB measured).
+pub const PER_THREAD: u64 = 64 << 10;
 
 /// Bytes of one line of a CSV history, at most.
 const CSV_ROW: u64 = 96;
@@ -116,6 +116,9 @@ pub struct Need {
     pub in_flight: u64,
     /// Worker threads.
     pub threads: u64,
+    /// What each worker thread holds besides its trial: [`PER_THREAD`] and
+    /// its buffers.
+    pub per_thread: u64,
     /// Results kept until the end: every trial's outcome and rounds.
     pub kept: u64,
 }
@@ -125,13 +128,13 @@ impl Need {
     pub fn total(&self) -> u64 {
         BASE.saturating_add(self.shared)
             .saturating_add(self.per_run.saturating_mul(self.in_flight))
-            .saturating_add(self.threads.saturating_mul(PER_THREAD))
+            .saturating_add(self.threads.saturating_mul(self.per_thread))
             .saturating_add(self.kept)
     }
 
     /// What to lower to fit in `limit`: the setting behind the largest part.
     fn advice(&self, limit: u64) -> String {
-        let threads = self.threads.saturating_mul(PER_THREAD);
+        let threads = self.threads.saturating_mul(self.per_thread);
         if BASE.saturating_add(threads) >= limit {
             return if threads > BASE {
                 format!(
@@ -230,6 +233,10 @@ pub fn gossip(agents: &Swarm, config: &GossipConfig, layout: &Layout) -> Need {
     let partitions = n * 4 * config.partitions.len() as u64;
     // Two vote buffers with a slot for nobody.
     let per_run = network + partitions + 2 * (n + 1) + history + size_of::<GossipOutcome>() as u64;
+    // A thread's buffer of drawn peers: a pass over up to 65,536 slots, or
+    // one agent's row when that is wider, and never more than the agents'.
+    let width = u64::from(config.fanout).min(n).max(1);
+    let heard = 4 * (n * width).min((1 << 16).max(width));
     let kept_each = size_of::<GossipOutcome>() as u64 + rounds * (history_row::<GossipRound>());
     Need {
         shared: swarm(agents)
@@ -242,6 +249,7 @@ pub fn gossip(agents: &Swarm, config: &GossipConfig, layout: &Layout) -> Need {
         network,
         in_flight: layout.in_flight(),
         threads: layout.threads,
+        per_thread: PER_THREAD + heard,
         kept: layout.kept_trials().saturating_mul(kept_each),
     }
 }
@@ -314,6 +322,7 @@ pub fn byzantine(
         network: 0,
         in_flight: layout.in_flight(),
         threads: layout.threads,
+        per_thread: PER_THREAD,
         kept: layout.kept_trials().saturating_mul(kept_each),
     }
 }

@@ -1888,7 +1888,7 @@ fn the_memory_guard_refuses_runs_larger_than_the_limit() {
     assert_eq!(err.lines().count(), 1);
     assert!(
         err.contains(
-            "needs about 20.9 MiB of memory, more than 20.0 MiB (MOAI_MAX_MEMORY): lower --agents"
+            "needs about 20.3 MiB of memory, more than 20.0 MiB (MOAI_MAX_MEMORY): lower --agents"
         ),
         "{err}"
     );
