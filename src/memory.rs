@@ -4,9 +4,9 @@
 //! worker threads and their buffers, the results kept until the end) and the
 //! run is refused, with the estimate, the limit and the setting to lower,
 //! when that is more than the machine can give. The limit is
-//! `MOAI_MAX_MEMORY` when set (see [`parse_size`]), else 80% of the memory
-//! the system reports available (`MemAvailable` in `/proc/meminfo`), else
-//! [`FALLBACK_LIMIT`].
+//! `MOAI_MAX_MEMORY` when set (bytes, or a binary size such as `512M` or
+//! `1.5GiB`), else 80% of the memory the system reports available
+//! (`MemAvailable` in `/proc/meminfo`), else [`FALLBACK_LIMIT`].
 //!
 //! The model follows the allocations of the code it describes; each figure
 //! is the peak of its part, so the sum is an upper bound of the peak.
@@ -101,8 +101,8 @@ impl Layout {
 /// What a run will hold, part by part, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Need {
-    /// Held once for the whole run: the agents, the ids made for output and
-    /// the trial summaries.
+    /// Held once for the whole run: the agents, the ids made for output,
+    /// the printed history and the trial summaries.
     pub shared: u64,
     /// The part of `shared` and `per_run` that is ids made for output.
     pub ids: u64,
@@ -188,7 +188,7 @@ impl Need {
 
 /// The bytes one id string takes once made: the `String` and its heap
 /// block (glibc rounds a block to 16 bytes, with 8 of overhead, 32 at least).
-pub fn id_bytes(longest_id: u64) -> u64 {
+fn id_bytes(longest_id: u64) -> u64 {
     24 + (longest_id + 8).next_multiple_of(16).max(32)
 }
 
@@ -209,7 +209,7 @@ fn participants(agents: &Swarm, layout: &Layout) -> u64 {
 }
 
 /// The peak bytes of building the network of `n` agents and holding it.
-pub fn network_bytes(n: u64, config: &GossipConfig) -> u64 {
+fn network_bytes(n: u64, config: &GossipConfig) -> u64 {
     let nk = n.saturating_mul(u64::from(config.degree));
     match config.topology {
         Topology::Complete => 0,
@@ -388,7 +388,7 @@ fn available() -> Option<u64> {
 /// unit `K`, `M`, `G` or `T`, alone or followed by `iB` (`512M`, `512MiB`,
 /// `1.5GiB`; letters in either case, a fraction rounded down to a byte).
 /// Anything else (`abc`, `-1`, `0`, `1MB`) is refused with the reason.
-pub fn parse_size(text: &str) -> Result<u64, &'static str> {
+fn parse_size(text: &str) -> Result<u64, &'static str> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -430,7 +430,7 @@ pub fn parse_size(text: &str) -> Result<u64, &'static str> {
 }
 
 /// `3.0 GiB`, `12.5 MiB`, `900 bytes`.
-pub fn human(bytes: u64) -> String {
+fn human(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1 << 30)),
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
