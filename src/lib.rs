@@ -5,20 +5,21 @@
 //! The modules, by floor: each uses only the floors below it (checked by
 //! `tests/layers.rs`), so the data model never depends on what reads it.
 //! - [`error`] and [`rng`]: error types, and the one place generators are made;
-//! - [`scenario`]: the ground floor, plain data: the TOML scenario model, its
-//!   parsing and validation, the algorithms' settings, the states to resolve
-//!   and the parsed `[expect]` table;
+//! - [`budget`]: the memory limit in force (`MOAI_MAX_MEMORY`);
+//! - [`scenario`]: plain data: the TOML scenario model, its parsing and
+//!   validation, the algorithms' settings, the states to resolve and the
+//!   parsed `[expect]` table;
 //! - [`consensus`] (Byzantine voting, gossip) and [`resolve`] (last-write-wins,
 //!   vector clocks, CRDT merges, hybrid routing): pure functions of the
-//!   scenario returning plain data; beside them the guards checked before a
-//!   run, [`memory`] (the memory it would take) and [`work`] (the total-work
-//!   cap);
+//!   scenario returning plain data; beside them [`work`], the total-work cap;
 //! - [`montecarlo`]: trials on all cores, sweeps and their statistics;
 //! - [`report`]: one result model rendered as tables, JSON, CSV or JUnit;
-//! - [`expect`]: a report compared with the scenario's expectations;
+//! - [`expect`] (a report compared with the scenario's expectations) and
+//!   [`memory`] (the model of what a run holds, checked against the budget);
 //! - [`cli`] and [`app`]: the command line, and the pipeline that ties it all.
 
 pub mod app;
+pub mod budget;
 pub mod cli;
 pub mod consensus;
 pub mod error;

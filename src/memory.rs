@@ -1,85 +1,354 @@
-//! The memory guard: before a run allocates for a huge swarm, estimate what
-//! it will hold and refuse, with the estimate and the limit, when that is
-//! more than the machine can give. The limit is `MOAI_MAX_MEMORY` (bytes,
-//! or with a `K`, `M` or `G` suffix) when set, else 80% of the memory the
-//! system reports available (`MemAvailable` in `/proc/meminfo`), else
-//! [`FALLBACK_LIMIT`].
+//! The memory guard: before a run allocates anything for its swarm, one
+//! model estimates everything the run will hold (the agents and the ids made
+//! for output, the network while it is built, every trial in flight on the
+//! worker threads and their buffers, the results kept until the end) and the
+//! run is refused, with the estimate, the limit and the setting to lower,
+//! when that is more than [`crate::budget`] allows.
+//!
+//! The model follows the allocations of the code it describes; each figure
+//! is the peak of its part, so the sum is an upper bound of the peak.
 
-use crate::scenario::{GossipConfig, Topology};
+use crate::budget::{self, human};
+use crate::consensus::byzantine::{self, ByzantineOutcome, ByzantineRound};
+use crate::consensus::gossip::{GossipOutcome, GossipRound};
+use crate::report::Format;
+use crate::scenario::{ByzantineConfig, GossipConfig, Swarm, Topology};
 
-/// The limit when neither `MOAI_MAX_MEMORY` nor the system says one.
-pub const FALLBACK_LIMIT: u64 = 8 << 30;
+/// What the program takes before any run: code, libraries, the scenario.
+pub const BASE: u64 = 16 << 20;
 
-/// Bytes a gossip run holds for `agents` agents: a vote and a behaviour per
-/// agent, two vote buffers, the graph (offsets and neighbours) and a group
-/// label per agent per partition.
-pub fn gossip_bytes(agents: u64, config: &GossipConfig) -> u64 {
-    let graph = match config.topology {
+/// What each worker thread holds besides its trial and buffers: the pages
+/// of its stack and allocator arena it touches (about 21 KiB measured).
+pub const PER_THREAD: u64 = 64 << 10;
+
+/// Bytes of one line of a CSV history, at most.
+const CSV_ROW: u64 = 96;
+
+/// How a run is laid out: what multiplies the memory of a single run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Trials per batch (1 for a single run).
+    pub trials: u64,
+    /// Batches of trials: the values of a sweep, else 1.
+    pub batches: u64,
+    /// Worker threads.
+    pub threads: u64,
+    /// Whether every trial's outcome and round history is kept until the
+    /// end (`--format csv`, `--history`).
+    pub keep_runs: bool,
+    /// Ids shown in each list of agents (`--list-limit`).
+    pub list_limit: u64,
+    /// Bytes the output takes per round of history it prints (see
+    /// [`printed_round`]).
+    pub printed_round: u64,
+}
+
+/// The bytes `format` takes to print one round of a single run's history,
+/// at most: a table's row cells with their layout, or its JSON or CSV text.
+pub fn printed_round(format: Format) -> u64 {
+    match format {
+        Format::Table => 2560,
+        Format::Json => 384,
+        Format::Csv => CSV_ROW,
+    }
+}
+
+impl Layout {
+    /// A single run on `threads` threads, printed as `format` with
+    /// `list_limit` ids per list.
+    pub fn single(threads: u64, list_limit: u64, format: Format) -> Self {
+        Layout {
+            trials: 1,
+            batches: 1,
+            threads,
+            keep_runs: false,
+            list_limit,
+            printed_round: printed_round(format),
+        }
+    }
+
+    /// The output of a single run of `rounds` rounds (trials print
+    /// summaries only, and a kept history is counted apart).
+    fn printed(&self, rounds: u64) -> u64 {
+        if self.trials > 1 || self.keep_runs {
+            0
+        } else {
+            rounds.saturating_mul(self.printed_round)
+        }
+    }
+
+    /// Runs in flight at once: one per thread running trials.
+    fn in_flight(&self) -> u64 {
+        self.trials.min(self.threads).max(1)
+    }
+
+    /// Trials whose results are kept until the end.
+    fn kept_trials(&self) -> u64 {
+        if self.keep_runs {
+            self.trials.saturating_mul(self.batches)
+        } else {
+            0
+        }
+    }
+}
+
+/// What a run will hold, part by part, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Need {
+    /// Held once for the whole run: the agents, the ids made for output,
+    /// the printed history and the trial summaries.
+    pub shared: u64,
+    /// The part of `shared` and `per_run` that is ids made for output.
+    pub ids: u64,
+    /// The part of `shared` that is the printed round history.
+    pub printed: u64,
+    /// Held by one run (one trial) while it runs.
+    pub per_run: u64,
+    /// The part of `per_run` that builds and holds the network.
+    pub network: u64,
+    /// Runs in flight at once.
+    pub in_flight: u64,
+    /// Worker threads.
+    pub threads: u64,
+    /// What each worker thread holds besides its trial: [`PER_THREAD`] and
+    /// its buffers.
+    pub per_thread: u64,
+    /// Results kept until the end: every trial's outcome and rounds.
+    pub kept: u64,
+}
+
+impl Need {
+    /// The whole estimate, the program itself included.
+    pub fn total(&self) -> u64 {
+        BASE.saturating_add(self.shared)
+            .saturating_add(self.per_run.saturating_mul(self.in_flight))
+            .saturating_add(self.threads.saturating_mul(self.per_thread))
+            .saturating_add(self.kept)
+    }
+
+    /// What to lower to fit in `limit`: the setting behind the largest part.
+    fn advice(&self, limit: u64) -> String {
+        let threads = self.threads.saturating_mul(self.per_thread);
+        if BASE.saturating_add(threads) >= limit {
+            return if threads > BASE {
+                format!(
+                    "{} worker threads take {}; lower --threads",
+                    self.threads,
+                    human(threads)
+                )
+            } else {
+                format!(
+                    "moai itself takes about {}; raise MOAI_MAX_MEMORY",
+                    human(BASE.saturating_add(threads))
+                )
+            };
+        }
+        let runs = self.per_run.saturating_mul(self.in_flight);
+        if self.kept > runs && self.kept > self.shared {
+            return format!(
+                "the per-round history of every trial takes {}; run fewer --trials or --rounds, \
+                 or drop --format csv and --history",
+                human(self.kept)
+            );
+        }
+        if self.in_flight > 1 && runs > self.shared {
+            return format!(
+                "{} trials run at once and each holds {}; lower --threads",
+                self.in_flight,
+                human(self.per_run)
+            );
+        }
+        if self.network > self.per_run / 2 && runs > self.shared {
+            return format!(
+                "the network takes {}; lower --degree or --agents",
+                human(self.network)
+            );
+        }
+        if self.printed > (self.shared + runs) / 2 {
+            return format!(
+                "printing the round history takes {}; lower --rounds, or use --format json or csv",
+                human(self.printed)
+            );
+        }
+        if self.ids > (self.shared + runs) / 2 {
+            return format!(
+                "the agent ids shown take {}; lower --list-limit or --agents",
+                human(self.ids)
+            );
+        }
+        "lower --agents".to_string()
+    }
+}
+
+/// The bytes one id string takes once made: the `String` and its heap
+/// block (glibc rounds a block to 16 bytes, with 8 of overhead, 32 at least).
+fn id_bytes(longest_id: u64) -> u64 {
+    24 + (longest_id + 8).next_multiple_of(16).max(32)
+}
+
+/// The bytes `ids` id strings take, for a swarm whose longest id is `longest`.
+fn ids(count: u64, longest: u64) -> u64 {
+    count.saturating_mul(id_bytes(longest))
+}
+
+/// The swarm (a vote and a behaviour byte per agent), which every run holds.
+fn swarm(agents: &Swarm) -> u64 {
+    2 * agents.len() as u64
+}
+
+/// The participants made for output, and the output text of those ids.
+fn participants(agents: &Swarm, layout: &Layout) -> u64 {
+    let shown = (agents.len() as u64).min(layout.list_limit);
+    2 * ids(shown, agents.longest_id() as u64)
+}
+
+/// The peak bytes of building the network of `n` agents and holding it.
+fn network_bytes(n: u64, config: &GossipConfig) -> u64 {
+    let nk = n.saturating_mul(u64::from(config.degree));
+    match config.topology {
         Topology::Complete => 0,
-        _ => agents * (u64::from(config.degree) + 1) * 4,
+        // Offsets and a cursor per agent, a neighbour per entry.
+        Topology::Ring => nk * 4 + n * 8,
+        // The far end of every edge (half an entry per agent), the degrees,
+        // then the graph built from them.
+        Topology::SmallWorld => nk * 6 + n * 12,
+        // The pairing's points, then its edges (8 bytes per edge, two
+        // entries) beside the rows of the multigraph, then the offsets.
+        Topology::RandomRegular => nk * 8 + n * 12,
+    }
+}
+
+/// Everything a gossip run (`layout.trials` trials, or one run) holds.
+pub fn gossip(agents: &Swarm, config: &GossipConfig, layout: &Layout) -> Need {
+    let n = agents.len() as u64;
+    let rounds = u64::from(config.max_rounds);
+    let network = network_bytes(n, config);
+    let history = rounds * size_of::<GossipRound>() as u64;
+    let partitions = n * 4 * config.partitions.len() as u64;
+    // Two vote buffers with a slot for nobody.
+    let per_run = network + partitions + 2 * (n + 1) + history + size_of::<GossipOutcome>() as u64;
+    // A thread's buffer of drawn peers: a pass over up to 65,536 slots, or
+    // one agent's row when that is wider, and never more than the agents'.
+    let width = u64::from(config.fanout).min(n).max(1);
+    let heard = 4 * (n * width).min((1 << 16).max(width));
+    let kept_each = size_of::<GossipOutcome>() as u64 + rounds * (history_row::<GossipRound>());
+    Need {
+        shared: swarm(agents)
+            + participants(agents, layout)
+            + summaries(rounds, layout)
+            + layout.printed(rounds),
+        ids: participants(agents, layout),
+        printed: layout.printed(rounds),
+        per_run,
+        network,
+        in_flight: layout.in_flight(),
+        threads: layout.threads,
+        per_thread: PER_THREAD + heard,
+        kept: layout.kept_trials().saturating_mul(kept_each),
+    }
+}
+
+/// Everything a Byzantine run holds: a single vote, a sequence of
+/// `proposals` (0 for a single proposal), or `layout.trials` trials.
+pub fn byzantine(
+    agents: &Swarm,
+    config: &ByzantineConfig,
+    proposals: usize,
+    layout: &Layout,
+) -> Need {
+    let n = agents.len() as u64;
+    let longest = agents.longest_id() as u64;
+    let faulty = agents
+        .behaviors()
+        .iter()
+        .filter(|&&b| byzantine::is_faulty(b))
+        .count() as u64;
+    let rounds = u64::from(config.num_rounds);
+    // Per agent: a sure-change round (8), first vote, last cast, changed,
+    // equivocated, detected (1 each), with room to spare.
+    let working = 16 * n + rounds * size_of::<ByzantineRound>() as u64;
+    let outcome = size_of::<ByzantineOutcome>() as u64;
+    // The lists of an outcome: the healthy agents, and seven lists of
+    // faulty agents at most (only faulty agents are detected, missed or
+    // silent), each made up to `shown` ids.
+    let lists = |shown: u64| ids(n.min(shown) + 7 * faulty.min(shown), longest);
+    let shown = participants(agents, layout);
+    let (shared, per_run, ids_made) = if proposals > 0 {
+        // Every proposal keeps its whole outcome; the healthy agents are
+        // copied as listed agents, then named once more in the summary.
+        let outcomes = (proposals as u64).saturating_mul(lists(u64::MAX));
+        let each = working + outcome;
+        let healthy = n * (id_bytes(longest) + 32);
+        let summary = ids(n + faulty, longest);
+        let made = outcomes + healthy + summary;
+        // All of them, whatever `--list-limit` says: ids made here are
+        // `--agents`' to lower, not `--list-limit`'s.
+        (
+            swarm(agents) + shown + (proposals as u64).saturating_mul(each) + made,
+            0,
+            shown,
+        )
+    } else if layout.trials > 1 || layout.keep_runs {
+        // Trials keep emptiness of the lists only: one id each.
+        (
+            swarm(agents) + shown + summaries(rounds, layout),
+            working + outcome + lists(1),
+            shown,
+        )
+    } else {
+        let made = lists(layout.list_limit);
+        (
+            swarm(agents) + shown,
+            working + outcome + made,
+            shown + made,
+        )
     };
-    agents * 4 + graph + agents * 4 * config.partitions.len() as u64
-}
-
-/// Bytes a Byzantine run holds for `agents` agents: per-agent vote records
-/// and, in the worst case, an id string in the healthy list for each.
-pub fn byzantine_bytes(agents: u64) -> u64 {
-    agents * 64
-}
-
-/// The limit in force, and where it comes from.
-pub fn limit() -> (u64, &'static str) {
-    if let Some(limit) = std::env::var("MOAI_MAX_MEMORY")
-        .ok()
-        .and_then(|v| parse_size(&v))
-    {
-        return (limit, "MOAI_MAX_MEMORY");
-    }
-    match available() {
-        Some(bytes) => (bytes / 5 * 4, "80% of the memory available"),
-        None => (FALLBACK_LIMIT, "the fallback limit"),
+    // A kept trial: its outcome, two ids (one missed, one false positive)
+    // and its rounds.
+    let kept_each = outcome + 2 * id_bytes(longest) + rounds * history_row::<ByzantineRound>();
+    // Every proposal of a sequence prints its rounds.
+    let printed = layout.printed(rounds.saturating_mul(proposals.max(1) as u64));
+    Need {
+        shared: shared + printed,
+        ids: ids_made,
+        printed,
+        per_run,
+        network: 0,
+        in_flight: layout.in_flight(),
+        threads: layout.threads,
+        per_thread: PER_THREAD,
+        kept: layout.kept_trials().saturating_mul(kept_each),
     }
 }
 
-/// Checks an estimate against the limit; the error says both.
-pub fn check(estimate: u64) -> Result<(), String> {
-    let (limit, source) = limit();
-    if estimate > limit {
+/// The bytes a kept round takes: the round itself and its CSV line.
+fn history_row<R>() -> u64 {
+    size_of::<R>() as u64 + CSV_ROW
+}
+
+/// The trial summaries: a histogram of rounds per batch, and a chunk of
+/// outcomes waiting to be summed in order.
+fn summaries(rounds: u64, layout: &Layout) -> u64 {
+    if layout.trials <= 1 && !layout.keep_runs {
+        return 0;
+    }
+    (rounds + 1) * 8 + crate::montecarlo::CHUNK as u64 * 1024
+}
+
+/// Checks what a run needs against the limit; the error says both and
+/// the setting to lower.
+pub fn check(need: &Need) -> Result<(), String> {
+    let (limit, source) = budget::limit()?;
+    let total = need.total();
+    if total > limit {
         return Err(format!(
-            "this run needs about {} of memory, more than {} ({source}); use fewer agents, or set MOAI_MAX_MEMORY",
-            human(estimate),
-            human(limit)
+            "this run needs about {} of memory, more than {} ({source}): {}",
+            human(total),
+            human(limit),
+            need.advice(limit)
         ));
     }
     Ok(())
-}
-
-/// `MemAvailable` from `/proc/meminfo`, in bytes.
-fn available() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-/// `123`, `64K`, `512M` or `2G` as bytes.
-fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (digits, shift) = match text.chars().last()?.to_ascii_uppercase() {
-        'K' => (&text[..text.len() - 1], 10),
-        'M' => (&text[..text.len() - 1], 20),
-        'G' => (&text[..text.len() - 1], 30),
-        _ => (text, 0),
-    };
-    digits.trim().parse::<u64>().ok()?.checked_mul(1 << shift)
-}
-
-fn human(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1 << 30)),
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
-        b => format!("{b} bytes"),
-    }
 }
 
 #[cfg(test)]
@@ -87,24 +356,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_parse_with_suffixes() {
-        assert_eq!(parse_size("123"), Some(123));
-        assert_eq!(parse_size("64K"), Some(64 << 10));
-        assert_eq!(parse_size("2g"), Some(2 << 30));
-        assert_eq!(parse_size("lots"), None);
+    fn networks_cost_what_their_builds_hold_at_peak() {
+        let config = |topology, degree| GossipConfig {
+            topology,
+            degree,
+            ..GossipConfig::default()
+        };
+        assert_eq!(network_bytes(1000, &config(Topology::Complete, 8)), 0);
+        assert_eq!(network_bytes(1000, &config(Topology::Ring, 8)), 40_000);
+        assert_eq!(
+            network_bytes(1_000_000, &config(Topology::RandomRegular, 100)),
+            812_000_000
+        );
     }
 
     #[test]
-    fn estimates_grow_with_agents_and_graphs() {
-        let complete = GossipConfig::default();
-        let ring = GossipConfig {
-            topology: Topology::Ring,
-            degree: 8,
-            ..GossipConfig::default()
+    fn trials_in_flight_multiply_a_run_and_kept_histories_add() {
+        let agents = Swarm::generated(1000, 600, 0, crate::scenario::Behavior::Flip);
+        let config = GossipConfig::default();
+        let one = gossip(&agents, &config, &Layout::single(1, 1000, Format::Json));
+        let layout = Layout {
+            trials: 100,
+            batches: 1,
+            threads: 8,
+            keep_runs: false,
+            list_limit: 1000,
+            printed_round: 0,
         };
-        assert_eq!(gossip_bytes(1_000_000, &complete), 4_000_000);
-        assert_eq!(gossip_bytes(1_000_000, &ring), 4_000_000 + 36_000_000);
-        assert!(byzantine_bytes(1_000_000) > gossip_bytes(1_000_000, &complete));
-        assert_eq!(human(3 << 30), "3.0 GiB");
+        let many = gossip(&agents, &config, &layout);
+        assert_eq!(many.in_flight, 8);
+        assert_eq!(many.per_run, one.per_run);
+        assert_eq!(many.kept, 0);
+        let kept = gossip(
+            &agents,
+            &config,
+            &Layout {
+                keep_runs: true,
+                ..layout
+            },
+        );
+        assert!(kept.kept >= 100 * u64::from(config.max_rounds) * CSV_ROW);
+        assert!(kept.total() > many.total());
     }
 }

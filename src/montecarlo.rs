@@ -74,6 +74,39 @@ pub fn slim_gossip(outcome: &mut GossipOutcome, keep_history: bool) {
     }
 }
 
+/// Trials run at once between two in-order folds of their outcomes: what
+/// trials hold while they wait to be summed, whatever `--trials` is.
+pub const CHUNK: usize = 4096;
+
+/// Runs `run(0)`, ..., `run(trials - 1)` on `threads` worker threads,
+/// [`CHUNK`] trials at a time, and hands each result to `fold` in trial
+/// order, so a summary sums in the same order on any number of threads and
+/// holds at most one chunk of results. `done` is called after each trial.
+pub fn fold_trials<T: Send>(
+    trials: u64,
+    threads: usize,
+    run: impl Fn(u64) -> T + Sync,
+    done: impl Fn() + Sync,
+    mut fold: impl FnMut(T) + Send,
+) -> Result<(), String> {
+    in_pool(threads, || {
+        let mut first = 0;
+        while first < trials {
+            let end = trials.min(first + CHUNK as u64);
+            let results: Vec<T> = (first..end)
+                .into_par_iter()
+                .map(|trial| {
+                    let result = run(trial);
+                    done();
+                    result
+                })
+                .collect();
+            results.into_iter().for_each(&mut fold);
+            first = end;
+        }
+    })
+}
+
 /// Runs `run(0)`, ..., `run(trials - 1)` on `threads` worker threads and
 /// returns the results in trial order. `done` is called after each trial.
 pub fn run_trials<T: Send>(
@@ -82,25 +115,63 @@ pub fn run_trials<T: Send>(
     run: impl Fn(u64) -> T + Sync,
     done: impl Fn() + Sync,
 ) -> Result<Vec<T>, String> {
-    in_pool(threads, || {
-        (0..trials)
-            .into_par_iter()
-            .map(|trial| {
-                let result = run(trial);
-                done();
-                result
-            })
-            .collect()
-    })
+    let mut all = Vec::new();
+    fold_trials(trials, threads, run, done, |result| all.push(result))?;
+    Ok(all)
 }
 
-/// The nearest-rank `percent` percentile of sorted `values` (`None` if empty).
-pub fn percentile(sorted: &[u32], percent: usize) -> Option<u32> {
-    if sorted.is_empty() {
-        return None;
+/// Converged rounds counted by value: exact nearest-rank percentiles, a
+/// mean and a maximum in memory that does not grow with the trials (rounds
+/// are bounded integers).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoundHistogram {
+    /// `counts[r]`: how many trials converged in round `r`.
+    counts: Vec<u64>,
+    /// Trials counted.
+    total: u64,
+    /// The sum of their rounds.
+    sum: u64,
+}
+
+impl RoundHistogram {
+    /// Counts one trial that converged in `round`.
+    pub fn add(&mut self, round: u32) {
+        let r = round as usize;
+        if self.counts.len() <= r {
+            self.counts.resize(r + 1, 0);
+        }
+        self.counts[r] += 1;
+        self.total += 1;
+        self.sum += u64::from(round);
     }
-    let rank = (percent * sorted.len()).div_ceil(100).max(1);
-    Some(sorted[rank - 1])
+
+    /// The nearest-rank `percent` percentile (`None` if empty), as
+    /// [`percentile`] gives it for the sorted rounds.
+    pub fn percentile(&self, percent: usize) -> Option<u32> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = (percent as u64 * self.total).div_ceil(100).max(1);
+        let mut seen = 0;
+        self.counts
+            .iter()
+            .position(|&c| {
+                seen += c;
+                seen >= rank
+            })
+            .map(|r| r as u32)
+    }
+
+    /// The mean round (`None` if empty). Rounds are whole numbers far
+    /// below 2^53 in total, so this is exactly the mean of the sorted list.
+    pub fn mean(&self) -> Option<f64> {
+        (self.total > 0).then(|| self.sum as f64 / self.total as f64)
+    }
+
+    /// The largest round counted.
+    pub fn max(&self) -> Option<u32> {
+        self.counts.iter().rposition(|&c| c > 0).map(|r| r as u32)
+    }
 }
 
 /// The 95% Wilson score interval of a proportion.
@@ -128,18 +199,12 @@ pub fn wilson_interval(successes: u64, trials: u64) -> [f64; 2] {
     [lo, hi]
 }
 
-fn decision_counts(
-    decisions: impl Iterator<Item = Decision>,
-    possible: &[Decision],
-) -> IndexMap<&'static str, u64> {
-    let mut counts: IndexMap<&'static str, u64> = possible.iter().map(|d| (d.name(), 0)).collect();
-    for decision in decisions {
-        *counts.entry(decision.name()).or_insert(0) += 1;
-    }
-    counts
+/// Zero trials of each possible decision, in order.
+fn decision_counts(possible: &[Decision]) -> IndexMap<&'static str, u64> {
+    possible.iter().map(|d| (d.name(), 0)).collect()
 }
 
-fn rate(count: usize, trials: usize) -> f64 {
+fn rate(count: u64, trials: u64) -> f64 {
     if trials == 0 {
         0.0
     } else {
@@ -177,33 +242,59 @@ pub struct GossipTrialsSummary {
 impl GossipTrialsSummary {
     /// Summarises trial outcomes.
     pub fn of(outcomes: &[GossipOutcome]) -> Self {
-        let mut rounds: Vec<u32> = outcomes
-            .iter()
-            .filter_map(|o| o.metadata.converged_round)
-            .collect();
-        rounds.sort_unstable();
-        let trials = outcomes.len() as u64;
-        let converged = rounds.len() as u64;
-        let agreement: f64 = outcomes.iter().map(|o| o.metadata.agreement_ratio).sum();
+        let mut trials = GossipTrials::default();
+        outcomes.iter().for_each(|o| trials.add(o));
+        trials.summary()
+    }
+}
+
+/// Gossip trial outcomes summed as they come, in trial order: what a
+/// [`GossipTrialsSummary`] needs, in memory that does not grow with the trials.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GossipTrials {
+    trials: u64,
+    rounds: RoundHistogram,
+    decisions: IndexMap<&'static str, u64>,
+    agreement: f64,
+}
+
+impl GossipTrials {
+    /// Adds the next trial's outcome.
+    pub fn add(&mut self, outcome: &GossipOutcome) {
+        self.trials += 1;
+        if let Some(round) = outcome.metadata.converged_round {
+            self.rounds.add(round);
+        }
+        if self.decisions.is_empty() {
+            self.decisions = decision_counts(&[Decision::Approved, Decision::Rejected]);
+        }
+        *self.decisions.entry(outcome.decision.name()).or_insert(0) += 1;
+        self.agreement += outcome.metadata.agreement_ratio;
+    }
+
+    /// The summary of the outcomes added.
+    pub fn summary(&self) -> GossipTrialsSummary {
+        let trials = self.trials;
+        let converged = self.rounds.total;
         GossipTrialsSummary {
             trials,
             converged_trials: converged,
-            convergence_rate: rate(rounds.len(), outcomes.len()),
+            convergence_rate: rate(converged, trials),
             convergence_rate_ci95: wilson_interval(converged, trials),
-            rounds_mean: (!rounds.is_empty())
-                .then(|| rounds.iter().map(|&r| f64::from(r)).sum::<f64>() / rounds.len() as f64),
-            rounds_p50: percentile(&rounds, 50),
-            rounds_p90: percentile(&rounds, 90),
-            rounds_p99: percentile(&rounds, 99),
-            rounds_max: rounds.last().copied(),
-            decisions: decision_counts(
-                outcomes.iter().map(|o| o.decision),
-                &[Decision::Approved, Decision::Rejected],
-            ),
-            mean_final_agreement: if outcomes.is_empty() {
+            rounds_mean: self.rounds.mean(),
+            rounds_p50: self.rounds.percentile(50),
+            rounds_p90: self.rounds.percentile(90),
+            rounds_p99: self.rounds.percentile(99),
+            rounds_max: self.rounds.max(),
+            decisions: if self.decisions.is_empty() {
+                decision_counts(&[Decision::Approved, Decision::Rejected])
+            } else {
+                self.decisions.clone()
+            },
+            mean_final_agreement: if trials == 0 {
                 0.0
             } else {
-                agreement / outcomes.len() as f64
+                self.agreement / trials as f64
             },
         }
     }
@@ -240,35 +331,75 @@ pub struct ByzantineTrialsSummary {
 impl ByzantineTrialsSummary {
     /// Summarises trial outcomes.
     pub fn of(outcomes: &[ByzantineOutcome]) -> Self {
-        let n = outcomes.len();
-        let count =
-            |f: &dyn Fn(&ByzantineOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
-        let unsafe_trials = count(&|o| !o.metadata.byzantine_safe);
-        let against_trials = count(&|o| o.metadata.against_honest_majority);
-        let detected: u64 = outcomes.iter().map(|o| o.metadata.malicious_detected).sum();
+        let mut trials = ByzantineTrials::default();
+        outcomes.iter().for_each(|o| trials.add(o));
+        trials.summary()
+    }
+}
+
+/// Byzantine trial outcomes counted as they come: what a
+/// [`ByzantineTrialsSummary`] needs, in memory that does not grow with the
+/// trials.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ByzantineTrials {
+    trials: u64,
+    decisions: IndexMap<&'static str, u64>,
+    missed: u64,
+    false_positives: u64,
+    unsafe_trials: u64,
+    against: u64,
+    detected: u64,
+    /// Trials whose declared faulty agents exceeded f.
+    unguaranteed: u64,
+}
+
+impl ByzantineTrials {
+    /// Adds the next trial's outcome.
+    pub fn add(&mut self, outcome: &ByzantineOutcome) {
+        let m = &outcome.metadata;
+        self.trials += 1;
+        if self.decisions.is_empty() {
+            self.decisions = Self::no_decisions();
+        }
+        *self.decisions.entry(outcome.decision.name()).or_insert(0) += 1;
+        let any = |list: &[String], unlisted: u64| !list.is_empty() || unlisted > 0;
+        self.missed += u64::from(any(&m.detection.missed, m.unlisted.missed));
+        self.false_positives += u64::from(any(
+            &m.detection.false_positives,
+            m.unlisted.false_positives,
+        ));
+        self.unsafe_trials += u64::from(!m.byzantine_safe);
+        self.against += u64::from(m.against_honest_majority);
+        self.detected += m.malicious_detected;
+        self.unguaranteed += u64::from(!m.detection.safety_guaranteed);
+    }
+
+    fn no_decisions() -> IndexMap<&'static str, u64> {
+        decision_counts(&[Decision::Approved, Decision::Rejected, Decision::Timeout])
+    }
+
+    /// The summary of the outcomes added.
+    pub fn summary(&self) -> ByzantineTrialsSummary {
+        let n = self.trials;
         ByzantineTrialsSummary {
-            trials: n as u64,
-            decisions: decision_counts(
-                outcomes.iter().map(|o| o.decision),
-                &[Decision::Approved, Decision::Rejected, Decision::Timeout],
-            ),
-            missed_rate: rate(count(&|o| !o.metadata.detection.missed.is_empty()), n),
-            false_positive_rate: rate(
-                count(&|o| !o.metadata.detection.false_positives.is_empty()),
-                n,
-            ),
-            byzantine_unsafe_rate: rate(unsafe_trials, n),
-            byzantine_unsafe_rate_ci95: wilson_interval(unsafe_trials as u64, n as u64),
-            against_honest_majority_rate: rate(against_trials, n),
-            against_honest_majority_rate_ci95: wilson_interval(against_trials as u64, n as u64),
+            trials: n,
+            decisions: if self.decisions.is_empty() {
+                Self::no_decisions()
+            } else {
+                self.decisions.clone()
+            },
+            missed_rate: rate(self.missed, n),
+            false_positive_rate: rate(self.false_positives, n),
+            byzantine_unsafe_rate: rate(self.unsafe_trials, n),
+            byzantine_unsafe_rate_ci95: wilson_interval(self.unsafe_trials, n),
+            against_honest_majority_rate: rate(self.against, n),
+            against_honest_majority_rate_ci95: wilson_interval(self.against, n),
             mean_malicious_detected: if n == 0 {
                 0.0
             } else {
-                detected as f64 / n as f64
+                self.detected as f64 / n as f64
             },
-            safety_guaranteed: outcomes
-                .iter()
-                .all(|o| o.metadata.detection.safety_guaranteed),
+            safety_guaranteed: self.unguaranteed == 0,
         }
     }
 }
@@ -480,6 +611,35 @@ impl std::fmt::Display for Decimal {
 mod tests {
     use super::*;
 
+    /// The nearest-rank `percent` percentile of sorted `values` (`None` if empty).
+    fn percentile(sorted: &[u32], percent: usize) -> Option<u32> {
+        if sorted.is_empty() {
+            return None;
+        }
+        let rank = (percent * sorted.len()).div_ceil(100).max(1);
+        Some(sorted[rank - 1])
+    }
+
+    #[test]
+    fn histogram_percentiles_are_the_nearest_ranks_of_the_sorted_rounds() {
+        let mut rng = crate::rng::generator(5);
+        for len in [0usize, 1, 2, 3, 10, 99, 100, 101, 1000] {
+            let mut rounds: Vec<u32> = (0..len)
+                .map(|_| rand::Rng::random_range(&mut rng, 1..40u32))
+                .collect();
+            let mut histogram = RoundHistogram::default();
+            rounds.iter().for_each(|&r| histogram.add(r));
+            rounds.sort_unstable();
+            for p in [0, 1, 50, 90, 99, 100] {
+                assert_eq!(histogram.percentile(p), percentile(&rounds, p), "{len} {p}");
+            }
+            assert_eq!(histogram.max(), rounds.last().copied());
+            let mean = (!rounds.is_empty())
+                .then(|| rounds.iter().map(|&r| f64::from(r)).sum::<f64>() / rounds.len() as f64);
+            assert_eq!(histogram.mean(), mean);
+        }
+    }
+
     #[test]
     fn nearest_rank_percentiles() {
         let v: Vec<u32> = (1..=10).collect();
@@ -666,9 +826,11 @@ mod tests {
     #[test]
     fn trials_come_back_in_order_whatever_the_thread_count() {
         let square = |i: u64| i * i;
-        let one = run_trials(1000, 1, square, || ()).unwrap();
-        let two = run_trials(1000, 2, square, || ()).unwrap();
+        // Past two chunks, so outcomes are folded across chunk boundaries.
+        let trials = 2 * CHUNK as u64 + 7;
+        let one = run_trials(trials, 1, square, || ()).unwrap();
+        let two = run_trials(trials, 2, square, || ()).unwrap();
         assert_eq!(one, two);
-        assert_eq!(one[999], 999 * 999);
+        assert_eq!(one, (0..trials).map(square).collect::<Vec<_>>());
     }
 }

@@ -1871,15 +1871,25 @@ fn agent_lists_are_cut_at_the_list_limit_and_say_how_many_were_left_out() {
 #[test]
 fn the_memory_guard_refuses_runs_larger_than_the_limit() {
     let out = moai()
-        .args(["gossip", "--agents", "1000000", "--approve", "600000"])
-        .env("MOAI_MAX_MEMORY", "1M")
+        .args([
+            "gossip",
+            "--agents",
+            "1000000",
+            "--approve",
+            "600000",
+            "--threads",
+            "1",
+        ])
+        .env("MOAI_MAX_MEMORY", "20M")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1);
     assert!(
-        err.contains("needs about 3.8 MiB of memory, more than 1.0 MiB (MOAI_MAX_MEMORY)"),
+        err.contains(
+            "needs about 20.3 MiB of memory, more than 20.0 MiB (MOAI_MAX_MEMORY): lower --agents"
+        ),
         "{err}"
     );
     let out = moai()
@@ -1891,7 +1901,7 @@ fn the_memory_guard_refuses_runs_larger_than_the_limit() {
     // Under the limit the run goes ahead.
     let out = moai()
         .args(["gossip", "--agents", "1000", "--format", "json"])
-        .env("MOAI_MAX_MEMORY", "1M")
+        .env("MOAI_MAX_MEMORY", "32M")
         .output()
         .unwrap();
     assert!(out.status.success());

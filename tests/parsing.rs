@@ -120,7 +120,9 @@ fn an_integer_array_past_the_guard_is_refused_before_it_is_parsed() {
     let out = run(&path, &[("MOAI_MAX_MEMORY", "64M")]);
     let message = refused(&out);
     assert!(
-        message.starts_with("integer-array-guarded.toml: parsing the file: this run needs about "),
+        message.starts_with(
+            "integer-array-guarded.toml: parsing the file: parsing this file needs about "
+        ),
         "{message}"
     );
     assert!(
@@ -157,7 +159,9 @@ fn a_long_list_of_agents_past_the_guard_is_refused_before_it_is_parsed() {
     let out = run(&path, &[("MOAI_MAX_MEMORY", "64M")]);
     let message = refused(&out);
     assert!(
-        message.starts_with("agent-tables-guarded.toml: parsing the file: this run needs about "),
+        message.starts_with(
+            "agent-tables-guarded.toml: parsing the file: parsing this file needs about "
+        ),
         "{message}"
     );
     assert!(
@@ -436,7 +440,7 @@ fn a_directory_search_does_not_parse_a_file_past_the_guard() {
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let error = report["results"][0]["error"].as_str().unwrap();
     assert!(
-        error.contains("parsing the file: this run needs about"),
+        error.contains("parsing the file: parsing this file needs about"),
         "{error}"
     );
     assert!(

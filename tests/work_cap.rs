@@ -355,22 +355,12 @@ fn threads_past_the_limit_are_refused_before_any_starts() {
     let refused = peak::run_measured(&["gossip", "--threads", "1025"], &[]);
     assert_eq!(refused.code, Some(2), "{}", refused.stderr);
     assert!(refused.stdout.is_empty());
-    // A child started by posix_spawn inherits this process's own peak as
-    // its starting peak: the bound allows for it.
-    let bound = (24 << 20).max(own_peak_bytes() + (1 << 20));
+    let bound = 24 << 20;
     assert!(
         refused.peak_bytes < bound,
         "peak {} bytes, bound {bound}",
         refused.peak_bytes
     );
-}
-
-/// This test process's own peak resident memory (`VmHWM`), in bytes.
-fn own_peak_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
 }
 
 /// A vector scenario of `versions` versions, all concurrent, each with a

@@ -14,7 +14,7 @@ use crate::consensus::byzantine;
 use crate::consensus::gossip::{self, SettingWarning};
 use crate::error::{Error, InvalidSetting};
 use crate::memory;
-use crate::montecarlo::{self, ByzantineTrialsSummary, GossipTrialsSummary, Sweep};
+use crate::montecarlo::{self, ByzantineTrials, GossipTrials, Sweep};
 use crate::report::{
     self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, Settings, SweepReport,
     SweepRow, TrialRuns, TrialsReport, TrialsSummary,
@@ -172,6 +172,8 @@ trait Planned {
     fn rounds(&self) -> u32;
     /// The most work one run (one trial) may do.
     fn work(&self) -> Work;
+    /// The memory a batch of trials laid out as `layout` holds.
+    fn need(&self, layout: &memory::Layout) -> memory::Need;
 }
 
 impl Planned for Prepared<ByzantineConfig> {
@@ -181,6 +183,10 @@ impl Planned for Prepared<ByzantineConfig> {
 
     fn work(&self) -> Work {
         Work::byzantine(self.agents.len() as u64, self.config.num_rounds, 1)
+    }
+
+    fn need(&self, layout: &memory::Layout) -> memory::Need {
+        memory::byzantine(&self.agents, &self.config, 0, layout)
     }
 }
 
@@ -195,6 +201,10 @@ impl Planned for Prepared<GossipConfig> {
             self.config.max_rounds,
             self.config.fanout,
         )
+    }
+
+    fn need(&self, layout: &memory::Layout) -> memory::Need {
+        memory::gossip(&self.agents, &self.config, layout)
     }
 }
 
@@ -291,7 +301,6 @@ fn prepare_byzantine(
             overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok())
         }
     })?;
-    memory::check(memory::byzantine_bytes(agents.len() as u64)).map_err(too_big)?;
     Ok(Prepared {
         agents,
         config,
@@ -341,7 +350,6 @@ fn prepare_gossip(
     config
         .validate(&agents)
         .map_err(|e| overrides.locate(doc, e, || config.validate(&scenario.agents).is_ok()))?;
-    memory::check(memory::gossip_bytes(agents.len() as u64, &config)).map_err(too_big)?;
     for warning in config.warnings(&agents) {
         if let Some(line) = overrides.warning(doc, warning) {
             warnings.warn(line);
@@ -388,6 +396,9 @@ pub(super) fn run_byzantine(
                 "agents × rounds"
             },
         )?;
+        let layout = memory::Layout::single(1, args.common.list_limit as u64, args.common.format);
+        let need = memory::byzantine(&p.agents, &p.config, scenario.proposals.len(), &layout);
+        memory::check(&need).map_err(too_big)?;
         return Ok(single_byzantine(
             scenario,
             &p,
@@ -397,18 +408,25 @@ pub(super) fn run_byzantine(
     };
     let prepare = |args: &ByzantineArgs, _: &Warnings| prepare_byzantine(doc, scenario, args);
     let batch = |p: &Prepared<ByzantineConfig>, progress: &ProgressBar| -> Result<Batch, Error> {
-        let outcomes = plan.run(p.seed, progress, |rng| {
-            let mut outcome = byzantine::run(&p.agents, &p.config, rng);
-            montecarlo::slim_byzantine(&mut outcome, plan.keep_runs);
-            outcome
-        })?;
+        let mut trials = ByzantineTrials::default();
+        let kept = plan.run(
+            p.seed,
+            progress,
+            |rng| {
+                // Trial summaries only ask whether a list is empty.
+                let mut outcome = byzantine::run_listing(&p.agents, &p.config, rng, 1);
+                montecarlo::slim_byzantine(&mut outcome, plan.keep_runs);
+                outcome
+            },
+            |outcome| trials.add(outcome),
+        )?;
         Ok(Batch {
             seed: p.seed,
             agents: p.agents.len() as u64,
             overrides: p.overrides.clone(),
-            summary: TrialsSummary::Byzantine(ByzantineTrialsSummary::of(&outcomes)),
+            summary: TrialsSummary::Byzantine(trials.summary()),
             settings: Settings::Byzantine(p.config.clone()),
-            runs: plan.keep_runs.then_some(TrialRuns::Byzantine(outcomes)),
+            runs: kept.map(TrialRuns::Byzantine),
         })
     };
     plan.report(
@@ -432,7 +450,7 @@ fn single_byzantine(
     let settings = Settings::Byzantine(p.config.clone());
     let trial = trial.filter(|&t| t > 0);
     if scenario.proposals.is_empty() {
-        let outcome = byzantine::run(&p.agents, &p.config, &mut rng);
+        let outcome = byzantine::run_listing(&p.agents, &p.config, &mut rng, list_limit);
         return Report::Byzantine(consensus_report(
             scenario, p, trial, settings, outcome, list_limit,
         ));
@@ -482,6 +500,13 @@ pub(super) fn run_gossip(
         let warnings = Warnings::held();
         let p = prepare_gossip(doc, scenario, args, &warnings)?;
         check_single(p.work(), args.trials.allow_long, "agents × rounds")?;
+        let threads = args.trials.threads.unwrap_or_else(default_threads);
+        let layout = memory::Layout::single(
+            threads as u64,
+            args.common.list_limit as u64,
+            args.common.format,
+        );
+        memory::check(&memory::gossip(&p.agents, &p.config, &layout)).map_err(too_big)?;
         warnings.release();
         let run = || gossip::run(&p.agents, &p.config, &mut single_generator(p.seed, trial));
         let outcome = match args.trials.threads {
@@ -503,18 +528,27 @@ pub(super) fn run_gossip(
     let prepare =
         |args: &GossipArgs, warnings: &Warnings| prepare_gossip(doc, scenario, args, warnings);
     let batch = |p: &Prepared<GossipConfig>, progress: &ProgressBar| -> Result<Batch, Error> {
-        let outcomes = plan.run(p.seed, progress, |rng| {
-            let mut outcome = gossip::run(&p.agents, &p.config, rng);
-            montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
-            outcome
-        })?;
+        // With a trial on every thread, a trial's blocks run on its own
+        // thread: one waiting for a block never starts another trial.
+        let parallel_blocks = plan.trials < plan.threads as u64;
+        let mut trials = GossipTrials::default();
+        let kept = plan.run(
+            p.seed,
+            progress,
+            |rng| {
+                let mut outcome = gossip::run_blocks(&p.agents, &p.config, rng, parallel_blocks);
+                montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
+                outcome
+            },
+            |outcome| trials.add(outcome),
+        )?;
         Ok(Batch {
             seed: p.seed,
             agents: p.agents.len() as u64,
             overrides: p.overrides.clone(),
-            summary: TrialsSummary::Gossip(GossipTrialsSummary::of(&outcomes)),
+            summary: TrialsSummary::Gossip(trials.summary()),
             settings: Settings::Gossip(p.config.clone()),
-            runs: plan.keep_runs.then_some(TrialRuns::Gossip(outcomes)),
+            runs: kept.map(TrialRuns::Gossip),
         })
     };
     plan.report(
@@ -637,8 +671,13 @@ fn thread_count(threads: Option<usize>) -> Result<usize, Error> {
             ),
         }),
         Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        None => Ok(default_threads()),
     }
+}
+
+/// The worker threads when `--threads` is not given: all cores.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// How many trials to run, on how many threads, and whether to keep every outcome.
@@ -650,6 +689,10 @@ struct TrialPlan {
     sweep: Option<Sweep>,
     /// `--allow-long`: lifts the total-work cap.
     allow_long: bool,
+    /// `--list-limit`: ids shown in each list of agents.
+    list_limit: u64,
+    /// `--format`: how the results print.
+    format: Format,
 }
 
 impl TrialPlan {
@@ -676,12 +719,26 @@ impl TrialPlan {
             keep_runs,
             sweep: args.sweep.clone(),
             allow_long: args.allow_long,
+            list_limit: common.list_limit as u64,
+            format: common.format,
         }))
     }
 
     /// Batches of trials: the sweep's values, or 1.
     fn batches(&self) -> u64 {
         self.sweep.as_ref().map_or(1, |s| s.values.len() as u64)
+    }
+
+    /// How this plan lays out its runs, for the memory guard.
+    fn layout(&self) -> memory::Layout {
+        memory::Layout {
+            trials: self.trials,
+            batches: self.batches(),
+            threads: self.threads as u64,
+            keep_runs: self.keep_runs,
+            list_limit: self.list_limit,
+            printed_round: memory::printed_round(self.format),
+        }
     }
 
     /// Refuses a kept history of batches of trials of up to `rounds` rounds
@@ -709,23 +766,35 @@ impl TrialPlan {
         Ok(())
     }
 
-    /// Runs the trials of one batch; trial i draws from the seed's stream i.
+    /// Runs the trials of one batch; trial i draws from the seed's stream
+    /// i. Each outcome goes to `add` in trial order, and is kept (returned)
+    /// only when the plan keeps runs. [`Self::check_all`] has checked the
+    /// history limit and the memory it needs.
     fn run<O: Send>(
         &self,
         seed: u64,
         progress: &ProgressBar,
         run: impl Fn(&mut SimRng) -> O + Sync,
-    ) -> Result<Vec<O>, Error> {
-        montecarlo::run_trials(
+        mut add: impl FnMut(&O) + Send,
+    ) -> Result<Option<Vec<O>>, Error> {
+        let mut kept = self.keep_runs.then(Vec::new);
+        montecarlo::fold_trials(
             self.trials,
             self.threads,
             |trial| run(&mut rng::trial_generator(seed, trial)),
             || progress.inc(1),
+            |outcome| {
+                add(&outcome);
+                if let Some(kept) = &mut kept {
+                    kept.push(outcome);
+                }
+            },
         )
         .map_err(|message| Error::Flag {
             flag: "--threads",
             message,
-        })
+        })?;
+        Ok(kept)
     }
 
     /// A progress bar on stderr for every batch, drawn only on a terminal
@@ -740,8 +809,9 @@ impl TrialPlan {
     }
 
     /// Checks the whole plan before anything runs: every swept value's
-    /// settings (prepared with `prepare`, then dropped), the history limit
-    /// and the total work of all the trials of all the values.
+    /// settings (prepared with `prepare`, then dropped), the history limit,
+    /// the memory each value's batch needs, and the total work of all the
+    /// trials of all the values.
     fn check_all<A: Clone, C>(
         &self,
         args: &A,
@@ -757,6 +827,7 @@ impl TrialPlan {
         let Some(sweep) = &self.sweep else {
             let p = prepare(args, &quiet)?;
             self.check_history(p.rounds())?;
+            memory::check(&p.need(&self.layout())).map_err(too_big)?;
             let what = trials_text(self.trials);
             return p
                 .work()
@@ -783,6 +854,9 @@ impl TrialPlan {
             let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
             let p = prepare(&args, &quiet).map_err(located)?;
             self.check_history(p.rounds()).map_err(located)?;
+            memory::check(&p.need(&self.layout()))
+                .map_err(too_big)
+                .map_err(located)?;
             work = work.plus(p.work().times(self.trials));
             let scope = if i + 1 == count {
                 ", summed over the values".to_string()

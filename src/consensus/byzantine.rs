@@ -133,6 +133,29 @@ pub struct ByzantineMetadata {
     pub healthy_agents: Vec<String>,
     /// What every round's votes were.
     pub round_history: Vec<ByzantineRound>,
+    /// How many ids each list left out, when the run made at most a
+    /// number of ids per list ([`run_listing`]).
+    #[serde(skip)]
+    pub unlisted: Unlisted,
+}
+
+/// How many ids each list of a [`ByzantineMetadata`] left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unlisted {
+    /// Of `malicious_agents` (and of `blacklist`, the same agents).
+    pub malicious_agents: u64,
+    /// Of `vote_changers`.
+    pub vote_changers: u64,
+    /// Of `equivocators`.
+    pub equivocators: u64,
+    /// Of `silent_agents`.
+    pub silent_agents: u64,
+    /// Of `healthy_agents`.
+    pub healthy_agents: u64,
+    /// Of `detection.false_positives`.
+    pub false_positives: u64,
+    /// Of `detection.missed`.
+    pub missed: u64,
 }
 
 /// The result of a Byzantine vote.
@@ -225,6 +248,18 @@ pub fn is_faulty(behavior: Behavior) -> bool {
 /// scenario order); then, round by round and agent by agent in scenario
 /// order, whatever that agent's behaviour draws (see [`cast`]).
 pub fn run(agents: &Swarm, config: &ByzantineConfig, rng: &mut SimRng) -> ByzantineOutcome {
+    run_listing(agents, config, rng, usize::MAX)
+}
+
+/// [`run`], making at most `list_limit` ids per list of agents (the rest
+/// are counted in `metadata.unlisted`), so a huge swarm never spells out
+/// ids no one prints. Everything else is the same.
+pub fn run_listing(
+    agents: &Swarm,
+    config: &ByzantineConfig,
+    rng: &mut SimRng,
+    list_limit: usize,
+) -> ByzantineOutcome {
     let rounds = config.num_rounds;
     let (votes, behaviors) = (agents.votes(), agents.behaviors());
     let forced_change: Vec<Option<u32>> = behaviors
@@ -282,14 +317,27 @@ pub fn run(agents: &Swarm, config: &ByzantineConfig, rng: &mut SimRng) -> Byzant
         .zip(&equivocated)
         .map(|(c, e)| *c || *e)
         .collect();
-    let ids_where = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
-        (0..agents.len())
-            .filter(|&i| keep(i))
-            .map(|i| agents.id(i))
-            .collect()
+    // The first `list_limit` ids of the agents `keep` picks, and how many
+    // more it picks.
+    let ids_where = |keep: &dyn Fn(usize) -> bool| -> (Vec<String>, u64) {
+        let mut ids = Vec::new();
+        let mut left_out = 0;
+        for i in (0..agents.len()).filter(|&i| keep(i)) {
+            if ids.len() < list_limit {
+                ids.push(agents.id(i));
+            } else {
+                left_out += 1;
+            }
+        }
+        (ids, left_out)
     };
     let silent = |i: usize| behaviors[i] == Behavior::Silent;
-    let malicious_agents = ids_where(&|i| detected[i]);
+    let (malicious_agents, unlisted_malicious) = ids_where(&|i| detected[i]);
+    let malicious_detected = malicious_agents.len() as u64 + unlisted_malicious;
+    let (false_positives, unlisted_false_positives) =
+        ids_where(&|i| detected[i] && !is_faulty(behaviors[i]));
+    let (missed, unlisted_missed) =
+        ids_where(&|i| !detected[i] && !silent(i) && is_faulty(behaviors[i]));
     let counts =
         VoteCounts::of((0..agents.len()).filter(|&i| !detected[i]).filter_map(
             |i| match final_cast[i] {
@@ -304,10 +352,10 @@ pub fn run(agents: &Swarm, config: &ByzantineConfig, rng: &mut SimRng) -> Byzant
         detected_correctly: (0..agents.len())
             .filter(|&i| detected[i] && is_faulty(behaviors[i]))
             .count() as u64,
-        false_positives: ids_where(&|i| detected[i] && !is_faulty(behaviors[i])),
-        missed: ids_where(&|i| !detected[i] && !silent(i) && is_faulty(behaviors[i])),
+        false_positives,
+        missed,
     };
-    let (decision, byzantine_safe, reason) = decide(config, &counts, malicious_agents.len() as u64);
+    let (decision, byzantine_safe, reason) = decide(config, &counts, malicious_detected);
     let honest_lean = VoteCounts::of(
         (0..agents.len())
             .filter(|&i| !is_faulty(behaviors[i]))
@@ -318,7 +366,10 @@ pub fn run(agents: &Swarm, config: &ByzantineConfig, rng: &mut SimRng) -> Byzant
         Decision::Approved => honest_lean.votes_against > honest_lean.votes_for,
         Decision::Rejected => honest_lean.votes_for > honest_lean.votes_against,
     };
-    let healthy_agents = ids_where(&|i| !detected[i]);
+    let (healthy_agents, unlisted_healthy) = ids_where(&|i| !detected[i]);
+    let (vote_changers, unlisted_vote_changers) = ids_where(&|i| changed[i] && !equivocated[i]);
+    let (equivocators, unlisted_equivocators) = ids_where(&|i| equivocated[i]);
+    let (silent_agents, unlisted_silent) = ids_where(&silent);
 
     ByzantineOutcome {
         decision,
@@ -331,10 +382,10 @@ pub fn run(agents: &Swarm, config: &ByzantineConfig, rng: &mut SimRng) -> Byzant
             honest_participants: (0..agents.len())
                 .filter(|&i| !detected[i] && !silent(i))
                 .count() as u64,
-            malicious_detected: malicious_agents.len() as u64,
-            vote_changers: ids_where(&|i| changed[i] && !equivocated[i]),
-            equivocators: ids_where(&|i| equivocated[i]),
-            silent_agents: ids_where(&silent),
+            malicious_detected,
+            vote_changers,
+            equivocators,
+            silent_agents,
             blacklist: malicious_agents.clone(),
             malicious_agents,
             num_rounds: rounds,
@@ -345,6 +396,15 @@ pub fn run(agents: &Swarm, config: &ByzantineConfig, rng: &mut SimRng) -> Byzant
             detection,
             healthy_agents,
             round_history,
+            unlisted: Unlisted {
+                malicious_agents: unlisted_malicious,
+                vote_changers: unlisted_vote_changers,
+                equivocators: unlisted_equivocators,
+                silent_agents: unlisted_silent,
+                healthy_agents: unlisted_healthy,
+                false_positives: unlisted_false_positives,
+                missed: unlisted_missed,
+            },
         },
     }
 }
@@ -806,5 +866,42 @@ mod tests {
         let a = run(&example_one(), &config(3, 5), &mut generator(9));
         let b = run(&example_one(), &config(3, 5), &mut generator(9));
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn listing_makes_the_first_ids_of_each_list_and_counts_the_rest() {
+        let swarm = Swarm::generated(40, 25, 12, Behavior::Random);
+        let full = run(&swarm, &config(12, 5), &mut generator(3));
+        assert!(full.metadata.malicious_agents.len() > 2);
+        for limit in [0, 1, 2, 1000] {
+            let listed = run_listing(&swarm, &config(12, 5), &mut generator(3), limit);
+            let (f, l) = (&full.metadata, &listed.metadata);
+            let cut = |list: &[String]| list[..list.len().min(limit)].to_vec();
+            let left = |list: &[String]| list.len().saturating_sub(limit) as u64;
+            assert_eq!(l.healthy_agents, cut(&f.healthy_agents));
+            assert_eq!(l.unlisted.healthy_agents, left(&f.healthy_agents));
+            assert_eq!(l.malicious_agents, cut(&f.malicious_agents));
+            assert_eq!(l.blacklist, cut(&f.blacklist));
+            assert_eq!(l.unlisted.malicious_agents, left(&f.malicious_agents));
+            assert_eq!(l.vote_changers, cut(&f.vote_changers));
+            assert_eq!(l.unlisted.vote_changers, left(&f.vote_changers));
+            assert_eq!(l.detection.missed, cut(&f.detection.missed));
+            assert_eq!(l.unlisted.missed, left(&f.detection.missed));
+            assert_eq!(l.malicious_detected, f.malicious_detected);
+            assert_eq!(
+                (
+                    listed.decision,
+                    listed.counts,
+                    l.byzantine_safe,
+                    &l.round_history
+                ),
+                (
+                    full.decision,
+                    full.counts,
+                    f.byzantine_safe,
+                    &f.round_history
+                )
+            );
+        }
     }
 }

@@ -370,11 +370,19 @@ fn resolve_partitions(
     if partitions.is_empty() {
         return Ok(Vec::new());
     }
-    let index: HashMap<String, u32> = agents
-        .ids()
-        .enumerate()
-        .map(|(i, id)| (id, i as u32))
+    // Only the ids the groups name are indexed: each agent's id is made,
+    // looked up and dropped, never all held at once.
+    let mut index: HashMap<&str, u32> = partitions
+        .iter()
+        .flat_map(|p| p.groups.iter().flatten())
+        .map(|id| (id.as_str(), u32::MAX))
         .collect();
+    for (i, id) in agents.ids().enumerate() {
+        if let Some(slot) = index.get_mut(id.as_str()) {
+            *slot = i as u32;
+        }
+    }
+    index.retain(|_, i| *i != u32::MAX);
     partitions
         .iter()
         .enumerate()
@@ -525,6 +533,19 @@ pub struct GossipOutcome {
 
 /// Runs gossip consensus. `config` must have passed [`GossipConfig::validate`].
 pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOutcome {
+    run_blocks(agents, config, rng, true)
+}
+
+/// [`run`], with the blocks of each round on the pool's threads when
+/// `parallel`, else one after the other on the calling thread (for trials
+/// that already run one per thread, so that a thread waiting for a block
+/// never starts another trial). Both give the same outcome.
+pub fn run_blocks(
+    agents: &Swarm,
+    config: &GossipConfig,
+    rng: &mut SimRng,
+    parallel: bool,
+) -> GossipOutcome {
     let n = agents.len() as u32;
     let partitions =
         resolve_partitions(&config.partitions, agents).expect("partitions were validated");
@@ -605,6 +626,15 @@ pub fn run(agents: &Swarm, config: &GossipConfig, rng: &mut SimRng) -> GossipOut
         let agents_next = &mut next[..n as usize];
         let (lost_exchanges, counts) = if blocks == 1 {
             play(&mut Vec::new(), (0, agents_next))
+        } else if !parallel {
+            let mut heard = Vec::new();
+            agents_next
+                .chunks_mut(BLOCK)
+                .enumerate()
+                .map(|block| play(&mut heard, block))
+                .fold((0, VoteCounts::default()), |a, b| {
+                    (a.0 + b.0, a.1.plus(&b.1))
+                })
         } else {
             agents_next
                 .par_chunks_mut(BLOCK)

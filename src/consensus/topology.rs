@@ -180,6 +180,8 @@ pub fn random_regular(n: u32, degree: u32, rng: &mut SimRng) -> Graph {
     if pairing.repair(rng) {
         return pairing.into_graph();
     }
+    // Freed before the circulant is built: never two multigraphs at once.
+    drop(pairing);
     let mut circulant = RegularMultigraph::circulant(n, degree);
     circulant.mix(rng);
     circulant.into_graph()
@@ -227,6 +229,8 @@ impl RegularMultigraph {
             points.swap(i as usize, j as usize);
         }
         let edges = points.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+        // Freed before the rows are built: the peak is the edges and rows.
+        drop(points);
         RegularMultigraph::new(n, degree, edges)
     }
 
@@ -326,9 +330,16 @@ impl RegularMultigraph {
     }
 
     fn into_graph(self) -> Graph {
+        let RegularMultigraph {
+            n,
+            degree,
+            rows,
+            edges,
+        } = self;
+        drop(edges);
         let mut graph = Graph {
-            offsets: (0..=self.n).map(|a| a * self.degree).collect(),
-            neighbours: self.rows,
+            offsets: (0..=n).map(|a| a * degree).collect(),
+            neighbours: rows,
         };
         graph.sort_rows();
         graph

@@ -85,28 +85,62 @@ fn byzantine(
     omitted: &mut IndexMap<String, u64>,
 ) {
     let m = &mut outcome.metadata;
-    let lists: [(&str, &mut Vec<String>); 8] = [
-        ("metadata.malicious_agents", &mut m.malicious_agents),
-        ("metadata.vote_changers", &mut m.vote_changers),
-        ("metadata.equivocators", &mut m.equivocators),
-        ("metadata.silent_agents", &mut m.silent_agents),
-        ("metadata.blacklist", &mut m.blacklist),
-        ("metadata.healthy_agents", &mut m.healthy_agents),
+    let u = m.unlisted;
+    let lists: [(&str, &mut Vec<String>, u64); 8] = [
+        (
+            "metadata.malicious_agents",
+            &mut m.malicious_agents,
+            u.malicious_agents,
+        ),
+        (
+            "metadata.vote_changers",
+            &mut m.vote_changers,
+            u.vote_changers,
+        ),
+        ("metadata.equivocators", &mut m.equivocators, u.equivocators),
+        (
+            "metadata.silent_agents",
+            &mut m.silent_agents,
+            u.silent_agents,
+        ),
+        ("metadata.blacklist", &mut m.blacklist, u.malicious_agents),
+        (
+            "metadata.healthy_agents",
+            &mut m.healthy_agents,
+            u.healthy_agents,
+        ),
         (
             "metadata.detection.false_positives",
             &mut m.detection.false_positives,
+            u.false_positives,
         ),
-        ("metadata.detection.missed", &mut m.detection.missed),
+        (
+            "metadata.detection.missed",
+            &mut m.detection.missed,
+            u.missed,
+        ),
     ];
-    for (path, list) in lists {
-        cut(list, format!("{prefix}{path}"), limit, omitted);
+    for (path, list, unlisted) in lists {
+        cut_counted(list, unlisted, format!("{prefix}{path}"), limit, omitted);
     }
 }
 
 /// Keeps the first `limit` ids of `list`, recording how many went.
 fn cut(list: &mut Vec<String>, path: String, limit: usize, omitted: &mut IndexMap<String, u64>) {
-    if list.len() > limit {
-        omitted.insert(path, (list.len() - limit) as u64);
+    cut_counted(list, 0, path, limit, omitted);
+}
+
+/// [`cut`] for a list that was made with `unlisted` more ids left out.
+fn cut_counted(
+    list: &mut Vec<String>,
+    unlisted: u64,
+    path: String,
+    limit: usize,
+    omitted: &mut IndexMap<String, u64>,
+) {
+    let total = list.len() as u64 + unlisted;
+    if total > limit as u64 {
+        omitted.insert(path, total - limit as u64);
         list.truncate(limit);
     }
 }

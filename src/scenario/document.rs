@@ -182,7 +182,8 @@ impl Document {
     /// is never parsed here.
     pub fn is_other_toml(&self) -> bool {
         let shape = super::shape::scan(&self.text, super::MAX_PROPOSALS);
-        let affordable = crate::memory::check(super::shape::parse_bytes(self.text.len(), &shape));
+        let affordable =
+            crate::budget::check_parse(super::shape::parse_bytes(self.text.len(), &shape));
         !shape.algorithm
             && shape.proposal_beyond.is_none()
             && affordable.is_ok()

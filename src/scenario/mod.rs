@@ -358,9 +358,11 @@ impl Scenario {
                 ),
             ));
         }
-        crate::memory::check(shape::parse_bytes(doc.text.len(), &shape)).map_err(|message| {
-            doc.error_at_offset(None, None, format!("parsing the file: {message}"))
-        })?;
+        // A MOAI_MAX_MEMORY that cannot be read is its own error, not the file's.
+        crate::budget::limit().map_err(Error::Usage)?;
+        crate::budget::check_parse(shape::parse_bytes(doc.text.len(), &shape)).map_err(
+            |message| doc.error_at_offset(None, None, format!("parsing the file: {message}")),
+        )?;
         let root = DeTable::parse(&doc.text).map_err(|e| toml_error(doc, None, &e))?;
         if let Some((offset, top)) = document::too_deep(&root, MAX_NESTING) {
             return Err(doc.error_at_offset(Some(offset), Some(top), nesting_message()));

@@ -136,6 +136,16 @@ impl Swarm {
         self.votes.is_empty()
     }
 
+    /// The length in bytes of the longest id, spelled out or not.
+    pub fn longest_id(&self) -> usize {
+        let listed = self.listed.iter().map(|l| l.id.len());
+        let runs = self.runs.iter().map(|r| {
+            let last = r.first_number + (r.count - 1);
+            r.prefix.len() + last.to_string().len()
+        });
+        listed.chain(runs).max().unwrap_or(0)
+    }
+
     /// Every agent's declared vote, by index.
     pub fn votes(&self) -> &[Vote] {
         &self.votes
@@ -363,6 +373,12 @@ mod tests {
             [Honest, Honest, Honest, Random, Random, Random]
         );
         assert_eq!(s.duplicate(), None);
+        assert_eq!(s.longest_id(), "agent-6".len());
+        assert_eq!(
+            Swarm::generated(10_000_000, 0, 0, Behavior::Flip).longest_id(),
+            "agent-10000000".len()
+        );
+        assert_eq!(Swarm::new().longest_id(), 0);
         let s = Swarm::generated(3, 3, 0, Behavior::Flip);
         assert_eq!(s.behaviors(), [Honest; 3]);
         assert_eq!(s.votes(), [For; 3]);

@@ -1,8 +1,15 @@
 //! Runs moai as a child process and measures its peak resident memory, so a
 //! test can assert a memory bound (a bound on bytes is a real assertion on a
 //! shared machine; a bound on time is not).
+//!
+//! The peak is the child's own `VmHWM`, read from `/proc/PID/status` while
+//! the child is stopped on its way out (ptrace's exit event), when its memory
+//! is still mapped. The rusage that `wait4` reports is no good here: a child
+//! spawned with `vfork` (as std does) starts its count at the test process's
+//! own peak, so one test holding a large buffer inflates every later child.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 /// What a measured run of moai gave.
@@ -19,44 +26,86 @@ pub struct Measured {
 }
 
 /// Runs the moai binary with `args` and the extra environment `env`, and
-/// returns its output and its own peak RSS (from `wait4`, so other tests'
-/// children running at the same time do not count).
-// The child is reaped by `wait4`, which std's `wait` cannot replace: only
-// `wait4` reports the child's own resource usage.
+/// returns its output and its own peak RSS.
+// The child is reaped by the ptrace loop below, not by std's `wait`.
 #[allow(clippy::zombie_processes)]
 pub fn run_measured(args: &[&str], env: &[(&str, &str)]) -> Measured {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moai"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_moai"));
+    command
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("moai starts");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        out.read_to_end(&mut s).unwrap();
-        s
-    });
-    let mut stderr = Vec::new();
-    err.read_to_end(&mut stderr).unwrap();
-    let stdout = reader.join().unwrap();
+        .stderr(Stdio::piped());
+    // SAFETY: between fork and exec the closure makes one system call and
+    // touches no memory; the child stops when it execs, for the loop below.
+    unsafe {
+        command.pre_exec(|| {
+            let traced = libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
+            if traced == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("moai starts");
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
     let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value to be filled in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet waited for; both pointers are
-    // valid for the call.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4 failed");
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let mut peak_bytes = 0;
+    let code = loop {
+        let mut status = 0;
+        // SAFETY: pid is our own child; status is a valid out-pointer.
+        let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(waited, pid, "waitpid failed");
+        if libc::WIFEXITED(status) {
+            break Some(libc::WEXITSTATUS(status));
+        }
+        if libc::WIFSIGNALED(status) {
+            break None;
+        }
+        let event = status >> 16;
+        let signal = libc::WSTOPSIG(status);
+        let forward = if event == libc::PTRACE_EVENT_EXIT {
+            peak_bytes = own_peak(pid);
+            0
+        } else if signal == libc::SIGTRAP && event == 0 && peak_bytes == 0 {
+            // The stop at exec: ask to stop again on the way out.
+            // SAFETY: the child is stopped and traced by this thread.
+            unsafe {
+                libc::ptrace(
+                    libc::PTRACE_SETOPTIONS,
+                    pid,
+                    0,
+                    libc::PTRACE_O_TRACEEXIT as libc::c_long,
+                )
+            };
+            0
+        } else {
+            signal
+        };
+        // SAFETY: as above; `forward` hands the child its own signal back.
+        unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0, forward as libc::c_long) };
+    };
     Measured {
         code,
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        // Linux reports ru_maxrss in KiB.
-        peak_bytes: usage.ru_maxrss as u64 * 1024,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+        peak_bytes,
     }
+}
+
+/// `VmHWM` of a live process, in bytes.
+fn own_peak(pid: libc::pid_t) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
 }
