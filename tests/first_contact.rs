@@ -411,6 +411,8 @@ fn every_json_result_records_version_stream_and_settings() {
         &["gossip", "--trials", "2"],
         &["byzantine", "--sweep", "rounds=3,4", "--trials", "2"],
         &["resolve"],
+        &["check", "infra"],
+        &["validate", "infra"],
     ] {
         let json = json_of(args);
         assert_eq!(json["moai_version"], version, "{args:?}");

@@ -21,7 +21,7 @@ use super::{Verdict, refuse_overwrite, run_scenario};
 use crate::cli::{CommonArgs, TrialArgs};
 use crate::error::Error;
 use crate::expect;
-use crate::report::{CheckMode, CheckReport, CheckResult, CheckStatus, Mismatch, Report};
+use crate::report::{CheckMode, CheckReport, CheckResult, CheckStatus, MadeBy, Mismatch, Report};
 use crate::scenario::bundled::Bundled;
 use crate::scenario::{Algorithm, Document, Expectations, KeyPath, Scenario};
 
@@ -172,6 +172,7 @@ fn summarize(
     };
     (
         Report::Check(CheckReport {
+            made_by: MadeBy::CURRENT,
             mode,
             passed,
             failed,

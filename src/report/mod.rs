@@ -296,6 +296,9 @@ pub struct CheckResult {
 /// `moai check` or `moai validate` over many files.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
+    /// The moai that checked.
+    #[serde(flatten)]
+    pub made_by: MadeBy,
     /// Check or validate.
     pub mode: CheckMode,
     /// Scenarios that passed.
