@@ -3,7 +3,7 @@
 //! `#` comment saying what made the rows (moai version, stream, scenario,
 //! seed, overrides and settings), as the JSON output records them.
 
-use super::{MadeBy, Overrides, Report, Settings, TrialRuns};
+use super::{ConsensusReport, MadeBy, Overrides, Report, Settings, TrialRuns};
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::gossip::GossipOutcome;
 
@@ -35,27 +35,13 @@ pub(super) fn render(report: &Report) -> Option<String> {
     match report {
         Report::Byzantine(r) => {
             let trial = r.trial.unwrap_or(0);
-            out = writer(
-                r.made_by,
-                &r.scenario,
-                r.seed,
-                &trial_note(r.trial),
-                &r.overrides,
-                ("", &r.settings),
-            );
+            out = single_writer(r);
             out.write_record(BYZANTINE_COLUMNS).ok()?;
             byzantine_rows(&mut out, &[], trial as usize, &r.outcome)?;
         }
         Report::Gossip(r) => {
             let trial = r.trial.unwrap_or(0);
-            out = writer(
-                r.made_by,
-                &r.scenario,
-                r.seed,
-                &trial_note(r.trial),
-                &r.overrides,
-                ("", &r.settings),
-            );
+            out = single_writer(r);
             out.write_record(GOSSIP_COLUMNS).ok()?;
             gossip_rows(&mut out, &[], trial as usize, &r.outcome)?;
         }
@@ -109,6 +95,18 @@ pub(super) fn render(report: &Report) -> Option<String> {
 }
 
 type Out = csv::Writer<Vec<u8>>;
+
+/// The writer of one run's history, [`writer`] for its report.
+fn single_writer<O>(r: &ConsensusReport<O>) -> Out {
+    writer(
+        r.made_by,
+        &r.scenario,
+        r.seed,
+        &trial_note(r.trial),
+        &r.overrides,
+        ("", &r.settings),
+    )
+}
 
 /// A CSV writer whose text starts with the comment line
 /// `# moai VERSION, stream N, scenario NAME, seed S{note}, overrides {JSON},
