@@ -4,35 +4,11 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn moai() -> Command {
-    Command::cargo_bin("moai").unwrap()
-}
-
-/// Runs moai, expects success with nothing on stderr, returns stdout.
-fn stdout_of(args: &[&str]) -> String {
-    let out = moai().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "moai {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs moai with `--format json` appended and parses the whole of stdout.
-fn json_of(args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.extend(["--format", "json"]);
-    serde_json::from_str(&stdout_of(&args)).expect("stdout is one JSON document")
-}
+#[path = "support/run.rs"]
+mod run;
+use run::{json_of, moai, stdout_of};
 
 /// Runs moai expecting exit code 2, empty stdout and one line on stderr.
 fn rejected(args: &[&str]) -> String {
