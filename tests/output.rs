@@ -96,6 +96,22 @@ fn assert_no_forged_line(text: &str) {
     }
 }
 
+/// A consensus run's output is inert, forges no line, and its header shows
+/// the hostile name and description escaped, then `overrides`.
+fn assert_escaped_header(stdout: &str, overrides: &str) {
+    assert_inert(stdout);
+    assert_no_forged_line(stdout);
+    assert_eq!(
+        line_starting(stdout, "Scenario: "),
+        format!("Scenario: {SHOWN} (seed 42)")
+    );
+    assert_eq!(
+        line_starting(stdout, "Description: "),
+        format!("Description: {SHOWN}")
+    );
+    assert_eq!(line_starting(stdout, "Overrides: "), overrides);
+}
+
 fn line_starting<'a>(text: &'a str, start: &str) -> &'a str {
     text.lines()
         .find(|l| l.starts_with(start))
@@ -119,20 +135,7 @@ fn byzantine_tables_escape_names_descriptions_proposals_and_ids() {
     let file = write(&d, "evil.toml", &byzantine_scenario());
     let out = moai(&["byzantine", &file, "--fault-tolerance", "1"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_inert(&out.stdout);
-    assert_no_forged_line(&out.stdout);
-    assert_eq!(
-        line_starting(&out.stdout, "Scenario: "),
-        format!("Scenario: {SHOWN} (seed 42)")
-    );
-    assert_eq!(
-        line_starting(&out.stdout, "Description: "),
-        format!("Description: {SHOWN}")
-    );
-    assert_eq!(
-        line_starting(&out.stdout, "Overrides: "),
-        "Overrides: fault_tolerance = 1"
-    );
+    assert_escaped_header(&out.stdout, "Overrides: fault_tolerance = 1");
     // Keys bare, values as JSON (whose own escapes keep them one line).
     assert_eq!(
         line_starting(&out.stdout, "Proposal: "),
@@ -226,20 +229,7 @@ fn gossip_header_lines_escape_name_description_and_proposal() {
     let file = write(&d, "evil.toml", &text);
     let out = moai(&["gossip", &file, "--fanout", "2"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_inert(&out.stdout);
-    assert_no_forged_line(&out.stdout);
-    assert_eq!(
-        line_starting(&out.stdout, "Scenario: "),
-        format!("Scenario: {SHOWN} (seed 42)")
-    );
-    assert_eq!(
-        line_starting(&out.stdout, "Description: "),
-        format!("Description: {SHOWN}")
-    );
-    assert_eq!(
-        line_starting(&out.stdout, "Overrides: "),
-        "Overrides: fanout = 2"
-    );
+    assert_escaped_header(&out.stdout, "Overrides: fanout = 2");
     assert_eq!(
         line_starting(&out.stdout, "Proposal: "),
         format!("Proposal: {SHOWN} = 1")
