@@ -13,6 +13,8 @@
 //!   vector clocks, CRDT merges, hybrid routing): pure functions of the
 //!   scenario returning plain data; beside them [`work`], the total-work cap;
 //! - [`montecarlo`]: trials on all cores, sweeps and their statistics;
+//! - [`exact`]: the exact probability law of a run, where the model allows
+//!   it, and how far trials stray from it;
 //! - [`report`]: one result model rendered as tables, JSON, CSV or JUnit;
 //! - [`expect`] (a report compared with the scenario's expectations) and
 //!   [`memory`] (the model of what a run holds, checked against the budget);
@@ -23,6 +25,7 @@ pub mod budget;
 pub mod cli;
 pub mod consensus;
 pub mod error;
+pub mod exact;
 pub mod expect;
 pub mod memory;
 pub mod montecarlo;

@@ -11,6 +11,7 @@ const FLOORS: &[&[&str]] = &[
     &["scenario"],
     &["consensus", "resolve", "work"],
     &["montecarlo"],
+    &["exact"],
     &["report"],
     &["expect", "memory"],
     &["cli"],
