@@ -11,6 +11,7 @@
 //! Mass below [`DROP_BELOW`] is dropped and counted in `dropped_mass`.
 
 pub mod byzantine;
+pub mod compare;
 pub mod gossip;
 mod pmf;
 
