@@ -465,31 +465,42 @@ impl<'a> Chain<'a> {
         if c == 0 {
             return dropped + add(mass, 0, 0);
         }
+        // `r` of the `c` abstainers take a side, and of those `f` for: the
+        // row of `c - r` abstainers gets P(r) × (net ⊛ Binomial(r, side)).
+        // Binomial(r, side) is Binomial(r - 1, side) ⊛ Binomial(1, side),
+        // so each r's row is the previous one's, one step further.
         let kernel = &moves.kernel;
         let sides = kernel.abstain_for + kernel.abstain_against;
         let resolving = binomial(c, sides, kernel.abstain_stay);
         let (resolved_run, dropped_resolving) = window(&resolving, mass, DROP_BELOW);
         dropped += dropped_resolving;
-        let mut laws = c + 1;
-        for r in resolved_run {
-            let weight = mass * resolving[r];
-            if r == 0 {
-                dropped += add(weight, 0, 0);
-                continue;
+        let (side_for, side_against) = if sides > 0.0 {
+            (kernel.abstain_for / sides, kernel.abstain_against / sides)
+        } else {
+            (0.0, 1.0)
+        };
+        let first = (a as i64 + moves.lowest) as usize;
+        let mut law = moves.net.clone();
+        law.reserve(resolved_run.end);
+        let mut work = c + 1;
+        for r in 0..resolved_run.end {
+            if r > 0 {
+                law.push(0.0);
+                for j in (1..law.len()).rev() {
+                    law[j] = side_against * law[j] + side_for * law[j - 1];
+                }
+                law[0] *= side_against;
             }
-            let sided = binomial(
-                r as u64,
-                kernel.abstain_for / sides,
-                kernel.abstain_against / sides,
-            );
-            let (sided_run, dropped_sided) = window(&sided, weight, DROP_BELOW);
-            dropped += dropped_sided;
-            laws += r as u64 + 1;
-            for f in sided_run {
-                dropped += add(weight * sided[f], f as u64, r as u64);
+            if resolved_run.contains(&r) {
+                let weight = mass * resolving[r];
+                let target = &mut next[(c as usize - r) * row + first..];
+                for (slot, &p) in target[..law.len()].iter_mut().zip(&law) {
+                    *slot += weight * p;
+                }
             }
+            work += 2 * law.len() as u64;
         }
-        *steps += laws;
+        *steps += work;
         dropped
     }
 
