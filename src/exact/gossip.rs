@@ -138,6 +138,9 @@ const MAX_CACHED: usize = 16 << 20;
 /// Most chunks of states a round is cut into, for threads.
 const CHUNKS: usize = 8;
 
+/// Fewest states worth a chunk of their own.
+const MIN_CHUNK_STATES: usize = 1024;
+
 /// Most numbers the chunks' partial laws of one round may hold together
 /// (64 MiB); fewer chunks when the states are many.
 const MAX_PARTIAL_NUMBERS: usize = 8 << 20;
@@ -508,12 +511,28 @@ impl<'a> Chain<'a> {
             (0.0, 1.0)
         };
         let first = (a as i64 + moves.lowest) as usize;
-        let mut law = moves.net.clone();
-        let mut spare = Vec::with_capacity(law.len() + resolved_run.end);
-        law.reserve(resolved_run.end);
+        let end = resolved_run.end;
+        // `reach[r]`: the largest P(R = r') of the rows still to come, and
+        // `ahead[r]`: their sum. A term of the law at r that weighs less
+        // than DROP_BELOW even at `reach[r]` adds less than that to every
+        // later row, so it is dropped, and `ahead[r]` says how much it held.
+        let mut reach = vec![0.0f64; end + 1];
+        let mut ahead = vec![0.0; end + 1];
+        for r in (resolved_run.start..end).rev() {
+            reach[r] = reach[r + 1].max(resolving[r]);
+            ahead[r] = ahead[r + 1] + resolving[r];
+        }
+        for r in 0..resolved_run.start {
+            (reach[r], ahead[r]) = (reach[resolved_run.start], ahead[resolved_run.start]);
+        }
+        let (mut law, mut spare) = (Vec::new(), Vec::new());
+        // Where `law[0]` is, from `first`.
+        let mut offset = 0;
         let mut work = c + 1;
-        for r in 0..resolved_run.end {
-            if r > 0 {
+        for r in 0..end {
+            let whole: &[f64] = if r == 0 {
+                &moves.net
+            } else {
                 spare.clear();
                 spare.push(side_against * law[0]);
                 spare.extend(
@@ -521,16 +540,27 @@ impl<'a> Chain<'a> {
                         .map(|pair| side_against * pair[1] + side_for * pair[0]),
                 );
                 spare.push(side_for * law[law.len() - 1]);
-                std::mem::swap(&mut law, &mut spare);
+                &spare
+            };
+            let heavy = |p: &f64| mass * reach[r] * p >= DROP_BELOW;
+            let low = whole.iter().position(heavy).unwrap_or(whole.len());
+            let high = whole.iter().rposition(heavy).map_or(low, |i| i + 1);
+            let light: f64 = whole[..low].iter().chain(&whole[high..]).sum();
+            dropped += mass * ahead[r] * light;
+            let kept = whole[low..high].to_vec();
+            work += 2 * whole.len() as u64;
+            law = kept;
+            offset += low;
+            if law.is_empty() {
+                break;
             }
             if resolved_run.contains(&r) {
                 let weight = mass * resolving[r];
-                let target = &mut next[(c as usize - r) * row + first..];
+                let target = &mut next[(c as usize - r) * row + first + offset..];
                 for (slot, &p) in target[..law.len()].iter_mut().zip(&law) {
                     *slot += weight * p;
                 }
             }
-            work += 2 * law.len() as u64;
         }
         *steps += work;
         dropped
@@ -539,7 +569,10 @@ impl<'a> Chain<'a> {
     /// The chunks the states are cut into, by index: a number fixed by the
     /// size alone, so the sums are the same on any number of threads.
     fn chunks(&self, size: usize) -> Vec<Chunk> {
-        let count = (MAX_PARTIAL_NUMBERS / (2 * size)).clamp(1, CHUNKS);
+        // Small laws on one thread: starting threads would cost more.
+        let count = (size / MIN_CHUNK_STATES)
+            .min(MAX_PARTIAL_NUMBERS / (2 * size))
+            .clamp(1, CHUNKS);
         let span = size.div_ceil(count);
         (0..count)
             .map(|i| Chunk {
