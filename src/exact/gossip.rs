@@ -122,9 +122,10 @@ pub struct GossipExactSummary {
 }
 
 /// Most states `(honest + 1) × (honest abstainers + 1)` the law may have:
-/// two arrays of this many `f64`s each, and two more without early stop,
-/// stay within 256 MiB.
-pub const MAX_STATES: u64 = 8_000_000;
+/// its arrays (the law, the runs that stopped or converged, the next
+/// round's partial laws: 7 of this many `f64`s at most) and the kept
+/// transitions stay within 256 MiB.
+pub const MAX_STATES: u64 = 2_000_000;
 
 /// Most elementary steps (a term of a transition, a term of a heard-vote
 /// law) one law may take before it is refused, so a request that would run
@@ -132,8 +133,8 @@ pub const MAX_STATES: u64 = 8_000_000;
 pub const MAX_STEPS: u64 = 20_000_000_000;
 
 /// Most numbers the per-state transitions kept from round to round may
-/// hold (128 MiB); states beyond it are recomputed every round.
-const MAX_CACHED: usize = 16 << 20;
+/// hold (64 MiB); states beyond it are recomputed every round.
+const MAX_CACHED: usize = 8 << 20;
 
 /// Most chunks of states a round is cut into, for threads.
 const CHUNKS: usize = 8;
