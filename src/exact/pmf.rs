@@ -102,7 +102,10 @@ pub fn window(terms: &[f64], mass: f64, floor: f64) -> (std::ops::Range<usize>, 
     let Some(first) = terms.iter().position(|&t| keep(t)) else {
         return (0..0, mass * terms.iter().sum::<f64>());
     };
-    let last = terms.iter().rposition(|&t| keep(t)).expect("one term is kept");
+    let last = terms
+        .iter()
+        .rposition(|&t| keep(t))
+        .expect("one term is kept");
     let dropped: f64 = terms[..first].iter().chain(&terms[last + 1..]).sum();
     (first..last + 1, mass * dropped)
 }
@@ -119,7 +122,9 @@ mod tests {
     fn binomial_terms_match_the_formula_in_both_tails() {
         // Bin(10, 0.3): C(10, j) 0.3^j 0.7^(10-j).
         let law = binomial(10, 0.3, 0.7);
-        let choose = [1.0, 10.0, 45.0, 120.0, 210.0, 252.0, 210.0, 120.0, 45.0, 10.0, 1.0];
+        let choose = [
+            1.0, 10.0, 45.0, 120.0, 210.0, 252.0, 210.0, 120.0, 45.0, 10.0, 1.0,
+        ];
         for (j, &c) in choose.iter().enumerate() {
             let exact = c * 0.3f64.powi(j as i32) * 0.7f64.powi(10 - j as i32);
             assert!(close(law[j], exact, 1e-14), "{j}: {} vs {exact}", law[j]);
