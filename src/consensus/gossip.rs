@@ -852,7 +852,7 @@ fn adopt(own: Vote, lead: i32) -> Vote {
 
 /// `approved` when approvals reach `threshold` of the decided votes and
 /// outnumber rejections.
-fn decide(counts: &VoteCounts, threshold: f64) -> Decision {
+pub fn decide(counts: &VoteCounts, threshold: f64) -> Decision {
     let decided = counts.votes_for + counts.votes_against;
     if decided > 0
         && counts.votes_for > counts.votes_against

@@ -1,9 +1,47 @@
 //! The exact law of a gossip run on the complete network.
+//!
+//! On the complete network honest agents are exchangeable: given how many
+//! honest agents vote for, against and abstain, each one updates
+//! independently of the others, with a law that depends only on its own
+//! vote. So those counts form a Markov chain, and its law is carried round by
+//! round over every reachable state.
+//!
+//! One honest agent's round: its `k = min(fanout, n-1)` peers are `k`
+//! distinct agents drawn uniformly among the `n-1` others; each exchange is
+//! kept with probability `1 - loss`, independently, and an exchange with a
+//! silent peer never counts. Kept exchanges are a uniform subset of the
+//! peers, so the number kept is `Binomial(k, 1-loss)` and, given it, the
+//! peers heard are a uniform draw of that many among the others: the votes
+//! heard for is hypergeometric, and given it the votes heard against is
+//! hypergeometric among the rest. The agent adopts the strict majority of
+//! its own vote and those it heard (a tie keeps its vote), so an agent for
+//! switches when it hears at least two more against than for, an agent
+//! against when it hears two more for, and an abstainer follows any lead.
+//!
+//! The next state: `X` of the `a` agents for switch (`Binomial(a, p_for)`),
+//! `Y` of the `b` against switch (`Binomial(b, p_against)`), and of the `c`
+//! abstainers `R` take a side (`Binomial(c, p_resolve)`), of whom `F` for
+//! (`Binomial(R, p_side)`). So `a' = a - X + Y + F` and `c' = c - R`: the law
+//! of `Y - X` is a convolution, combined with the abstainers' law. Each
+//! transition is computed from the state's own counts; terms whose
+//! probability, weighted by the state's, is below [`DROP_BELOW`] are dropped
+//! and counted.
+//!
+//! States: `(a, c)` with `c` at most the initial honest abstainers (an
+//! abstainer who takes a side never abstains again), so a swarm without
+//! honest abstainers has `h+1` states for `h` honest agents, and one with
+//! `c0` abstainers at most `(h+1)(c0+1)`. Without early stop each state also
+//! carries whether the run has converged yet.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::DecisionProbabilities;
-use crate::scenario::{GossipConfig, Swarm};
+use super::pmf::{binomial, hypergeometric, window};
+use super::{DROP_BELOW, DecisionProbabilities};
+use crate::consensus::VoteCounts;
+use crate::consensus::gossip::decide;
+use crate::scenario::{Behavior, Decision, GossipConfig, Swarm, Topology};
 
 /// One round of the exact law.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,11 +120,697 @@ pub struct GossipExactSummary {
     pub dropped_mass: f64,
 }
 
+/// Most states `(honest + 1) × (honest abstainers + 1)` the law may have:
+/// two arrays of this many `f64`s each, and two more without early stop,
+/// stay within 256 MiB.
+pub const MAX_STATES: u64 = 8_000_000;
+
+/// Most elementary steps (a term of a transition, a term of a heard-vote
+/// law) one law may take before it is refused, so a request that would run
+/// for minutes says so instead: about 10 s of a release build.
+pub const MAX_STEPS: u64 = 20_000_000_000;
+
+/// Why the law of a setting cannot be computed, one line for `--exact`.
+fn refusal(reason: String) -> String {
+    format!("{reason}; use --trials to sample it instead")
+}
+
 /// The exact law of a gossip run of `agents` under `config` (which must be
 /// valid), or why it is refused: a topology other than complete, a
-/// partition, or a state space beyond the documented limit (the message
-/// names `--trials`).
+/// partition, or a state space or a computation beyond [`MAX_STATES`] or
+/// [`MAX_STEPS`] (the message names `--trials`).
 pub fn law(agents: &Swarm, config: &GossipConfig) -> Result<GossipExactSummary, String> {
-    let _ = (agents, config);
-    todo!("exact gossip law")
+    if config.topology != Topology::Complete {
+        return Err(refusal(format!(
+            "the exact law covers the complete topology only: on a {} network who \
+             neighbours whom matters, so the run is not a chain over vote counts",
+            config.topology.name()
+        )));
+    }
+    if !config.partitions.is_empty() {
+        return Err(refusal(
+            "the exact law does not cover partitions: which group an agent is in matters, \
+             so the run is not a chain over vote counts"
+                .to_string(),
+        ));
+    }
+    let chain = Chain::of(agents, config);
+    let states = (chain.honest + 1) * chain.width as u64;
+    if states > MAX_STATES {
+        return Err(refusal(format!(
+            "the exact law of {} honest agents, {} of them abstaining, has up to {states} \
+             states, more than the limit of {MAX_STATES}",
+            chain.honest,
+            chain.width - 1
+        )));
+    }
+    chain.run()
+}
+
+/// What one honest agent does in a round, by its own vote: each a
+/// probability computed directly (never as one minus another).
+#[derive(Debug, Clone, Copy)]
+struct Kernel {
+    /// An agent for switches to against; stays.
+    for_switch: f64,
+    for_stay: f64,
+    /// An agent against switches to for; stays.
+    against_switch: f64,
+    against_stay: f64,
+    /// An abstainer takes for; takes against; keeps abstaining.
+    abstain_for: f64,
+    abstain_against: f64,
+    abstain_stay: f64,
+}
+
+/// The chain of one swarm and setting.
+struct Chain<'a> {
+    config: &'a GossipConfig,
+    /// Honest agents, and their initial counts.
+    honest: u64,
+    start: (u64, u64),
+    /// States per for-count: the initial honest abstainers + 1. State
+    /// `(a, c)` is at index `a × width + c`.
+    width: usize,
+    /// Stubborn agents' votes, which never change.
+    stubborn: VoteCounts,
+    /// The agents an honest agent may draw: every other one.
+    others: u64,
+    /// P(j of the k exchanges are kept), j in 0..=k.
+    kept: Vec<f64>,
+    /// Expected failed exchanges of one honest agent in one round.
+    failures: f64,
+}
+
+impl<'a> Chain<'a> {
+    fn of(agents: &Swarm, config: &'a GossipConfig) -> Self {
+        let mut honest = VoteCounts::default();
+        let mut stubborn = VoteCounts::default();
+        let mut silent = 0u64;
+        for (&vote, &behavior) in agents.votes().iter().zip(agents.behaviors()) {
+            match behavior {
+                Behavior::Honest => honest.add(vote),
+                Behavior::Stubborn => stubborn.add(vote),
+                _ => silent += 1,
+            }
+        }
+        let n = agents.len() as u64;
+        let others = n.saturating_sub(1);
+        let k = u64::from(config.fanout).min(others);
+        let keep = 1.0 - config.loss;
+        // A peer is silent with probability silent / others; an exchange
+        // fails when lost or, kept, with a silent peer.
+        let silent_share = if others == 0 {
+            0.0
+        } else {
+            silent as f64 / others as f64
+        };
+        let failures = k as f64 * (config.loss + keep * silent_share);
+        Chain {
+            config,
+            honest: honest.total(),
+            start: (honest.votes_for, honest.abstain),
+            width: honest.abstain as usize + 1,
+            stubborn,
+            others,
+            kept: binomial(k, keep, config.loss),
+            failures,
+        }
+    }
+
+    /// The counted agents' votes in state `(a, c)`.
+    fn counts(&self, a: u64, c: u64) -> VoteCounts {
+        VoteCounts {
+            votes_for: a + self.stubborn.votes_for,
+            votes_against: self.honest - a - c + self.stubborn.votes_against,
+            abstain: c + self.stubborn.abstain,
+        }
+    }
+
+    /// Whether state `(a, c)` has converged, exactly as a run decides it.
+    fn converged(&self, counts: &VoteCounts) -> bool {
+        counts.agreement_ratio() >= self.config.convergence_threshold
+            && counts.participation() >= self.config.min_participation
+    }
+
+    /// The state at `index`.
+    fn state(&self, index: usize) -> (u64, u64) {
+        ((index / self.width) as u64, (index % self.width) as u64)
+    }
+
+    /// The law of the lead `D` = votes heard for − votes heard against of an
+    /// honest agent whose others include `for_peers` voting for and
+    /// `against_peers` against: P(D ≤ −2), P(D = −1), P(D = 0), P(D = 1),
+    /// P(D ≥ 2). Each a sum of positive terms; `steps` counts them.
+    fn lead_law(&self, for_peers: u64, against_peers: u64, steps: &mut u64) -> [f64; 5] {
+        let population = self.others;
+        let rest = population - for_peers - against_peers;
+        let mut buckets = [0.0; 5];
+        for (heard, &w) in self.kept.iter().enumerate() {
+            if w == 0.0 {
+                continue;
+            }
+            let heard = heard as u64;
+            let for_law = hypergeometric(heard, for_peers, population);
+            *steps += for_law.len() as u64;
+            for (x, &px) in for_law.iter().enumerate() {
+                if px == 0.0 {
+                    continue;
+                }
+                let against_law =
+                    hypergeometric(heard - x as u64, against_peers, against_peers + rest);
+                *steps += against_law.len() as u64;
+                for (y, &py) in against_law.iter().enumerate() {
+                    if py > 0.0 {
+                        let lead = (x as i64 - y as i64).clamp(-2, 2);
+                        buckets[(lead + 2) as usize] += w * px * py;
+                    }
+                }
+            }
+        }
+        buckets
+    }
+
+    /// The kernel of state `(a, c)`.
+    fn kernel(&self, a: u64, c: u64, steps: &mut u64) -> Kernel {
+        let b = self.honest - a - c;
+        let (sf, sa) = (self.stubborn.votes_for, self.stubborn.votes_against);
+        let mut kernel = Kernel {
+            for_switch: 0.0,
+            for_stay: 1.0,
+            against_switch: 0.0,
+            against_stay: 1.0,
+            abstain_for: 0.0,
+            abstain_against: 0.0,
+            abstain_stay: 1.0,
+        };
+        if a > 0 {
+            let [l2, l1, z, r1, r2] = self.lead_law(a - 1 + sf, b + sa, steps);
+            kernel.for_switch = l2;
+            kernel.for_stay = l1 + z + r1 + r2;
+        }
+        if b > 0 {
+            let [l2, l1, z, r1, r2] = self.lead_law(a + sf, b - 1 + sa, steps);
+            kernel.against_switch = r2;
+            kernel.against_stay = l2 + l1 + z + r1;
+        }
+        if c > 0 {
+            let [l2, l1, z, r1, r2] = self.lead_law(a + sf, b + sa, steps);
+            kernel.abstain_for = r1 + r2;
+            kernel.abstain_against = l2 + l1;
+            kernel.abstain_stay = z;
+        }
+        kernel
+    }
+
+    /// Whether state `(a, c)` never changes under `kernel`.
+    fn still(&self, a: u64, c: u64, kernel: &Kernel) -> bool {
+        let b = self.honest - a - c;
+        (a == 0 || kernel.for_switch == 0.0)
+            && (b == 0 || kernel.against_switch == 0.0)
+            && (c == 0 || kernel.abstain_stay == 1.0)
+    }
+
+    /// Adds to `next` the law after one round of state `(a, c)` with
+    /// probability `mass`; returns the mass dropped.
+    fn step(
+        &self,
+        (a, c): (u64, u64),
+        mass: f64,
+        kernel: &Kernel,
+        next: &mut [f64],
+        steps: &mut u64,
+    ) -> f64 {
+        let b = self.honest - a - c;
+        let switch_against = binomial(a, kernel.for_switch, kernel.for_stay);
+        let switch_for = binomial(b, kernel.against_switch, kernel.against_stay);
+        *steps += a + b + 2;
+        let (away, dropped_away) = window(&switch_against, mass, DROP_BELOW);
+        let (toward, dropped_toward) = window(&switch_for, mass, DROP_BELOW);
+        let mut dropped = dropped_away + dropped_toward;
+        if away.is_empty() || toward.is_empty() {
+            return mass;
+        }
+        // The net change of the for-count from agents who voted, from
+        // `lowest` up: toward - away.
+        let lowest = toward.start as i64 - (away.end as i64 - 1);
+        let mut net = vec![0.0; away.len() + toward.len() - 1];
+        for x in away.clone() {
+            for y in toward.clone() {
+                net[(y as i64 - x as i64 - lowest) as usize] += switch_against[x] * switch_for[y];
+            }
+        }
+        *steps += (away.len() * toward.len()) as u64;
+        let mut add = |weight: f64, sided_for: u64, resolved: u64| {
+            let c2 = c - resolved;
+            for (i, &p) in net.iter().enumerate() {
+                let a2 = (a as i64 + lowest + i as i64) as u64 + sided_for;
+                next[a2 as usize * self.width + c2 as usize] += weight * p;
+            }
+            *steps += net.len() as u64;
+        };
+        if c == 0 {
+            add(mass, 0, 0);
+            return dropped;
+        }
+        let sides = kernel.abstain_for + kernel.abstain_against;
+        let resolving = binomial(c, sides, kernel.abstain_stay);
+        let (resolved_run, dropped_resolving) = window(&resolving, mass, DROP_BELOW);
+        dropped += dropped_resolving;
+        for r in resolved_run {
+            let weight = mass * resolving[r];
+            if r == 0 {
+                add(weight, 0, 0);
+                continue;
+            }
+            let sided = binomial(
+                r as u64,
+                kernel.abstain_for / sides,
+                kernel.abstain_against / sides,
+            );
+            let (sided_run, dropped_sided) = window(&sided, weight, DROP_BELOW);
+            dropped += dropped_sided;
+            for f in sided_run {
+                add(weight * sided[f], f as u64, r as u64);
+            }
+        }
+        dropped
+    }
+
+    /// Carries the law round by round and sums it up.
+    fn run(&self) -> Result<GossipExactSummary, String> {
+        let size = (self.honest as usize + 1) * self.width;
+        let early_stop = self.config.early_stop;
+        // Runs still going: not converged yet, and (without early stop)
+        // converged in an earlier round.
+        let mut fresh = vec![0.0; size];
+        let mut done = vec![0.0; if early_stop { 0 } else { size }];
+        // Runs that stopped at convergence, by final state.
+        let mut stopped = vec![0.0; if early_stop { size } else { 0 }];
+        fresh[self.start.0 as usize * self.width + self.start.1 as usize] = 1.0;
+        let mut kernels: HashMap<usize, Kernel> = HashMap::new();
+        let (mut steps, mut dropped, mut most_states) = (0u64, 0.0, 0u64);
+        let mut rounds: Vec<ExactRound> = Vec::new();
+        let mut stopped_agreement = 0.0;
+        let (mut stopped_mass, mut converged_by) = (0.0, 0.0);
+        for round in 1..=self.config.max_rounds {
+            let running: f64 = fresh.iter().chain(&done).sum();
+            if running == 0.0 {
+                break;
+            }
+            let mut next_fresh = vec![0.0; size];
+            let mut next_done = vec![0.0; done.len()];
+            let mut still = true;
+            let mut live_states = 0u64;
+            for (law, next) in [(&fresh, &mut next_fresh), (&done, &mut next_done)] {
+                for (index, &mass) in law.iter().enumerate() {
+                    if mass == 0.0 {
+                        continue;
+                    }
+                    live_states += 1;
+                    let (a, c) = self.state(index);
+                    let kernel = *kernels
+                        .entry(index)
+                        .or_insert_with(|| self.kernel(a, c, &mut steps));
+                    still &= self.still(a, c, &kernel);
+                    dropped += self.step((a, c), mass, &kernel, next, &mut steps);
+                }
+                if steps > MAX_STEPS {
+                    return Err(refusal(format!(
+                        "the exact law needs more than {MAX_STEPS} steps by round {round} \
+                         ({} honest agents, fanout {}, {} rounds at most)",
+                        self.honest, self.config.fanout, self.config.max_rounds
+                    )));
+                }
+            }
+            most_states = most_states.max(live_states);
+            for mass in next_fresh.iter_mut().chain(next_done.iter_mut()) {
+                if *mass < DROP_BELOW {
+                    dropped += *mass;
+                    *mass = 0.0;
+                }
+            }
+            let mut converged_in = 0.0;
+            let mut expected_agreement = stopped_agreement;
+            for index in 0..size {
+                let mass = next_fresh[index];
+                let also_done = next_done.get(index).copied().unwrap_or(0.0);
+                if mass == 0.0 && also_done == 0.0 {
+                    continue;
+                }
+                let (a, c) = self.state(index);
+                let counts = self.counts(a, c);
+                let agreement = counts.agreement_ratio();
+                expected_agreement += (mass + also_done) * agreement;
+                if mass > 0.0 && self.converged(&counts) {
+                    converged_in += mass;
+                    next_fresh[index] = 0.0;
+                    if early_stop {
+                        stopped[index] += mass;
+                        stopped_agreement += mass * agreement;
+                        stopped_mass += mass;
+                    } else {
+                        next_done[index] += mass;
+                    }
+                }
+            }
+            converged_by += converged_in;
+            let live: f64 = next_fresh.iter().chain(&next_done).sum();
+            rounds.push(ExactRound {
+                round,
+                running,
+                converged_in,
+                converged_by,
+                expected_agreement,
+                expected_lost_exchanges: running * self.honest as f64 * self.failures,
+                mass: live + stopped_mass + dropped,
+            });
+            fresh = next_fresh;
+            done = next_done;
+            // Nothing can change any more: every later round repeats this one.
+            if still && converged_in == 0.0 {
+                let last = rounds.last().expect("a round ran").clone();
+                for later in round + 1..=self.config.max_rounds {
+                    rounds.push(ExactRound {
+                        round: later,
+                        ..last.clone()
+                    });
+                }
+                break;
+            }
+        }
+        // The final law: the runs that stopped, and those still going.
+        let mut finals = stopped;
+        for (index, &mass) in fresh.iter().chain(&done).enumerate() {
+            if mass > 0.0 {
+                if finals.is_empty() {
+                    finals = vec![0.0; size];
+                }
+                finals[index % size] += mass;
+            }
+        }
+        Ok(self.summary(&finals, rounds, most_states, dropped))
+    }
+
+    /// The summary of a law whose final states have probabilities `finals`.
+    fn summary(
+        &self,
+        finals: &[f64],
+        rounds: Vec<ExactRound>,
+        states: u64,
+        dropped_mass: f64,
+    ) -> GossipExactSummary {
+        let (start_for, start_abstain) = self.start;
+        let reference = decide(
+            &self.counts(start_for, start_abstain),
+            self.config.threshold,
+        );
+        let mut decisions: DecisionProbabilities = [Decision::Approved, Decision::Rejected]
+            .iter()
+            .map(|d| (d.name(), 0.0))
+            .collect();
+        let (mut wrong, mut mean_agreement) = (0.0, 0.0);
+        let mut final_law = Vec::new();
+        let mut ends = Vec::new();
+        for (index, &mass) in finals.iter().enumerate() {
+            if mass == 0.0 {
+                continue;
+            }
+            let (a, c) = self.state(index);
+            let counts = self.counts(a, c);
+            let decision = decide(&counts, self.config.threshold);
+            *decisions.entry(decision.name()).or_insert(0.0) += mass;
+            if decision != reference {
+                wrong += mass;
+            }
+            let agreement = counts.agreement_ratio();
+            mean_agreement += mass * agreement;
+            ends.push((mass, agreement));
+            final_law.push(FinalState {
+                votes_for: counts.votes_for,
+                votes_against: counts.votes_against,
+                abstain: counts.abstain,
+                probability: mass,
+            });
+        }
+        final_law.sort_by(|x, y| {
+            (y.votes_for, y.votes_against).cmp(&(x.votes_for, x.votes_against))
+        });
+        let spread = ends
+            .iter()
+            .map(|(mass, agreement)| mass * (agreement - mean_agreement).powi(2))
+            .sum::<f64>();
+        let converged: f64 = rounds.iter().map(|r| r.converged_in).sum();
+        let (rounds_mean, rounds_sd) = if converged > 0.0 {
+            let mean = rounds
+                .iter()
+                .map(|r| r.converged_in * f64::from(r.round))
+                .sum::<f64>()
+                / converged;
+            let variance = rounds
+                .iter()
+                .map(|r| r.converged_in * (f64::from(r.round) - mean).powi(2))
+                .sum::<f64>()
+                / converged;
+            (Some(mean), Some(variance.sqrt()))
+        } else {
+            (None, None)
+        };
+        let percentile = |percent: f64| -> Option<u32> {
+            if converged == 0.0 {
+                return None;
+            }
+            // Nearest rank: the first round by which this share of the
+            // converged runs has converged (up to rounding of the sums).
+            let wanted = percent / 100.0 * converged * (1.0 - 1e-12);
+            let mut seen = 0.0;
+            rounds.iter().find_map(|r| {
+                seen += r.converged_in;
+                (r.converged_in > 0.0 && seen >= wanted).then_some(r.round)
+            })
+        };
+        GossipExactSummary {
+            convergence_rate: converged,
+            rounds_mean,
+            rounds_sd,
+            rounds_p50: percentile(50.0),
+            rounds_p90: percentile(90.0),
+            rounds_p99: percentile(99.0),
+            rounds_max: rounds
+                .iter()
+                .rev()
+                .find(|r| r.converged_in > 0.0)
+                .map(|r| r.round),
+            decisions,
+            reference_decision: reference.name(),
+            wrong_decision_probability: wrong,
+            mean_final_agreement: mean_agreement,
+            final_agreement_sd: spread.max(0.0).sqrt(),
+            rounds,
+            final_law,
+            states,
+            dropped_mass,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Agent, AgentOrigin, Vote};
+
+    fn crowd(parts: &[(Vote, Behavior, usize)]) -> Swarm {
+        parts
+            .iter()
+            .flat_map(|&(vote, behavior, count)| std::iter::repeat_n((vote, behavior), count))
+            .enumerate()
+            .map(|(i, (vote, behavior))| Agent {
+                id: format!("agent-{}", i + 1),
+                vote,
+                behavior,
+                origin: AgentOrigin::Flags,
+            })
+            .collect()
+    }
+
+    fn honest(parts: &[(Vote, usize)]) -> Swarm {
+        let parts: Vec<_> = parts.iter().map(|&(v, n)| (v, Behavior::Honest, n)).collect();
+        crowd(&parts)
+    }
+
+    fn config(fanout: u32, max_rounds: u32) -> GossipConfig {
+        GossipConfig {
+            fanout,
+            max_rounds,
+            ..GossipConfig::default()
+        }
+    }
+
+    /// Every round's law sums to 1, and what was dropped is negligible.
+    fn sound(law: &GossipExactSummary) {
+        for r in &law.rounds {
+            assert!((r.mass - 1.0).abs() <= 1e-12, "round {}: {}", r.round, r.mass);
+        }
+        assert!(law.dropped_mass <= 1e-12, "{}", law.dropped_mass);
+        let decided: f64 = law.decisions.values().sum();
+        assert!((decided - 1.0).abs() <= 1e-12, "{decided}");
+        let ends: f64 = law.final_law.iter().map(|s| s.probability).sum();
+        assert!((ends - 1.0).abs() <= 1e-12, "{ends}");
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1e-300)
+    }
+
+    #[test]
+    fn example_two_converges_in_round_one_as_derived_by_hand() {
+        // 15 for, 5 against, fanout 5, convergence at 95%: 19 of 20 agree.
+        // A rejecter hears 5 of the 19 others (15 for, 4 against) and
+        // switches when it hears at least 4 for: [C(15,4)C(4,1) + C(15,5)]
+        // / C(19,5) = (5460 + 3003) / 11628 = 2821/3876. An approver hears
+        // 5 of 14 for and 5 against and defects on at least 4 against:
+        // [C(5,4)C(14,1) + C(5,5)] / 11628 = 71/11628. Round 1 converges
+        // when at most one of the 20 ends against: no defector and 4 or 5
+        // switchers, or one defector and 5 switchers (19 against would need
+        // 14 defectors, about 1e-31, below the 1e-12 asked).
+        let s: f64 = 2821.0 / 3876.0;
+        let d: f64 = 71.0 / 11628.0;
+        let q = 1.0 - d;
+        let by_hand = q.powi(15) * (s.powi(5) + 5.0 * s.powi(4) * (1.0 - s))
+            + 15.0 * d * q.powi(14) * s.powi(5);
+        assert!(close(by_hand, 0.5518121268626385), "{by_hand}");
+        let c = GossipConfig {
+            convergence_threshold: 0.95,
+            threshold: 0.66,
+            ..config(5, 7)
+        };
+        let law = law(&honest(&[(Vote::For, 15), (Vote::Against, 5)]), &c).unwrap();
+        sound(&law);
+        assert!(
+            close(law.rounds[0].converged_in, 0.5518121268626385),
+            "{}",
+            law.rounds[0].converged_in
+        );
+        assert_eq!(law.rounds[0].running, 1.0);
+        assert_eq!(law.reference_decision, "approved");
+    }
+
+    #[test]
+    fn two_for_one_against_with_fanout_one_never_moves() {
+        // Each agent hears its own vote and one other: never a strict
+        // majority against it. Agreement stays 2/3, below any threshold.
+        let law = law(&honest(&[(Vote::For, 2), (Vote::Against, 1)]), &config(1, 6)).unwrap();
+        sound(&law);
+        assert_eq!(law.convergence_rate, 0.0);
+        assert_eq!(law.rounds_mean, None);
+        assert_eq!(law.rounds.len(), 6);
+        assert!(law.rounds.iter().all(|r| r.running == 1.0 && r.converged_by == 0.0));
+        assert_eq!(law.final_law.len(), 1);
+        assert_eq!((law.final_law[0].votes_for, law.final_law[0].votes_against), (2, 1));
+        assert!(close(law.mean_final_agreement, 2.0 / 3.0));
+    }
+
+    #[test]
+    fn total_loss_never_changes_a_vote() {
+        let c = GossipConfig {
+            loss: 1.0,
+            ..config(4, 5)
+        };
+        let law = law(&honest(&[(Vote::For, 7), (Vote::Against, 5), (Vote::Abstain, 3)]), &c)
+            .unwrap();
+        sound(&law);
+        assert_eq!(law.final_law.len(), 1);
+        let end = &law.final_law[0];
+        assert_eq!((end.votes_for, end.votes_against, end.abstain), (7, 5, 3));
+        // Every one of the 15 × 4 exchanges of every round fails.
+        assert!(law.rounds.iter().all(|r| r.expected_lost_exchanges == 60.0));
+    }
+
+    #[test]
+    fn a_unanimous_start_converges_in_round_one() {
+        let law = law(&honest(&[(Vote::Against, 9)]), &config(3, 10)).unwrap();
+        sound(&law);
+        assert_eq!(law.convergence_rate, 1.0);
+        assert_eq!(law.rounds.len(), 1);
+        assert_eq!(
+            (law.rounds_p50, law.rounds_p99, law.rounds_max),
+            (Some(1), Some(1), Some(1))
+        );
+        assert_eq!(law.decisions["rejected"], 1.0);
+        assert_eq!(law.wrong_decision_probability, 0.0);
+    }
+
+    #[test]
+    fn silent_peers_fail_and_stubborn_ones_pull() {
+        // One honest agent against, 2 stubborn for, 1 silent; fanout 3 on
+        // 4 agents: it hears the 3 others, the silent one fails, and the
+        // two stubborn votes for outvote its own: it switches in round 1.
+        let agents = crowd(&[
+            (Vote::Against, Behavior::Honest, 1),
+            (Vote::For, Behavior::Stubborn, 2),
+            (Vote::Against, Behavior::Silent, 1),
+        ]);
+        let law = law(&agents, &config(3, 4)).unwrap();
+        sound(&law);
+        assert_eq!(law.rounds[0].converged_in, 1.0);
+        assert_eq!(law.rounds[0].expected_lost_exchanges, 1.0);
+        assert_eq!(law.final_law[0].votes_for, 3);
+    }
+
+    #[test]
+    fn without_early_stop_the_run_goes_on_and_counts_first_convergence() {
+        let c = GossipConfig {
+            early_stop: false,
+            convergence_threshold: 0.8,
+            ..config(3, 6)
+        };
+        let law = law(&honest(&[(Vote::For, 6), (Vote::Against, 4)]), &c).unwrap();
+        sound(&law);
+        assert!(law.rounds.iter().all(|r| (r.running - 1.0).abs() < 1e-12));
+        let firsts: f64 = law.rounds.iter().map(|r| r.converged_in).sum();
+        assert!(close(firsts, law.convergence_rate));
+        assert!(close(law.rounds.last().unwrap().converged_by, law.convergence_rate));
+    }
+
+    #[test]
+    fn abstainers_follow_any_lead() {
+        // One abstainer among 2 for: fanout 2 hears both, leans for.
+        let law = law(&honest(&[(Vote::For, 2), (Vote::Abstain, 1)]), &config(2, 3)).unwrap();
+        sound(&law);
+        assert_eq!(law.convergence_rate, 1.0);
+        assert_eq!(law.final_law[0].votes_for, 3);
+        // With fanout 1 it hears one peer, always for.
+        let law = law_of(&honest(&[(Vote::For, 1), (Vote::Against, 1), (Vote::Abstain, 1)]), 1);
+        // The abstainer hears for or against with 1/2 each; the voters hear
+        // one other: never outvoted. Round 1 ends 2-1 either way, and the
+        // agreement 2/3 never reaches 0.95.
+        let ends: Vec<_> = law
+            .final_law
+            .iter()
+            .map(|s| (s.votes_for, s.votes_against, s.abstain, s.probability))
+            .collect();
+        assert_eq!(ends, [(2, 1, 0, 0.5), (1, 2, 0, 0.5)]);
+    }
+
+    fn law_of(agents: &Swarm, fanout: u32) -> GossipExactSummary {
+        let c = GossipConfig {
+            convergence_threshold: 0.95,
+            ..config(fanout, 4)
+        };
+        let out = law(agents, &c).unwrap();
+        sound(&out);
+        out
+    }
+
+    #[test]
+    fn other_topologies_and_partitions_are_refused() {
+        let agents = honest(&[(Vote::For, 6)]);
+        let ring = GossipConfig {
+            topology: Topology::Ring,
+            degree: 2,
+            ..config(2, 3)
+        };
+        let err = law(&agents, &ring).unwrap_err();
+        assert!(err.contains("ring network") && err.ends_with("use --trials to sample it instead"), "{err}");
+    }
 }
