@@ -754,19 +754,24 @@ fn default_threads() -> usize {
 /// Refuses `--format csv` and `--history` with `--exact` alone: a law has
 /// no per-round history of trials to write.
 fn no_history(format: Format, history: bool) -> Result<(), Error> {
-    let (flag, asked) = if format == Format::Csv {
-        ("--format", "csv writes")
+    let (flag, message) = if format == Format::Csv {
+        (
+            "--format",
+            "csv writes the per-round history of trials, and --exact alone runs none; \
+             add --trials N, or use table or json",
+        )
     } else if history {
-        ("--history", "--history writes")
+        (
+            "--history",
+            "the per-round history is of trials, and --exact alone runs none; \
+             add --trials N, or drop --history",
+        )
     } else {
         return Ok(());
     };
     Err(Error::Flag {
         flag,
-        message: format!(
-            "{asked} the per-round history of trials, and --exact alone runs none; \
-             add --trials N, or use table or json"
-        ),
+        message: message.to_string(),
     })
 }
 

@@ -1416,11 +1416,40 @@ mod tests {
         assert_eq!(percent(0.999_96), "99.996%");
         assert_eq!(percent(0.999_94), "99.99%");
         assert_eq!(percent(0.9999), "99.99%");
-        assert_eq!(percent(0.000_000_4), "0.00004%");
-        assert_eq!(percent(0.000_04), "0.004%");
-        assert_eq!(percent(1e-300), "0.000000000000%");
+        assert_eq!(percent(0.0001), "0.01%");
         let [lo, hi] = crate::montecarlo::wilson_interval(1_000_000, 1_000_000);
         assert_eq!(interval([lo, hi]), "99.9996% to 100%");
+    }
+
+    #[test]
+    fn rare_probabilities_are_in_scientific_notation_and_never_read_as_bounds() {
+        // Below 0.01%: the ratio itself, two significant digits.
+        assert_eq!(percent(3.2e-11), "3.2e-11");
+        assert_eq!(percent(9.636_790_745_554_638e-9), "9.6e-9");
+        assert_eq!(percent(0.000_04), "4.0e-5");
+        assert_eq!(percent(0.000_099_99), "1.0e-4");
+        assert_eq!(percent(1e-300), "1.0e-300");
+        assert_eq!(percent(f64::MIN_POSITIVE / 4.0), "5.6e-309");
+        // Just below 1: as many decimals as it takes, then the gap to 1.
+        assert_eq!(percent(0.999_999_990_363_679), "99.999999%");
+        assert_eq!(percent(1.0 - 3.2e-11), "99.999999997%");
+        assert_eq!(percent(1.0 - 2.6e-15), "1 - 2.6e-15");
+        assert_eq!(percent(1.0 - f64::EPSILON / 2.0), "1 - 1.1e-16");
+    }
+
+    #[test]
+    fn z_scores_have_two_decimals_and_a_dash_for_none() {
+        assert_eq!(z_text(Some(1.234)), "1.23");
+        assert_eq!(z_text(Some(-2.0)), "-2.00");
+        assert_eq!(z_text(Some(-0.001)), "0.00");
+        assert_eq!(z_text(None), "—");
+        let mut z = ZScores::new();
+        assert_eq!(worst_z(Some(&z)), "—");
+        z.insert("a".into(), Some(-3.5));
+        z.insert("b".into(), None);
+        z.insert("c".into(), Some(1.0));
+        assert_eq!(worst_z(Some(&z)), "3.50 (a)");
+        assert_eq!(worst_z(None), "—");
     }
 
     #[test]
