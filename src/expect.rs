@@ -357,7 +357,8 @@ mod tests {
         assert_eq!(probability(3.2e-8), "3.2e-8");
         assert_eq!(probability(0.0), "0");
         assert_eq!(probability(0.25), "0.25");
-        assert_eq!(probability(1.0000000000000002e-9), "1.0000000000000002e-9");
+        // Just past a bound, never the bound.
+        assert_eq!(probability(1e-9_f64.next_up()), "1.0000000000000003e-9");
     }
 
     #[test]
