@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use divan::{Bencher, black_box};
 use moai::consensus::{byzantine, gossip};
+use moai::exact;
 use moai::resolve::{crdt, vector};
 use moai::rng::generator;
 use moai::scenario::{
@@ -134,4 +135,74 @@ fn byzantine_100k_flip_and_equivocate_5_rounds(bencher: Bencher) {
         timeout_reached: false,
     };
     bencher.bench(|| byzantine::run(black_box(&agents), &config, &mut generator(42)));
+}
+
+/// Example 2's swarm: 15 approving, 5 rejecting, fanout 5, 7 rounds.
+fn example_two() -> (Swarm, GossipConfig) {
+    let config = GossipConfig {
+        fanout: 5,
+        max_rounds: 7,
+        convergence_threshold: 0.95,
+        threshold: 0.66,
+        ..GossipConfig::default()
+    };
+    (Swarm::generated(20, 15, 0, Behavior::Honest), config)
+}
+
+#[divan::bench(sample_count = 20)]
+fn exact_gossip_example_two(bencher: Bencher) {
+    let (agents, config) = example_two();
+    bencher.bench(|| exact::gossip::law(black_box(&agents), &config).unwrap());
+}
+
+#[divan::bench(sample_count = 10)]
+fn exact_gossip_example_two_fanout_sweep_1_to_10(bencher: Bencher) {
+    let (agents, config) = example_two();
+    bencher.bench(|| {
+        for fanout in 1..=10 {
+            let config = GossipConfig {
+                fanout,
+                ..config.clone()
+            };
+            black_box(exact::gossip::law(&agents, &config).unwrap());
+        }
+    });
+}
+
+#[divan::bench(sample_count = 5)]
+fn exact_gossip_1000_agents_30_rounds(bencher: Bencher) {
+    // 520 for and 480 against: the hardest start for the chain, every one
+    // of the 30 rounds computed (no early stop).
+    let agents = Swarm::generated(1_000, 520, 0, Behavior::Honest);
+    let config = GossipConfig {
+        fanout: 5,
+        max_rounds: 30,
+        early_stop: false,
+        ..GossipConfig::default()
+    };
+    bencher.bench(|| exact::gossip::law(black_box(&agents), &config).unwrap());
+}
+
+#[divan::bench(sample_count = 5)]
+fn exact_gossip_200_agents_with_abstainers(bencher: Bencher) {
+    // 70 for, 60 against, 70 abstaining, fanout 5, 30 rounds, no early stop.
+    let agents: Swarm = (0..200u64)
+        .map(|i| Agent {
+            id: format!("agent-{}", i + 1),
+            vote: match i {
+                0..70 => Vote::For,
+                70..130 => Vote::Against,
+                _ => Vote::Abstain,
+            },
+            behavior: Behavior::Honest,
+            origin: AgentOrigin::Flags,
+        })
+        .collect();
+    let config = GossipConfig {
+        fanout: 5,
+        max_rounds: 30,
+        early_stop: false,
+        ..GossipConfig::default()
+    };
+    bencher.bench(|| exact::gossip::law(black_box(&agents), &config).unwrap());
 }

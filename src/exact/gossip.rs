@@ -130,6 +130,10 @@ pub const MAX_STATES: u64 = 8_000_000;
 /// for minutes says so instead: about 10 s of a release build.
 pub const MAX_STEPS: u64 = 20_000_000_000;
 
+/// Most numbers the per-state transitions kept from round to round may
+/// hold (128 MiB); states beyond it are recomputed every round.
+const MAX_CACHED: usize = 16 << 20;
+
 /// Why the law of a setting cannot be computed, one line for `--exact`.
 fn refusal(reason: String) -> String {
     format!("{reason}; use --trials to sample it instead")
@@ -183,14 +187,78 @@ struct Kernel {
     abstain_stay: f64,
 }
 
+/// What one state does in a round, the same every round.
+struct Moves {
+    kernel: Kernel,
+    /// Whether the state never changes.
+    still: bool,
+    /// `net[i]`: P(the voters change the for-count by `lowest + i`), its
+    /// terms of at least [`DROP_BELOW`] (a unimodal law: a convolution of
+    /// two binomials).
+    net: Vec<f64>,
+    lowest: i64,
+    /// The index of `net`'s largest term.
+    peak: usize,
+    /// `before[i]`: the sum of `net[..i]`; `after[i]`: of `net[i..]`,
+    /// each summed from the small end.
+    before: Vec<f64>,
+    after: Vec<f64>,
+    /// The share of the law left out of `net`.
+    left_out: f64,
+}
+
+impl Moves {
+    fn new(kernel: Kernel, still: bool, net: Vec<f64>, lowest: i64, left_out: f64) -> Self {
+        let peak = net
+            .iter()
+            .enumerate()
+            .fold(0, |best, (i, &p)| if p > net[best] { i } else { best });
+        let mut before = Vec::with_capacity(net.len() + 1);
+        before.push(0.0);
+        for &p in &net {
+            before.push(before.last().expect("one sum") + p);
+        }
+        let mut after = vec![0.0; net.len() + 1];
+        for i in (0..net.len()).rev() {
+            after[i] = after[i + 1] + net[i];
+        }
+        Moves {
+            kernel,
+            still,
+            net,
+            lowest,
+            peak,
+            before,
+            after,
+            left_out,
+        }
+    }
+
+    /// The run of `net` whose terms, weighted by `weight`, are at least
+    /// [`DROP_BELOW`], and the weighted mass of the others.
+    fn kept(&self, weight: f64) -> (std::ops::Range<usize>, f64) {
+        let heavy = |p: &f64| weight * p >= DROP_BELOW;
+        let start = self.net[..self.peak].partition_point(|p| !heavy(p));
+        let end = self.peak + self.net[self.peak..].partition_point(heavy);
+        if start >= end {
+            return (0..0, weight * self.after[0]);
+        }
+        (start..end, weight * (self.before[start] + self.after[end]))
+    }
+
+    /// How many numbers it holds.
+    fn size(&self) -> usize {
+        3 * self.net.len()
+    }
+}
+
 /// The chain of one swarm and setting.
 struct Chain<'a> {
     config: &'a GossipConfig,
     /// Honest agents, and their initial counts.
     honest: u64,
     start: (u64, u64),
-    /// States per for-count: the initial honest abstainers + 1. State
-    /// `(a, c)` is at index `a × width + c`.
+    /// The initial honest abstainers + 1: the rows of the state arrays.
     width: usize,
     /// Stubborn agents' votes, which never change.
     stubborn: VoteCounts,
@@ -253,9 +321,15 @@ impl<'a> Chain<'a> {
             && counts.participation() >= self.config.min_participation
     }
 
-    /// The state at `index`.
+    /// The state at `index`: rows of equal abstainers, by for-count.
     fn state(&self, index: usize) -> (u64, u64) {
-        ((index / self.width) as u64, (index % self.width) as u64)
+        let row = self.honest as usize + 1;
+        ((index % row) as u64, (index / row) as u64)
+    }
+
+    /// Where state `(a, c)` is.
+    fn index(&self, a: u64, c: u64) -> usize {
+        c as usize * (self.honest as usize + 1) + a as usize
     }
 
     /// The law of the lead `D` = votes heard for − votes heard against of an
@@ -331,69 +405,102 @@ impl<'a> Chain<'a> {
             && (c == 0 || kernel.abstain_stay == 1.0)
     }
 
-    /// Adds to `next` the law after one round of state `(a, c)` with
-    /// probability `mass`; returns the mass dropped.
+    /// What state `(a, c)` does in a round, computed once for every round:
+    /// its kernel, and the law of the net change of the for-count from the
+    /// agents who voted, `Binomial(b, p_against) − Binomial(a, p_for)`.
+    fn moves(&self, a: u64, c: u64, steps: &mut u64) -> Moves {
+        let kernel = self.kernel(a, c, steps);
+        let b = self.honest - a - c;
+        let away = binomial(a, kernel.for_switch, kernel.for_stay);
+        let toward = binomial(b, kernel.against_switch, kernel.against_stay);
+        *steps += a + b + 2;
+        let (away_run, away_left) = window(&away, 1.0, DROP_BELOW);
+        let (toward_run, toward_left) = window(&toward, 1.0, DROP_BELOW);
+        // From the fewest switching toward and the most away, up.
+        let lowest = toward_run.start as i64 - (away_run.end as i64 - 1);
+        let mut net = vec![0.0; (away_run.len() + toward_run.len()).saturating_sub(1)];
+        let toward_kept = &toward[toward_run.clone()];
+        for x in away_run.clone() {
+            // Each x adds its row: one contiguous stretch of `net`.
+            let from = (toward_run.start as i64 - x as i64 - lowest) as usize;
+            for (slot, &t) in net[from..from + toward_kept.len()].iter_mut().zip(toward_kept) {
+                *slot += away[x] * t;
+            }
+        }
+        *steps += (away_run.len() * toward_run.len()) as u64;
+        Moves::new(
+            kernel,
+            self.still(a, c, &kernel),
+            net,
+            lowest,
+            away_left + toward_left,
+        )
+    }
+
+    /// Adds to `next` the law after one round of state `(a, c)`, of
+    /// probability `mass`, which moves as `moves` says; returns the mass
+    /// dropped.
     fn step(
         &self,
         (a, c): (u64, u64),
         mass: f64,
-        kernel: &Kernel,
+        moves: &Moves,
         next: &mut [f64],
         steps: &mut u64,
     ) -> f64 {
-        let b = self.honest - a - c;
-        let switch_against = binomial(a, kernel.for_switch, kernel.for_stay);
-        let switch_for = binomial(b, kernel.against_switch, kernel.against_stay);
-        *steps += a + b + 2;
-        let (away, dropped_away) = window(&switch_against, mass, DROP_BELOW);
-        let (toward, dropped_toward) = window(&switch_for, mass, DROP_BELOW);
-        let mut dropped = dropped_away + dropped_toward;
-        if away.is_empty() || toward.is_empty() {
-            return mass;
-        }
-        // The net change of the for-count from agents who voted, from
-        // `lowest` up: toward - away.
-        let lowest = toward.start as i64 - (away.end as i64 - 1);
-        let mut net = vec![0.0; away.len() + toward.len() - 1];
-        for x in away.clone() {
-            for y in toward.clone() {
-                net[(y as i64 - x as i64 - lowest) as usize] += switch_against[x] * switch_for[y];
+        let row = self.honest as usize + 1;
+        let mut dropped = mass * moves.left_out;
+        // Adds `weight` × the net law, shifted by `sided_for`, to row `c - resolved`.
+        let mut add = |weight: f64, sided_for: u64, resolved: u64| -> f64 {
+            let first = (a as i64 + moves.lowest) as usize + sided_for as usize;
+            let target = &mut next[(c - resolved) as usize * row + first..];
+            let (kept, left) = moves.kept(weight);
+            let from = &moves.net[kept.clone()];
+            for (slot, &p) in target[kept.start..kept.end].iter_mut().zip(from) {
+                *slot += weight * p;
             }
-        }
-        *steps += (away.len() * toward.len()) as u64;
-        let mut add = |weight: f64, sided_for: u64, resolved: u64| {
-            let c2 = c - resolved;
-            for (i, &p) in net.iter().enumerate() {
-                let a2 = (a as i64 + lowest + i as i64) as u64 + sided_for;
-                next[a2 as usize * self.width + c2 as usize] += weight * p;
-            }
-            *steps += net.len() as u64;
+            *steps += from.len() as u64 + 1;
+            left
         };
         if c == 0 {
-            add(mass, 0, 0);
-            return dropped;
+            return dropped + add(mass, 0, 0);
         }
+        // `r` of the `c` abstainers take a side, and of those `f` for: the
+        // row of `c - r` abstainers gets P(r) × (net ⊛ Binomial(r, side)).
+        // Binomial(r, side) is Binomial(r - 1, side) ⊛ Binomial(1, side),
+        // so each r's row is the previous one's, one step further.
+        let kernel = &moves.kernel;
         let sides = kernel.abstain_for + kernel.abstain_against;
         let resolving = binomial(c, sides, kernel.abstain_stay);
         let (resolved_run, dropped_resolving) = window(&resolving, mass, DROP_BELOW);
         dropped += dropped_resolving;
-        for r in resolved_run {
-            let weight = mass * resolving[r];
-            if r == 0 {
-                add(weight, 0, 0);
-                continue;
+        let (side_for, side_against) = if sides > 0.0 {
+            (kernel.abstain_for / sides, kernel.abstain_against / sides)
+        } else {
+            (0.0, 1.0)
+        };
+        let first = (a as i64 + moves.lowest) as usize;
+        let mut law = moves.net.clone();
+        law.reserve(resolved_run.end);
+        let mut work = c + 1;
+        for r in 0..resolved_run.end {
+            if r > 0 {
+                law.push(0.0);
+                for j in (1..law.len()).rev() {
+                    law[j] = side_against * law[j] + side_for * law[j - 1];
+                }
+                law[0] *= side_against;
             }
-            let sided = binomial(
-                r as u64,
-                kernel.abstain_for / sides,
-                kernel.abstain_against / sides,
-            );
-            let (sided_run, dropped_sided) = window(&sided, weight, DROP_BELOW);
-            dropped += dropped_sided;
-            for f in sided_run {
-                add(weight * sided[f], f as u64, r as u64);
+            if resolved_run.contains(&r) {
+                let weight = mass * resolving[r];
+                let target = &mut next[(c as usize - r) * row + first..];
+                for (slot, &p) in target[..law.len()].iter_mut().zip(&law) {
+                    *slot += weight * p;
+                }
             }
+            work += 2 * law.len() as u64;
         }
+        *steps += work;
         dropped
     }
 
@@ -407,8 +514,9 @@ impl<'a> Chain<'a> {
         let mut done = vec![0.0; if early_stop { 0 } else { size }];
         // Runs that stopped at convergence, by final state.
         let mut stopped = vec![0.0; if early_stop { size } else { 0 }];
-        fresh[self.start.0 as usize * self.width + self.start.1 as usize] = 1.0;
-        let mut kernels: HashMap<usize, Kernel> = HashMap::new();
+        fresh[self.index(self.start.0, self.start.1)] = 1.0;
+        let mut cache: HashMap<usize, Moves> = HashMap::new();
+        let mut cached = 0usize;
         let (mut steps, mut dropped, mut most_states) = (0u64, 0.0, 0u64);
         let mut rounds: Vec<ExactRound> = Vec::new();
         let mut stopped_agreement = 0.0;
@@ -429,11 +537,22 @@ impl<'a> Chain<'a> {
                     }
                     live_states += 1;
                     let (a, c) = self.state(index);
-                    let kernel = *kernels
-                        .entry(index)
-                        .or_insert_with(|| self.kernel(a, c, &mut steps));
-                    still &= self.still(a, c, &kernel);
-                    dropped += self.step((a, c), mass, &kernel, next, &mut steps);
+                    let fresh_moves;
+                    let moves = match cache.get(&index) {
+                        Some(moves) => moves,
+                        None => {
+                            let moves = self.moves(a, c, &mut steps);
+                            if cached + moves.size() <= MAX_CACHED {
+                                cached += moves.size();
+                                cache.entry(index).or_insert(moves)
+                            } else {
+                                fresh_moves = moves;
+                                &fresh_moves
+                            }
+                        }
+                    };
+                    still &= moves.still;
+                    dropped += self.step((a, c), mass, moves, next, &mut steps);
                 }
                 if steps > MAX_STEPS {
                     return Err(refusal(format!(
