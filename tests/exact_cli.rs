@@ -361,6 +361,32 @@ fn exact_refuses_what_it_cannot_compute_in_one_line() {
          network who neighbours whom matters, so the run is not a chain over vote counts; use \
          --trials to sample it instead",
     );
+    let big = scenario_file(
+        "big.toml",
+        "algorithm = \"gossip\"\n[[groups]]\ncount = 3000\nvote = \"approve\"\n\
+         [[groups]]\ncount = 3000\nvote = \"abstain\"\n",
+    );
+    refused(
+        &["gossip", big.to_str().unwrap(), "--exact", "--trials", "10"],
+        "moai: --exact: the exact law of 6000 honest agents, 3000 of them abstaining, has up \
+         to 18009001 states, more than the limit of 8000000; use --trials to sample it instead",
+    );
+    refused(
+        &[
+            "byzantine",
+            "--exact",
+            "--agents",
+            "60000",
+            "--faulty",
+            "60000",
+            "--behavior",
+            "random",
+            "--fault-tolerance",
+            "1",
+        ],
+        "moai: --exact: the exact Byzantine law takes at most 50000 random and equivocating \
+         agents, this vote has 60000: use --trials for a Monte Carlo estimate",
+    );
     let out = moai()
         .args(["gossip", "--exact", "--trials", "3", "--trial", "1"])
         .output()
@@ -520,4 +546,99 @@ fn expectations_the_exact_law_cannot_meet_are_refused_at_load() {
             "{name}: {stderr}"
         );
     }
+}
+
+#[test]
+fn byzantine_exact_json_and_its_z_scores() {
+    let v = json_of(&["byzantine", "random-voters", "--exact"]);
+    assert!(v.get("trials_summary").is_none());
+    let e = &v["exact_summary"];
+    let fields: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        fields,
+        [
+            "decisions",
+            "missed_rate",
+            "false_positive_rate",
+            "byzantine_unsafe_rate",
+            "against_honest_majority_rate",
+            "wrong_decision_probability",
+            "mean_malicious_detected",
+            "malicious_detected_sd",
+            "safety_guaranteed",
+            "dropped_mass",
+        ]
+    );
+    for key in &fields[1..8] {
+        assert!(is_f64(&e[key]), "{key}: {}", e[key]);
+    }
+    assert!(e["safety_guaranteed"].is_boolean());
+    // 4 random voters over 3 rounds: each escapes with 2^(1-3) = 1/4, so
+    // some one escapes with 1 - (3/4)^4 = 175/256.
+    assert_eq!(e["missed_rate"], 175.0 / 256.0);
+    let v = json_of(&["byzantine", "random-voters", "--exact", "--trials", "2000"]);
+    let z = v["z_scores"].as_object().unwrap();
+    assert_eq!(
+        z.keys().collect::<Vec<_>>(),
+        [
+            "decisions.approved",
+            "decisions.rejected",
+            "decisions.timeout",
+            "missed_rate",
+            "false_positive_rate",
+            "byzantine_unsafe_rate",
+            "against_honest_majority_rate",
+            "mean_malicious_detected"
+        ]
+    );
+    for (key, z) in z {
+        let z = z.as_f64().unwrap_or_else(|| panic!("{key}: {z}"));
+        assert!(z.abs() < 4.0, "{key}: z = {z}");
+    }
+    let out = stdout_of(&["byzantine", "random-voters", "--exact"]);
+    assert!(out.starts_with("=== Byzantine exact law ===\n"), "{out}");
+    assert_eq!(row(&out, "Missed rate (a faulty agent tallied)"), "68.36%");
+    assert_eq!(row(&out, "P(timeout)"), "0%");
+    assert!(!out.contains("=== Exact law by round ==="));
+    let out = stdout_of(&["byzantine", "--exact", "--sweep", "faulty=0,1"]);
+    assert!(
+        out.starts_with("=== Sweep of faulty: the exact law per value ===\n"),
+        "{out}"
+    );
+    assert!(out.contains("┆ Missed "), "{out}");
+}
+
+#[test]
+fn check_holds_a_byzantine_wrong_decision_probability_to_its_bound() {
+    // 10 agents, f = 3: 6 honest for, 1 honest against, 3 random voters.
+    let text = |bound: &str| {
+        format!(
+            "algorithm = \"byzantine\"\n[byzantine]\nfault_tolerance = 3\n\
+             [[groups]]\ncount = 6\nvote = \"for\"\n[[groups]]\ncount = 1\nvote = \"against\"\n\
+             [[groups]]\ncount = 3\nvote = \"against\"\nbehavior = \"random\"\n\
+             [expect]\nexact = true\nmax_wrong_decision_probability = {bound}\n"
+        )
+    };
+    let pass = scenario_file("byz-pass.toml", &text("0.95"));
+    let out = moai()
+        .args(["check", pass.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let fail = scenario_file("byz-fail.toml", &text("0.5"));
+    let out = moai()
+        .args(["run", fail.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "moai: expectation failed: max_wrong_decision_probability: expected <= 0.5, got \
+         0.6699218749999999\n"
+    );
 }

@@ -220,8 +220,8 @@ const SCIENTIFIC_BELOW: f64 = 1e-4;
 /// digits (`3.2e-11`), never `0.00%`; anything else with two decimals, or
 /// as many more as it takes not to read as 100% (a Wilson bound of
 /// 0.99999616 is `99.9996%`, never `100.00%`), and closer to 1 than
-/// decimals can tell as `1 - 1.1e-16`. Every percentage a table shows goes
-/// through here.
+/// decimals can tell as `1 - 1.1e-16` (a hair over 1, which only rounding
+/// gives, is `100%`). Every percentage a table shows goes through here.
 fn percent(ratio: f64) -> String {
     if ratio == 0.0 {
         return "0%".to_string();
@@ -241,7 +241,12 @@ fn percent(ratio: f64) -> String {
             return format!("{text}%");
         }
         if decimals == MAX_PERCENT_DECIMALS {
-            return format!("1 - {:.1e}", 1.0 - ratio);
+            // Above 1 is rounding: a sum of probabilities a hair over 1.
+            return if ratio < 1.0 {
+                format!("1 - {:.1e}", 1.0 - ratio)
+            } else {
+                "100%".to_string()
+            };
         }
         decimals += 1;
     }
@@ -1435,6 +1440,8 @@ mod tests {
         assert_eq!(percent(1.0 - 3.2e-11), "99.999999997%");
         assert_eq!(percent(1.0 - 2.6e-15), "1 - 2.6e-15");
         assert_eq!(percent(1.0 - f64::EPSILON / 2.0), "1 - 1.1e-16");
+        // A sum of probabilities a rounding error over 1 is 100%.
+        assert_eq!(percent(1.0 + 1.8e-15), "100%");
     }
 
     #[test]
