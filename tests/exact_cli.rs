@@ -361,6 +361,11 @@ fn exact_refuses_what_it_cannot_compute_in_one_line() {
          network who neighbours whom matters, so the run is not a chain over vote counts; use \
          --trials to sample it instead",
     );
+    refused(
+        &["gossip", "--exact", "--expect-decision", "approved"],
+        "moai: --expect-decision: needs a single run with a decision (not trials, sweeps, the \
+         exact law or resolve)",
+    );
     let big = scenario_file(
         "big.toml",
         "algorithm = \"gossip\"\n[[groups]]\ncount = 3000\nvote = \"approve\"\n\

@@ -409,7 +409,8 @@ fn consensus_output(
         Some(expected) => {
             let actual = report.decision().ok_or_else(|| Error::Flag {
                 flag: "--expect-decision",
-                message: "needs a single run with a decision (not trials, sweeps or resolve)"
+                message: "needs a single run with a decision (not trials, sweeps, the exact \
+                          law or resolve)"
                     .into(),
             })?;
             if actual == expected {
