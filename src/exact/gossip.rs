@@ -35,6 +35,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::pmf::{binomial, hypergeometric, window};
@@ -121,9 +122,10 @@ pub struct GossipExactSummary {
 }
 
 /// Most states `(honest + 1) × (honest abstainers + 1)` the law may have:
-/// two arrays of this many `f64`s each, and two more without early stop,
-/// stay within 256 MiB.
-pub const MAX_STATES: u64 = 8_000_000;
+/// its arrays (the law, the runs that stopped or converged, the next
+/// round's partial laws: 7 of this many `f64`s at most) and the kept
+/// transitions stay within 256 MiB.
+pub const MAX_STATES: u64 = 2_000_000;
 
 /// Most elementary steps (a term of a transition, a term of a heard-vote
 /// law) one law may take before it is refused, so a request that would run
@@ -131,8 +133,18 @@ pub const MAX_STATES: u64 = 8_000_000;
 pub const MAX_STEPS: u64 = 20_000_000_000;
 
 /// Most numbers the per-state transitions kept from round to round may
-/// hold (128 MiB); states beyond it are recomputed every round.
-const MAX_CACHED: usize = 16 << 20;
+/// hold (64 MiB); states beyond it are recomputed every round.
+const MAX_CACHED: usize = 8 << 20;
+
+/// Most chunks of states a round is cut into, for threads.
+const CHUNKS: usize = 8;
+
+/// Fewest states worth a chunk of their own.
+const MIN_CHUNK_STATES: usize = 1024;
+
+/// Most numbers the chunks' partial laws of one round may hold together
+/// (64 MiB); fewer chunks when the states are many.
+const MAX_PARTIAL_NUMBERS: usize = 8 << 20;
 
 /// Why the law of a setting cannot be computed, one line for `--exact`.
 fn refusal(reason: String) -> String {
@@ -250,6 +262,23 @@ impl Moves {
     fn size(&self) -> usize {
         3 * self.net.len()
     }
+}
+
+/// States whose transitions one thread computes, and those transitions
+/// kept for later rounds.
+struct Chunk {
+    states: std::ops::Range<usize>,
+    cache: HashMap<usize, Moves>,
+    cached: usize,
+}
+
+/// A round's laws from one chunk of states, or from all.
+struct Advance {
+    next: [Vec<f64>; 2],
+    dropped: f64,
+    steps: u64,
+    live: u64,
+    still: bool,
 }
 
 /// The chain of one swarm and setting.
@@ -423,7 +452,10 @@ impl<'a> Chain<'a> {
         for x in away_run.clone() {
             // Each x adds its row: one contiguous stretch of `net`.
             let from = (toward_run.start as i64 - x as i64 - lowest) as usize;
-            for (slot, &t) in net[from..from + toward_kept.len()].iter_mut().zip(toward_kept) {
+            for (slot, &t) in net[from..from + toward_kept.len()]
+                .iter_mut()
+                .zip(toward_kept)
+            {
                 *slot += away[x] * t;
             }
         }
@@ -480,28 +512,140 @@ impl<'a> Chain<'a> {
             (0.0, 1.0)
         };
         let first = (a as i64 + moves.lowest) as usize;
-        let mut law = moves.net.clone();
-        law.reserve(resolved_run.end);
+        let end = resolved_run.end;
+        // `reach[r]`: the largest P(R = r') of the rows still to come, and
+        // `ahead[r]`: their sum. A term of the law at r that weighs less
+        // than DROP_BELOW even at `reach[r]` adds less than that to every
+        // later row, so it is dropped, and `ahead[r]` says how much it held.
+        let mut reach = vec![0.0f64; end + 1];
+        let mut ahead = vec![0.0; end + 1];
+        for r in (resolved_run.start..end).rev() {
+            reach[r] = reach[r + 1].max(resolving[r]);
+            ahead[r] = ahead[r + 1] + resolving[r];
+        }
+        for r in 0..resolved_run.start {
+            (reach[r], ahead[r]) = (reach[resolved_run.start], ahead[resolved_run.start]);
+        }
+        let (mut law, mut spare) = (Vec::new(), Vec::new());
+        // Where `law[0]` is, from `first`.
+        let mut offset = 0;
         let mut work = c + 1;
-        for r in 0..resolved_run.end {
-            if r > 0 {
-                law.push(0.0);
-                for j in (1..law.len()).rev() {
-                    law[j] = side_against * law[j] + side_for * law[j - 1];
-                }
-                law[0] *= side_against;
+        for r in 0..end {
+            let whole: &[f64] = if r == 0 {
+                &moves.net
+            } else {
+                spare.clear();
+                spare.push(side_against * law[0]);
+                spare.extend(
+                    law.windows(2)
+                        .map(|pair| side_against * pair[1] + side_for * pair[0]),
+                );
+                spare.push(side_for * law[law.len() - 1]);
+                &spare
+            };
+            let heavy = |p: &f64| mass * reach[r] * p >= DROP_BELOW;
+            let low = whole.iter().position(heavy).unwrap_or(whole.len());
+            let high = whole.iter().rposition(heavy).map_or(low, |i| i + 1);
+            let light: f64 = whole[..low].iter().chain(&whole[high..]).sum();
+            dropped += mass * ahead[r] * light;
+            let kept = whole[low..high].to_vec();
+            work += 2 * whole.len() as u64;
+            law = kept;
+            offset += low;
+            if law.is_empty() {
+                break;
             }
             if resolved_run.contains(&r) {
                 let weight = mass * resolving[r];
-                let target = &mut next[(c as usize - r) * row + first..];
+                let target = &mut next[(c as usize - r) * row + first + offset..];
                 for (slot, &p) in target[..law.len()].iter_mut().zip(&law) {
                     *slot += weight * p;
                 }
             }
-            work += 2 * law.len() as u64;
         }
         *steps += work;
         dropped
+    }
+
+    /// The chunks the states are cut into, by index: a number fixed by the
+    /// size alone, so the sums are the same on any number of threads.
+    fn chunks(&self, size: usize) -> Vec<Chunk> {
+        // Small laws on one thread: starting threads would cost more.
+        let count = (size / MIN_CHUNK_STATES)
+            .min(MAX_PARTIAL_NUMBERS / (2 * size))
+            .clamp(1, CHUNKS);
+        let span = size.div_ceil(count);
+        (0..count)
+            .map(|i| Chunk {
+                states: i * span..((i + 1) * span).min(size),
+                cache: HashMap::new(),
+                cached: 0,
+            })
+            .collect()
+    }
+
+    /// One round of the laws `laws` (runs not converged, and without early
+    /// stop runs converged before), each chunk of states on a thread of its
+    /// own, their results summed in chunk order.
+    fn advance(&self, laws: [&[f64]; 2], chunks: &mut [Chunk]) -> Advance {
+        let budget = MAX_CACHED / chunks.len();
+        let parts: Vec<Advance> = chunks
+            .par_iter_mut()
+            .map(|chunk| {
+                let mut part = Advance {
+                    next: laws.map(|law| vec![0.0; law.len()]),
+                    dropped: 0.0,
+                    steps: 0,
+                    live: 0,
+                    still: true,
+                };
+                for (law, next) in laws.iter().zip(part.next.iter_mut()) {
+                    // Without early stop only; empty otherwise.
+                    if law.is_empty() {
+                        continue;
+                    }
+                    for index in chunk.states.clone() {
+                        let mass = law[index];
+                        if mass == 0.0 {
+                            continue;
+                        }
+                        part.live += 1;
+                        let (a, c) = self.state(index);
+                        let made;
+                        let moves = match chunk.cache.get(&index) {
+                            Some(moves) => moves,
+                            None => {
+                                let moves = self.moves(a, c, &mut part.steps);
+                                if chunk.cached + moves.size() <= budget {
+                                    chunk.cached += moves.size();
+                                    chunk.cache.entry(index).or_insert(moves)
+                                } else {
+                                    made = moves;
+                                    &made
+                                }
+                            }
+                        };
+                        part.still &= moves.still;
+                        part.dropped += self.step((a, c), mass, moves, next, &mut part.steps);
+                    }
+                }
+                part
+            })
+            .collect();
+        let mut parts = parts.into_iter();
+        let mut total = parts.next().expect("one chunk at least");
+        for part in parts {
+            for (sum, next) in total.next.iter_mut().zip(&part.next) {
+                for (s, &p) in sum.iter_mut().zip(next) {
+                    *s += p;
+                }
+            }
+            total.dropped += part.dropped;
+            total.steps += part.steps;
+            total.live += part.live;
+            total.still &= part.still;
+        }
+        total
     }
 
     /// Carries the law round by round and sums it up.
@@ -515,8 +659,7 @@ impl<'a> Chain<'a> {
         // Runs that stopped at convergence, by final state.
         let mut stopped = vec![0.0; if early_stop { size } else { 0 }];
         fresh[self.index(self.start.0, self.start.1)] = 1.0;
-        let mut cache: HashMap<usize, Moves> = HashMap::new();
-        let mut cached = 0usize;
+        let mut chunks = self.chunks(size);
         let (mut steps, mut dropped, mut most_states) = (0u64, 0.0, 0u64);
         let mut rounds: Vec<ExactRound> = Vec::new();
         let mut stopped_agreement = 0.0;
@@ -526,41 +669,17 @@ impl<'a> Chain<'a> {
             if running == 0.0 {
                 break;
             }
-            let mut next_fresh = vec![0.0; size];
-            let mut next_done = vec![0.0; done.len()];
-            let mut still = true;
-            let mut live_states = 0u64;
-            for (law, next) in [(&fresh, &mut next_fresh), (&done, &mut next_done)] {
-                for (index, &mass) in law.iter().enumerate() {
-                    if mass == 0.0 {
-                        continue;
-                    }
-                    live_states += 1;
-                    let (a, c) = self.state(index);
-                    let fresh_moves;
-                    let moves = match cache.get(&index) {
-                        Some(moves) => moves,
-                        None => {
-                            let moves = self.moves(a, c, &mut steps);
-                            if cached + moves.size() <= MAX_CACHED {
-                                cached += moves.size();
-                                cache.entry(index).or_insert(moves)
-                            } else {
-                                fresh_moves = moves;
-                                &fresh_moves
-                            }
-                        }
-                    };
-                    still &= moves.still;
-                    dropped += self.step((a, c), mass, moves, next, &mut steps);
-                }
-                if steps > MAX_STEPS {
-                    return Err(refusal(format!(
-                        "the exact law needs more than {MAX_STEPS} steps by round {round} \
-                         ({} honest agents, fanout {}, {} rounds at most)",
-                        self.honest, self.config.fanout, self.config.max_rounds
-                    )));
-                }
+            let advanced = self.advance([&fresh, &done], &mut chunks);
+            steps += advanced.steps;
+            dropped += advanced.dropped;
+            let [mut next_fresh, mut next_done] = advanced.next;
+            let (still, live_states) = (advanced.still, advanced.live);
+            if steps > MAX_STEPS {
+                return Err(refusal(format!(
+                    "the exact law needs more than {MAX_STEPS} steps by round {round} \
+                     ({} honest agents, fanout {}, {} rounds at most)",
+                    self.honest, self.config.fanout, self.config.max_rounds
+                )));
             }
             most_states = most_states.max(live_states);
             for mass in next_fresh.iter_mut().chain(next_done.iter_mut()) {
@@ -672,9 +791,7 @@ impl<'a> Chain<'a> {
                 probability: mass,
             });
         }
-        final_law.sort_by(|x, y| {
-            (y.votes_for, y.votes_against).cmp(&(x.votes_for, x.votes_against))
-        });
+        final_law.sort_by_key(|s| std::cmp::Reverse((s.votes_for, s.votes_against)));
         let spread = ends
             .iter()
             .map(|(mass, agreement)| mass * (agreement - mean_agreement).powi(2))
@@ -753,7 +870,10 @@ mod tests {
     }
 
     fn honest(parts: &[(Vote, usize)]) -> Swarm {
-        let parts: Vec<_> = parts.iter().map(|&(v, n)| (v, Behavior::Honest, n)).collect();
+        let parts: Vec<_> = parts
+            .iter()
+            .map(|&(v, n)| (v, Behavior::Honest, n))
+            .collect();
         crowd(&parts)
     }
 
@@ -768,7 +888,12 @@ mod tests {
     /// Every round's law sums to 1, and what was dropped is negligible.
     fn sound(law: &GossipExactSummary) {
         for r in &law.rounds {
-            assert!((r.mass - 1.0).abs() <= 1e-12, "round {}: {}", r.round, r.mass);
+            assert!(
+                (r.mass - 1.0).abs() <= 1e-12,
+                "round {}: {}",
+                r.round,
+                r.mass
+            );
         }
         assert!(law.dropped_mass <= 1e-12, "{}", law.dropped_mass);
         let decided: f64 = law.decisions.values().sum();
@@ -818,14 +943,25 @@ mod tests {
     fn two_for_one_against_with_fanout_one_never_moves() {
         // Each agent hears its own vote and one other: never a strict
         // majority against it. Agreement stays 2/3, below any threshold.
-        let law = law(&honest(&[(Vote::For, 2), (Vote::Against, 1)]), &config(1, 6)).unwrap();
+        let law = law(
+            &honest(&[(Vote::For, 2), (Vote::Against, 1)]),
+            &config(1, 6),
+        )
+        .unwrap();
         sound(&law);
         assert_eq!(law.convergence_rate, 0.0);
         assert_eq!(law.rounds_mean, None);
         assert_eq!(law.rounds.len(), 6);
-        assert!(law.rounds.iter().all(|r| r.running == 1.0 && r.converged_by == 0.0));
+        assert!(
+            law.rounds
+                .iter()
+                .all(|r| r.running == 1.0 && r.converged_by == 0.0)
+        );
         assert_eq!(law.final_law.len(), 1);
-        assert_eq!((law.final_law[0].votes_for, law.final_law[0].votes_against), (2, 1));
+        assert_eq!(
+            (law.final_law[0].votes_for, law.final_law[0].votes_against),
+            (2, 1)
+        );
         assert!(close(law.mean_final_agreement, 2.0 / 3.0));
     }
 
@@ -835,8 +971,11 @@ mod tests {
             loss: 1.0,
             ..config(4, 5)
         };
-        let law = law(&honest(&[(Vote::For, 7), (Vote::Against, 5), (Vote::Abstain, 3)]), &c)
-            .unwrap();
+        let law = law(
+            &honest(&[(Vote::For, 7), (Vote::Against, 5), (Vote::Abstain, 3)]),
+            &c,
+        )
+        .unwrap();
         sound(&law);
         assert_eq!(law.final_law.len(), 1);
         let end = &law.final_law[0];
@@ -888,18 +1027,28 @@ mod tests {
         assert!(law.rounds.iter().all(|r| (r.running - 1.0).abs() < 1e-12));
         let firsts: f64 = law.rounds.iter().map(|r| r.converged_in).sum();
         assert!(close(firsts, law.convergence_rate));
-        assert!(close(law.rounds.last().unwrap().converged_by, law.convergence_rate));
+        assert!(close(
+            law.rounds.last().unwrap().converged_by,
+            law.convergence_rate
+        ));
     }
 
     #[test]
     fn abstainers_follow_any_lead() {
         // One abstainer among 2 for: fanout 2 hears both, leans for.
-        let law = law(&honest(&[(Vote::For, 2), (Vote::Abstain, 1)]), &config(2, 3)).unwrap();
+        let law = law(
+            &honest(&[(Vote::For, 2), (Vote::Abstain, 1)]),
+            &config(2, 3),
+        )
+        .unwrap();
         sound(&law);
         assert_eq!(law.convergence_rate, 1.0);
         assert_eq!(law.final_law[0].votes_for, 3);
         // With fanout 1 it hears one peer, always for.
-        let law = law_of(&honest(&[(Vote::For, 1), (Vote::Against, 1), (Vote::Abstain, 1)]), 1);
+        let law = law_of(
+            &honest(&[(Vote::For, 1), (Vote::Against, 1), (Vote::Abstain, 1)]),
+            1,
+        );
         // The abstainer hears for or against with 1/2 each; the voters hear
         // one other: never outvoted. Round 1 ends 2-1 either way, and the
         // agreement 2/3 never reaches 0.95.
@@ -930,6 +1079,9 @@ mod tests {
             ..config(2, 3)
         };
         let err = law(&agents, &ring).unwrap_err();
-        assert!(err.contains("ring network") && err.ends_with("use --trials to sample it instead"), "{err}");
+        assert!(
+            err.contains("ring network") && err.ends_with("use --trials to sample it instead"),
+            "{err}"
+        );
     }
 }
