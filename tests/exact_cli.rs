@@ -373,8 +373,11 @@ fn exact_refuses_what_it_cannot_compute_in_one_line() {
     );
     refused(
         &["gossip", big.to_str().unwrap(), "--exact", "--trials", "10"],
-        "moai: --exact: the exact law of 6000 honest agents, 3000 of them abstaining, has up \
-         to 18009001 states, more than the limit of 8000000; use --trials to sample it instead",
+        &format!(
+            "moai: --exact: the exact law of 6000 honest agents, 3000 of them abstaining, has \
+             up to 18009001 states, more than the limit of {}; use --trials to sample it instead",
+            moai::exact::gossip::MAX_STATES
+        ),
     );
     refused(
         &[
@@ -389,8 +392,11 @@ fn exact_refuses_what_it_cannot_compute_in_one_line() {
             "--fault-tolerance",
             "1",
         ],
-        "moai: --exact: the exact Byzantine law takes at most 50000 random and equivocating \
-         agents, this vote has 60000: use --trials for a Monte Carlo estimate",
+        &format!(
+            "moai: --exact: the exact Byzantine law takes at most {} random and equivocating \
+             agents, this vote has 60000: use --trials for a Monte Carlo estimate",
+            moai::exact::byzantine::MAX_UNCERTAIN_AGENTS
+        ),
     );
     let out = moai()
         .args(["gossip", "--exact", "--trials", "3", "--trial", "1"])
