@@ -128,8 +128,10 @@ pub struct GossipExactSummary {
 pub const MAX_STATES: u64 = 2_000_000;
 
 /// Most elementary steps (a term of a transition, a term of a heard-vote
-/// law) one law may take before it is refused, so a request that would run
-/// for minutes says so instead: about 10 s of a release build.
+/// law) one law may take. The steps of the transitions of the states a
+/// round reaches are counted before they are made, so a law that would run
+/// for minutes is refused within seconds (a few seconds of a release build
+/// on one core at the limit).
 pub const MAX_STEPS: u64 = 5_000_000_000;
 
 /// Most numbers (`f64`s) one law holds: 224 MiB. The state arrays come
@@ -757,9 +759,9 @@ impl<'a> Chain<'a> {
             let live: f64 = next_fresh.iter().chain(&next_done).sum();
             rounds.push(ExactRound {
                 round,
-                running,
+                running: running.min(1.0),
                 converged_in,
-                converged_by,
+                converged_by: converged_by.min(1.0),
                 expected_agreement,
                 expected_lost_exchanges: running * self.honest as f64 * self.failures,
                 mass: live + stopped_mass + dropped,
@@ -867,7 +869,8 @@ impl<'a> Chain<'a> {
             })
         };
         GossipExactSummary {
-            convergence_rate: converged,
+            // Sums of many terms may pass 1 by a rounding error or two.
+            convergence_rate: converged.min(1.0),
             rounds_mean,
             rounds_sd,
             rounds_p50: percentile(50.0),
@@ -878,9 +881,12 @@ impl<'a> Chain<'a> {
                 .rev()
                 .find(|r| r.converged_in > 0.0)
                 .map(|r| r.round),
-            decisions,
+            decisions: decisions
+                .into_iter()
+                .map(|(d, p)| (d, p.min(1.0)))
+                .collect(),
             reference_decision: reference.name(),
-            wrong_decision_probability: wrong,
+            wrong_decision_probability: wrong.min(1.0),
             mean_final_agreement: mean_agreement,
             final_agreement_sd: spread.max(0.0).sqrt(),
             rounds,
