@@ -835,10 +835,17 @@ impl<'a> Chain<'a> {
             });
         }
         final_law.sort_by_key(|s| std::cmp::Reverse((s.votes_for, s.votes_against)));
+        // Moments over the law's own mass (1 up to rounding), so an
+        // agreement every run shares has exactly that mean and no spread.
+        let total: f64 = ends.iter().map(|(mass, _)| mass).sum();
+        if total > 0.0 {
+            mean_agreement /= total;
+        }
         let spread = ends
             .iter()
             .map(|(mass, agreement)| mass * (agreement - mean_agreement).powi(2))
-            .sum::<f64>();
+            .sum::<f64>()
+            / total.max(f64::MIN_POSITIVE);
         let converged: f64 = rounds.iter().map(|r| r.converged_in).sum();
         let (rounds_mean, rounds_sd) = if converged > 0.0 {
             let mean = rounds
