@@ -48,7 +48,10 @@ impl Moments {
         let error = (variance / n).sqrt();
         let gap = (mean - exact).abs();
         if error == 0.0 {
-            assert!(gap <= 1e-9 * exact.abs().max(1.0), "{what}: {mean} vs {exact}");
+            assert!(
+                gap <= 1e-9 * exact.abs().max(1.0),
+                "{what}: {mean} vs {exact}"
+            );
         } else {
             assert!(
                 gap <= 4.0 * error,
@@ -75,7 +78,12 @@ fn check(
         exact.dropped_mass
     );
     for r in &exact.rounds {
-        assert!((r.mass - 1.0).abs() <= 1e-12, "{name} round {}: {}", r.round, r.mass);
+        assert!(
+            (r.mass - 1.0).abs() <= 1e-12,
+            "{name} round {}: {}",
+            r.round,
+            r.mass
+        );
     }
     let rounds = config.max_rounds as usize;
     let mut trials = GossipTrials::default();
@@ -130,7 +138,10 @@ fn check(
             .map_or((last.expected_agreement, 0.0), |e| {
                 (e.expected_agreement, e.expected_lost_exchanges)
             });
-        agreement[r].agrees(expected_agreement, &format!("{name}: round {} agreement", r + 1));
+        agreement[r].agrees(
+            expected_agreement,
+            &format!("{name}: round {} agreement", r + 1),
+        );
         lost[r].agrees(expected_lost, &format!("{name}: round {} lost", r + 1));
     }
     println!(
@@ -204,7 +215,11 @@ fn stubborn_and_silent_agents_with_loss() {
 
 #[test]
 fn honest_abstainers_held_back_by_participation() {
-    let agents = swarm(&[(10, For, Honest), (8, Against, Honest), (14, Abstain, Honest)]);
+    let agents = swarm(&[
+        (10, For, Honest),
+        (8, Against, Honest),
+        (14, Abstain, Honest),
+    ]);
     let c = GossipConfig {
         min_participation: 0.9,
         ..config(2, 0.1, 0.8, 6)
@@ -215,7 +230,11 @@ fn honest_abstainers_held_back_by_participation() {
 
 #[test]
 fn fanout_eight_against_a_stubborn_pair() {
-    let agents = swarm(&[(12, For, Honest), (10, Against, Honest), (2, Against, Stubborn)]);
+    let agents = swarm(&[
+        (12, For, Honest),
+        (10, Against, Honest),
+        (2, Against, Stubborn),
+    ]);
     let (exact, _) = check("fanout-8", &agents, &config(8, 0.05, 0.9, 3), 6);
     assert!(exact.convergence_rate > 0.05 && exact.convergence_rate < 0.95);
 }
