@@ -122,6 +122,10 @@ pub struct TrialArgs {
     /// run (its table, round history and JSON); it draws from stream I.
     #[arg(long, value_name = "I", requires = "trials", conflicts_with = "sweep")]
     pub trial: Option<u64>,
+    /// Compute the exact probability law of the run instead of sampling it
+    /// (with --trials: both, side by side with z-scores).
+    #[arg(long, conflicts_with = "trial")]
+    pub exact: bool,
     /// Run the trials once per value of a setting: PARAM=V1,V2,... or
     /// PARAM=LO..HI[:STEP] (one row per value).
     #[arg(long, value_name = "PARAM=VALUES")]

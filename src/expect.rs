@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
+use crate::exact::ExactSummary;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::report::{Mismatch, Report, TrialsSummary};
 use crate::scenario::{AgentsExpectation, Decision, Expectations};
@@ -286,10 +287,79 @@ fn check_gossip_trials(c: &mut Comparison, expect: &Expectations, s: &GossipTria
     }
 }
 
+/// The mismatches between the exact law and the expectations about it:
+/// `min_convergence_rate` and `max_rounds_p99` (gossip), and
+/// `max_wrong_decision_probability`. Figures of the law are said with
+/// `(exact law)`, apart from trials' figures of the same key.
+pub fn check_exact(expect: &Expectations, summary: &ExactSummary) -> Vec<Mismatch> {
+    let mut c = Comparison(Vec::new());
+    let wrong = match summary {
+        ExactSummary::Gossip(s) => {
+            if let Some(min) = expect.min_convergence_rate
+                && s.convergence_rate < min
+            {
+                c.differ(
+                    "min_convergence_rate",
+                    format!(">= {min}"),
+                    format!("{} (exact law)", probability(s.convergence_rate)),
+                );
+            }
+            if let Some(max) = expect.max_rounds_p99 {
+                match s.rounds_p99 {
+                    Some(p99) if p99 <= max => {}
+                    Some(p99) => c.differ(
+                        "max_rounds_p99",
+                        format!("<= {max}"),
+                        format!("{p99} (exact law)"),
+                    ),
+                    None => c.differ(
+                        "max_rounds_p99",
+                        format!("<= {max}"),
+                        "no run converges (exact law)",
+                    ),
+                }
+            }
+            s.wrong_decision_probability
+        }
+        ExactSummary::Byzantine(s) => s.wrong_decision_probability,
+    };
+    if let Some(max) = expect.max_wrong_decision_probability
+        && wrong > max
+    {
+        c.differ(
+            "max_wrong_decision_probability",
+            format!("<= {}", probability(max)),
+            probability(wrong),
+        );
+    }
+    c.0
+}
+
+/// A probability as an expectation mismatch says it: as written when it is
+/// 0.001 or more, in scientific notation below (`3.2e-8`), every digit
+/// kept so a value just past a bound never reads as the bound.
+fn probability(p: f64) -> String {
+    if p == 0.0 || p >= 1e-3 {
+        p.to_string()
+    } else {
+        format!("{p:e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn small_probabilities_are_said_in_scientific_notation() {
+        assert_eq!(probability(1e-9), "1e-9");
+        assert_eq!(probability(3.2e-8), "3.2e-8");
+        assert_eq!(probability(0.0), "0");
+        assert_eq!(probability(0.25), "0.25");
+        // Just past a bound, never the bound.
+        assert_eq!(probability(1e-9_f64.next_up()), "1.0000000000000003e-9");
+    }
 
     #[test]
     fn arrays_compare_as_sets_at_any_depth() {

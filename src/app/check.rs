@@ -94,7 +94,8 @@ fn trial_args(with: RunWith, trials: Option<u64>) -> TrialArgs {
 
 /// The mismatches between a scenario's outcome and its `[expect]`: of a
 /// single run (`single` when it already ran, so `moai run` does not run it
-/// twice) and, when the scenario asks for statistics, of its trials.
+/// twice) and, when the scenario asks for them, of its trials
+/// (`trials = N`) and its exact law (`exact = true`).
 pub(super) fn expectations(
     doc: &Document,
     scenario: &Scenario,
@@ -103,7 +104,7 @@ pub(super) fn expectations(
     single: Option<&Report>,
 ) -> Result<Vec<Mismatch>, Error> {
     let mut mismatches = Vec::new();
-    if expect.wants_single_run() || !expect.wants_trials() {
+    if expect.wants_single_run() || !(expect.wants_trials() || expect.wants_exact()) {
         let ran;
         let report = match single {
             Some(report) => report,
@@ -114,10 +115,19 @@ pub(super) fn expectations(
         };
         mismatches.extend(expect::check_run(expect, report));
     }
-    if let Some(trials) = expect.trials {
-        let args = trial_args(with, Some(trials));
+    if expect.trials.is_some() || expect.wants_exact() {
+        // Trials and the exact law in one run, as `--trials N --exact` makes them.
+        let args = TrialArgs {
+            exact: expect.wants_exact(),
+            ..trial_args(with, expect.trials)
+        };
         if let Report::Trials(report) = run_scenario(doc, scenario, &args, &common_args(with))? {
-            mismatches.extend(expect::check_trials(expect, &report.trials_summary));
+            if let Some(summary) = &report.trials_summary {
+                mismatches.extend(expect::check_trials(expect, summary));
+            }
+            if let Some(summary) = &report.exact_summary {
+                mismatches.extend(expect::check_exact(expect, summary));
+            }
         }
     }
     Ok(mismatches)

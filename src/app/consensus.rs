@@ -13,6 +13,7 @@ use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
 use crate::consensus::byzantine;
 use crate::consensus::gossip::{self, SettingWarning};
 use crate::error::{Error, InvalidSetting};
+use crate::exact::{self, ExactSummary, compare::ZScores};
 use crate::memory;
 use crate::montecarlo::{self, ByzantineTrials, GossipTrials, Sweep};
 use crate::report::{
@@ -166,8 +167,13 @@ struct Prepared<C> {
     overrides: report::Overrides,
 }
 
-/// What the total-work cap and the history limit need to know of a run.
+/// What the total-work cap, the history limit and `--exact` need to know
+/// of a run.
 trait Planned {
+    /// The settings, as reports record them.
+    fn settings(&self) -> Settings;
+    /// The exact law of the run, or why it cannot be computed.
+    fn exact(&self) -> Result<ExactSummary, String>;
     /// The most rounds one run may take.
     fn rounds(&self) -> u32;
     /// The most work one run (one trial) may do.
@@ -177,6 +183,14 @@ trait Planned {
 }
 
 impl Planned for Prepared<ByzantineConfig> {
+    fn settings(&self) -> Settings {
+        Settings::Byzantine(self.config.clone())
+    }
+
+    fn exact(&self) -> Result<ExactSummary, String> {
+        exact::byzantine::law(&self.agents, &self.config).map(ExactSummary::Byzantine)
+    }
+
     fn rounds(&self) -> u32 {
         self.config.num_rounds
     }
@@ -191,6 +205,14 @@ impl Planned for Prepared<ByzantineConfig> {
 }
 
 impl Planned for Prepared<GossipConfig> {
+    fn settings(&self) -> Settings {
+        Settings::Gossip(self.config.clone())
+    }
+
+    fn exact(&self) -> Result<ExactSummary, String> {
+        exact::gossip::law(&self.agents, &self.config).map(ExactSummary::Gossip)
+    }
+
     fn rounds(&self) -> u32 {
         self.config.max_rounds
     }
@@ -372,15 +394,24 @@ pub(super) fn run_byzantine(
     check_threads(args.trials.threads)?;
     let plan = TrialPlan::of(&args.trials, &args.common)?;
     if !scenario.proposals.is_empty() && plan.is_some() {
-        return Err(Error::Flag {
-            flag: if args.trials.sweep.is_some() {
-                "--sweep"
-            } else {
-                "--trials"
-            },
-            message:
-                "a scenario with [[proposals]] runs once; trials and sweeps take a single proposal"
+        return Err(if args.trials.exact {
+            Error::Flag {
+                flag: "--exact",
+                message: "a scenario with [[proposals]] runs once; the exact law, like trials, \
+                          takes a single proposal"
                     .into(),
+            }
+        } else {
+            Error::Flag {
+                flag: if args.trials.sweep.is_some() {
+                    "--sweep"
+                } else {
+                    "--trials"
+                },
+                message: "a scenario with [[proposals]] runs once; trials and sweeps take a \
+                          single proposal"
+                    .into(),
+            }
         });
     }
     let trial = single_trial(&args.trials)?;
@@ -421,11 +452,7 @@ pub(super) fn run_byzantine(
             |outcome| trials.add(outcome),
         )?;
         Ok(Batch {
-            seed: p.seed,
-            agents: p.agents.len() as u64,
-            overrides: p.overrides.clone(),
             summary: TrialsSummary::Byzantine(trials.summary()),
-            settings: Settings::Byzantine(p.config.clone()),
             runs: kept.map(TrialRuns::Byzantine),
         })
     };
@@ -543,11 +570,7 @@ pub(super) fn run_gossip(
             |outcome| trials.add(outcome),
         )?;
         Ok(Batch {
-            seed: p.seed,
-            agents: p.agents.len() as u64,
-            overrides: p.overrides.clone(),
             summary: TrialsSummary::Gossip(trials.summary()),
-            settings: Settings::Gossip(p.config.clone()),
             runs: kept.map(TrialRuns::Gossip),
         })
     };
@@ -642,12 +665,60 @@ fn in_sweep(error: Error, sweep: &Sweep, value: &str) -> Error {
 
 /// One batch of trials and what it found.
 struct Batch {
-    seed: u64,
-    agents: u64,
-    overrides: report::Overrides,
-    settings: Settings,
     summary: TrialsSummary,
     runs: Option<TrialRuns>,
+}
+
+/// What one batch reports: its trials' statistics and outcomes (with
+/// `--trials`), its exact law (with `--exact`) and, with both, the trials'
+/// z-scores against the law.
+struct Found {
+    summary: Option<TrialsSummary>,
+    exact: Option<ExactSummary>,
+    z_scores: Option<ZScores>,
+    runs: Option<TrialRuns>,
+}
+
+impl Found {
+    /// What `trials` and `exact` found together.
+    fn of(trials: Option<Batch>, exact: Option<ExactSummary>) -> Self {
+        let z_scores = match (&trials, &exact) {
+            (Some(b), Some(e)) => z_scores(&b.summary, e),
+            _ => None,
+        };
+        let (summary, runs) = match trials {
+            Some(b) => (Some(b.summary), b.runs),
+            None => (None, None),
+        };
+        Found {
+            summary,
+            exact,
+            z_scores,
+            runs,
+        }
+    }
+}
+
+/// The z-scores of trial statistics against the exact law of the same run.
+fn z_scores(trials: &TrialsSummary, exact: &ExactSummary) -> Option<ZScores> {
+    match (trials, exact) {
+        (TrialsSummary::Gossip(t), ExactSummary::Gossip(e)) => Some(exact::compare::gossip(t, e)),
+        (TrialsSummary::Byzantine(t), ExactSummary::Byzantine(e)) => {
+            Some(exact::compare::byzantine(t, e))
+        }
+        _ => None,
+    }
+}
+
+/// The exact law of a prepared run; a law refused is an error at `--exact`.
+fn exact_law<C>(p: &Prepared<C>) -> Result<ExactSummary, Error>
+where
+    Prepared<C>: Planned,
+{
+    p.exact().map_err(|message| Error::Flag {
+        flag: "--exact",
+        message,
+    })
 }
 
 /// Refuses a `--threads` outside 1 to [`montecarlo::MAX_THREADS`], on every
@@ -680,9 +751,37 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// How many trials to run, on how many threads, and whether to keep every outcome.
+/// Refuses `--format csv` and `--history` with `--exact` alone: a law has
+/// no per-round history of trials to write.
+fn no_history(format: Format, history: bool) -> Result<(), Error> {
+    let (flag, message) = if format == Format::Csv {
+        (
+            "--format",
+            "csv writes the per-round history of trials, and --exact alone runs none; \
+             add --trials N, or use table or json",
+        )
+    } else if history {
+        (
+            "--history",
+            "the per-round history is of trials, and --exact alone runs none; \
+             add --trials N, or drop --history",
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::Flag {
+        flag,
+        message: message.to_string(),
+    })
+}
+
+/// How many trials to run, on how many threads, whether to keep every
+/// outcome, and whether to compute the exact law.
 struct TrialPlan {
+    /// Trials per batch; 0 with `--exact` alone, which runs none.
     trials: u64,
+    /// `--exact`: compute each batch's exact law.
+    exact: bool,
     threads: usize,
     keep_runs: bool,
     /// The setting and values to sweep, one batch of trials per value.
@@ -698,11 +797,17 @@ struct TrialPlan {
 impl TrialPlan {
     /// The plan the flags ask for, or `None` for a single run.
     fn of(args: &TrialArgs, common: &CommonArgs) -> Result<Option<Self>, Error> {
-        if args.trials.is_none() && args.sweep.is_none() {
+        if args.trials.is_none() && args.sweep.is_none() && !args.exact {
             return Ok(None);
         }
-        let trials = args.trials.unwrap_or(1);
-        if !(1..=scenario::MAX_TRIALS).contains(&trials) {
+        if args.exact && args.trials.is_none() {
+            no_history(common.format, args.history.is_some())?;
+        }
+        let trials = match args.trials {
+            None if args.exact => 0,
+            trials => trials.unwrap_or(1),
+        };
+        if args.trials.is_some() && !(1..=scenario::MAX_TRIALS).contains(&trials) {
             return Err(Error::Flag {
                 flag: "--trials",
                 message: format!(
@@ -715,6 +820,7 @@ impl TrialPlan {
         let keep_runs = common.format == Format::Csv || args.history.is_some();
         Ok(Some(TrialPlan {
             trials,
+            exact: args.exact,
             threads,
             keep_runs,
             sweep: args.sweep.clone(),
@@ -823,6 +929,19 @@ impl TrialPlan {
     {
         // Warnings come when the values run, not before a refusal.
         let quiet = Warnings::held();
+        if self.trials == 0 {
+            // The exact law alone: its engine enforces its own limits.
+            for value in self.sweep.iter().flat_map(|s| &s.values) {
+                let sweep = self.sweep.as_ref().expect("values come from the sweep");
+                let located = |e| in_sweep(e, sweep, value);
+                let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
+                prepare(&args, &quiet).map_err(located)?;
+            }
+            if self.sweep.is_none() {
+                prepare(args, &quiet)?;
+            }
+            return Ok(());
+        }
         let mut work = Work::default();
         let Some(sweep) = &self.sweep else {
             let p = prepare(args, &quiet)?;
@@ -869,9 +988,11 @@ impl TrialPlan {
         Ok(())
     }
 
-    /// Runs one batch (`--trials`) with `args`, or one per value of the
-    /// sweep of a setting in `sweepable`, and builds the report. Every
-    /// value is prepared and checked ([`Self::check_all`]) before any runs.
+    /// Runs one batch (`--trials`, `--exact` or both) with `args`, or one
+    /// per value of the sweep of a setting in `sweepable`, and builds the
+    /// report. Every value is prepared and checked ([`Self::check_all`])
+    /// before any runs, and every exact law is computed before any trial,
+    /// so a law refused costs no trials.
     fn report<A: Clone, C>(
         &self,
         scenario: &Scenario,
@@ -886,23 +1007,39 @@ impl TrialPlan {
     {
         self.check_all(args, sweepable, &prepare)?;
         let warnings = Warnings::default();
-        let progress = self.progress();
+        let run_trials = |p: &Prepared<C>, progress: &ProgressBar| {
+            (self.trials > 0).then(|| batch(p, progress)).transpose()
+        };
         let Some(sweep) = &self.sweep else {
-            let done = batch(&prepare(args, &warnings)?, &progress)?;
+            let p = prepare(args, &warnings)?;
+            let exact = self.exact.then(|| exact_law(&p)).transpose()?;
+            let progress = self.progress();
+            let found = Found::of(run_trials(&p, &progress)?, exact);
             progress.finish_and_clear();
             return Ok(Report::Trials(Box::new(TrialsReport {
                 made_by: MadeBy::CURRENT,
                 scenario: scenario.name.clone(),
                 algorithm,
-                seed: done.seed,
+                seed: p.seed,
                 description: scenario.description.clone(),
-                overrides: done.overrides,
-                agents: done.agents,
-                settings: done.settings,
-                trials_summary: done.summary,
-                runs: done.runs,
+                agents: p.agents.len() as u64,
+                settings: p.settings(),
+                overrides: p.overrides,
+                trials_summary: found.summary,
+                exact_summary: found.exact,
+                z_scores: found.z_scores,
+                runs: found.runs,
             })));
         };
+        let mut laws = Vec::new();
+        for value in sweep.values.iter().filter(|_| self.exact) {
+            let located = |e| in_sweep(e, sweep, value);
+            let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
+            let p = prepare(&args, &warnings).map_err(located)?;
+            laws.push(exact_law(&p).map_err(located)?);
+        }
+        let mut laws = laws.into_iter();
+        let progress = self.progress();
         let mut rows = Vec::with_capacity(sweep.values.len());
         let mut seed = None;
         let mut overrides = None;
@@ -910,20 +1047,22 @@ impl TrialPlan {
             let located = |e| in_sweep(e, sweep, value);
             let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
             let p = prepare(&args, &warnings).map_err(located)?;
-            let done = batch(&p, &progress).map_err(located)?;
-            seed = Some(done.seed);
+            let found = Found::of(run_trials(&p, &progress).map_err(located)?, laws.next());
+            seed = Some(p.seed);
             overrides.get_or_insert_with(|| {
-                let mut others = done.overrides.clone();
+                let mut others = p.overrides.clone();
                 others.shift_remove(&sweep.param);
                 others
             });
             rows.push(SweepRow {
                 param: sweep.param.clone(),
                 value: value.clone(),
-                agents: done.agents,
-                settings: done.settings,
-                trials_summary: done.summary,
-                runs: done.runs,
+                agents: p.agents.len() as u64,
+                settings: p.settings(),
+                trials_summary: found.summary,
+                exact_summary: found.exact,
+                z_scores: found.z_scores,
+                runs: found.runs,
             });
         }
         progress.finish_and_clear();
@@ -934,7 +1073,7 @@ impl TrialPlan {
             seed: seed.expect("a sweep has at least one value"),
             description: scenario.description.clone(),
             overrides: overrides.unwrap_or_default(),
-            trials: self.trials,
+            trials: (self.trials > 0).then_some(self.trials),
             sweep: rows,
         })))
     }

@@ -298,7 +298,8 @@ pub fn execute(command: Command) -> Result<Output, Error> {
                     // The single run shown is the one `moai check` compares;
                     // trials and sweeps shown are not, so it runs its own.
                     let single =
-                        (trials.trials.is_none() && trials.sweep.is_none()).then_some(&report);
+                        (trials.trials.is_none() && trials.sweep.is_none() && !trials.exact)
+                            .then_some(&report);
                     let with = check::RunWith {
                         seed: common.seed,
                         threads: trials.threads,
@@ -408,7 +409,8 @@ fn consensus_output(
         Some(expected) => {
             let actual = report.decision().ok_or_else(|| Error::Flag {
                 flag: "--expect-decision",
-                message: "needs a single run with a decision (not trials, sweeps or resolve)"
+                message: "needs a single run with a decision (not trials, sweeps, the exact \
+                          law or resolve)"
                     .into(),
             })?;
             if actual == expected {

@@ -122,18 +122,20 @@ pub struct GossipExactSummary {
 }
 
 /// Most states `(honest + 1) × (honest abstainers + 1)` the law may have:
-/// two arrays of this many `f64`s each, and two more without early stop,
-/// stay within 256 MiB.
-pub const MAX_STATES: u64 = 8_000_000;
+/// its arrays (the law, the runs that stopped or converged, the next
+/// round's partial laws: 7 of this many `f64`s at most) and the kept
+/// transitions stay within 256 MiB.
+pub const MAX_STATES: u64 = 2_000_000;
 
 /// Most elementary steps (a term of a transition, a term of a heard-vote
 /// law) one law may take before it is refused, so a request that would run
 /// for minutes says so instead: about 10 s of a release build.
-pub const MAX_STEPS: u64 = 20_000_000_000;
+pub const MAX_STEPS: u64 = 5_000_000_000;
 
-/// Most numbers the per-state transitions kept from round to round may
-/// hold (128 MiB); states beyond it are recomputed every round.
-const MAX_CACHED: usize = 16 << 20;
+/// Most numbers (`f64`s) one law holds: 224 MiB. The state arrays come
+/// first; what is left keeps the per-state transitions from round to round
+/// (states beyond it are recomputed every round).
+const MAX_NUMBERS: usize = 28 << 20;
 
 /// Most chunks of states a round is cut into, for threads.
 const CHUNKS: usize = 8;
@@ -210,10 +212,6 @@ struct Moves {
     lowest: i64,
     /// The index of `net`'s largest term.
     peak: usize,
-    /// `before[i]`: the sum of `net[..i]`; `after[i]`: of `net[i..]`,
-    /// each summed from the small end.
-    before: Vec<f64>,
-    after: Vec<f64>,
     /// The share of the law left out of `net`.
     left_out: f64,
 }
@@ -224,42 +222,31 @@ impl Moves {
             .iter()
             .enumerate()
             .fold(0, |best, (i, &p)| if p > net[best] { i } else { best });
-        let mut before = Vec::with_capacity(net.len() + 1);
-        before.push(0.0);
-        for &p in &net {
-            before.push(before.last().expect("one sum") + p);
-        }
-        let mut after = vec![0.0; net.len() + 1];
-        for i in (0..net.len()).rev() {
-            after[i] = after[i + 1] + net[i];
-        }
         Moves {
             kernel,
             still,
             net,
             lowest,
             peak,
-            before,
-            after,
             left_out,
         }
     }
 
     /// The run of `net` whose terms, weighted by `weight`, are at least
-    /// [`DROP_BELOW`], and the weighted mass of the others.
+    /// [`DROP_BELOW`], and the weighted mass of the others (the law is
+    /// unimodal, so they are its two ends, summed from the small end).
     fn kept(&self, weight: f64) -> (std::ops::Range<usize>, f64) {
         let heavy = |p: &f64| weight * p >= DROP_BELOW;
         let start = self.net[..self.peak].partition_point(|p| !heavy(p));
-        let end = self.peak + self.net[self.peak..].partition_point(heavy);
-        if start >= end {
-            return (0..0, weight * self.after[0]);
-        }
-        (start..end, weight * (self.before[start] + self.after[end]))
+        let end = (self.peak + self.net[self.peak..].partition_point(heavy)).max(start);
+        let light: f64 =
+            self.net[..start].iter().sum::<f64>() + self.net[end..].iter().rev().sum::<f64>();
+        (start..end, weight * light)
     }
 
     /// How many numbers it holds.
     fn size(&self) -> usize {
-        3 * self.net.len()
+        self.net.len()
     }
 }
 
@@ -278,6 +265,24 @@ struct Advance {
     steps: u64,
     live: u64,
     still: bool,
+    /// Whether a chunk stopped: the round would pass [`MAX_STEPS`].
+    over: bool,
+}
+
+/// The laws of how many of a state's voters switch away and toward.
+struct Switching {
+    away: Vec<f64>,
+    toward: Vec<f64>,
+    away_run: std::ops::Range<usize>,
+    toward_run: std::ops::Range<usize>,
+    left_out: f64,
+}
+
+impl Switching {
+    /// The steps their convolution takes.
+    fn cost(&self) -> u64 {
+        (self.away_run.len() * self.toward_run.len() + self.away.len() + self.toward.len()) as u64
+    }
 }
 
 /// The chain of one swarm and setting.
@@ -433,17 +438,36 @@ impl<'a> Chain<'a> {
             && (c == 0 || kernel.abstain_stay == 1.0)
     }
 
-    /// What state `(a, c)` does in a round, computed once for every round:
-    /// its kernel, and the law of the net change of the for-count from the
-    /// agents who voted, `Binomial(b, p_against) − Binomial(a, p_for)`.
-    fn moves(&self, a: u64, c: u64, steps: &mut u64) -> Moves {
-        let kernel = self.kernel(a, c, steps);
+    /// The voters' switching laws of state `(a, c)` under `kernel`
+    /// (`Binomial(a, p_for)` away, `Binomial(b, p_against)` toward), the
+    /// runs of each kept, and the share of the law left out.
+    fn switching(&self, a: u64, c: u64, kernel: &Kernel) -> Switching {
         let b = self.honest - a - c;
         let away = binomial(a, kernel.for_switch, kernel.for_stay);
         let toward = binomial(b, kernel.against_switch, kernel.against_stay);
-        *steps += a + b + 2;
         let (away_run, away_left) = window(&away, 1.0, DROP_BELOW);
         let (toward_run, toward_left) = window(&toward, 1.0, DROP_BELOW);
+        Switching {
+            away,
+            toward,
+            away_run,
+            toward_run,
+            left_out: away_left + toward_left,
+        }
+    }
+
+    /// What state `(a, c)` does in a round under `kernel`, computed once for
+    /// every round: the law of the net change of the for-count from the
+    /// agents who voted, `Binomial(b, p_against) − Binomial(a, p_for)`.
+    fn moves(&self, a: u64, c: u64, kernel: Kernel, steps: &mut u64) -> Moves {
+        let Switching {
+            away,
+            toward,
+            away_run,
+            toward_run,
+            left_out,
+        } = self.switching(a, c, &kernel);
+        *steps += a + (self.honest - a - c) + 2;
         // From the fewest switching toward and the most away, up.
         let lowest = toward_run.start as i64 - (away_run.end as i64 - 1);
         let mut net = vec![0.0; (away_run.len() + toward_run.len()).saturating_sub(1)];
@@ -459,13 +483,7 @@ impl<'a> Chain<'a> {
             }
         }
         *steps += (away_run.len() * toward_run.len()) as u64;
-        Moves::new(
-            kernel,
-            self.still(a, c, &kernel),
-            net,
-            lowest,
-            away_left + toward_left,
-        )
+        Moves::new(kernel, self.still(a, c, &kernel), net, lowest, left_out)
     }
 
     /// Adds to `next` the law after one round of state `(a, c)`, of
@@ -586,8 +604,10 @@ impl<'a> Chain<'a> {
     /// One round of the laws `laws` (runs not converged, and without early
     /// stop runs converged before), each chunk of states on a thread of its
     /// own, their results summed in chunk order.
-    fn advance(&self, laws: [&[f64]; 2], chunks: &mut [Chunk]) -> Advance {
-        let budget = MAX_CACHED / chunks.len();
+    fn advance(&self, laws: [&[f64]; 2], chunks: &mut [Chunk], allowance: u64) -> Advance {
+        let size = laws[0].len();
+        let arrays = 5 * size + 2 * size * chunks.len();
+        let budget = MAX_NUMBERS.saturating_sub(arrays) / chunks.len();
         let parts: Vec<Advance> = chunks
             .par_iter_mut()
             .map(|chunk| {
@@ -597,7 +617,26 @@ impl<'a> Chain<'a> {
                     steps: 0,
                     live: 0,
                     still: true,
+                    over: false,
                 };
+                // States met for the first time: their kernels, and what
+                // their transitions will cost, known before any is made, so
+                // a law too large is refused before the work.
+                let live = |index: &usize| laws.iter().any(|law| law.get(*index) > Some(&0.0));
+                let mut kernels: HashMap<usize, Kernel> = HashMap::new();
+                for index in chunk.states.clone().filter(live) {
+                    if chunk.cache.contains_key(&index) {
+                        continue;
+                    }
+                    let (a, c) = self.state(index);
+                    let kernel = self.kernel(a, c, &mut part.steps);
+                    part.steps += self.switching(a, c, &kernel).cost();
+                    kernels.insert(index, kernel);
+                    if part.steps > allowance {
+                        part.over = true;
+                        return part;
+                    }
+                }
                 for (law, next) in laws.iter().zip(part.next.iter_mut()) {
                     // Without early stop only; empty otherwise.
                     if law.is_empty() {
@@ -614,7 +653,8 @@ impl<'a> Chain<'a> {
                         let moves = match chunk.cache.get(&index) {
                             Some(moves) => moves,
                             None => {
-                                let moves = self.moves(a, c, &mut part.steps);
+                                let kernel = kernels[&index];
+                                let moves = self.moves(a, c, kernel, &mut part.steps);
                                 if chunk.cached + moves.size() <= budget {
                                     chunk.cached += moves.size();
                                     chunk.cache.entry(index).or_insert(moves)
@@ -643,6 +683,7 @@ impl<'a> Chain<'a> {
             total.steps += part.steps;
             total.live += part.live;
             total.still &= part.still;
+            total.over |= part.over;
         }
         total
     }
@@ -668,12 +709,13 @@ impl<'a> Chain<'a> {
             if running == 0.0 {
                 break;
             }
-            let advanced = self.advance([&fresh, &done], &mut chunks);
-            steps += advanced.steps;
+            let allowance = MAX_STEPS - steps;
+            let advanced = self.advance([&fresh, &done], &mut chunks, allowance);
+            steps = steps.saturating_add(advanced.steps);
             dropped += advanced.dropped;
             let [mut next_fresh, mut next_done] = advanced.next;
             let (still, live_states) = (advanced.still, advanced.live);
-            if steps > MAX_STEPS {
+            if advanced.over || steps > MAX_STEPS {
                 return Err(refusal(format!(
                     "the exact law needs more than {MAX_STEPS} steps by round {round} \
                      ({} honest agents, fanout {}, {} rounds at most)",

@@ -46,7 +46,7 @@ pub(super) fn render(report: &Report) -> Option<String> {
             gossip_rows(&mut out, &[], trial as usize, &r.outcome)?;
         }
         Report::Trials(r) => {
-            let trials = match &r.trials_summary {
+            let trials = match r.trials_summary.as_ref()? {
                 super::TrialsSummary::Byzantine(s) => s.trials,
                 super::TrialsSummary::Gossip(s) => s.trials,
             };
@@ -67,7 +67,7 @@ pub(super) fn render(report: &Report) -> Option<String> {
             let values: Vec<&str> = r.sweep.iter().map(|row| row.value.as_str()).collect();
             let note = format!(
                 ", trials {}, sweep {}={}",
-                r.trials,
+                r.trials?,
                 first.param,
                 values.join(",")
             );

@@ -20,6 +20,8 @@ use serde::Serialize;
 use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
 use crate::consensus::gossip::GossipOutcome;
 use crate::error::Error;
+use crate::exact::ExactSummary;
+use crate::exact::compare::ZScores;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::Resolution;
 use crate::scenario::{Algorithm, ByzantineConfig, Decision, GossipConfig, Strategy, Swarm};
@@ -197,8 +199,15 @@ pub struct TrialsReport {
     pub agents: u64,
     /// The algorithm's settings after flags.
     pub settings: Settings,
-    /// The statistics.
-    pub trials_summary: TrialsSummary,
+    /// The statistics of the trials (none with `--exact` alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trials_summary: Option<TrialsSummary>,
+    /// `--exact`: the exact law.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_summary: Option<ExactSummary>,
+    /// `--exact` with `--trials`: each trial figure's z-score against the exact law.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z_scores: Option<ZScores>,
     /// Every trial's outcome, for the CSV history.
     #[serde(skip)]
     pub runs: Option<TrialRuns>,
@@ -215,8 +224,15 @@ pub struct SweepRow {
     pub agents: u64,
     /// The algorithm's settings at this value.
     pub settings: Settings,
-    /// The statistics at this value.
-    pub trials_summary: TrialsSummary,
+    /// The statistics of the trials at this value (none with `--exact` alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trials_summary: Option<TrialsSummary>,
+    /// `--exact`: the exact law at this value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_summary: Option<ExactSummary>,
+    /// `--exact` with `--trials`: each trial figure's z-score against the exact law.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z_scores: Option<ZScores>,
     /// Every trial's outcome, for the CSV history.
     #[serde(skip)]
     pub runs: Option<TrialRuns>,
@@ -239,8 +255,9 @@ pub struct SweepReport {
     pub description: Option<String>,
     /// The settings flags other than the swept one changed, with their values.
     pub overrides: Overrides,
-    /// Trials per value.
-    pub trials: u64,
+    /// Trials per value (none with `--exact` alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trials: Option<u64>,
     /// One row per value.
     pub sweep: Vec<SweepRow>,
 }

@@ -17,6 +17,8 @@ use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
 use crate::consensus::gossip::GossipOutcome;
 use crate::error::one_line;
+use crate::exact::compare::ZScores;
+use crate::exact::{ExactSummary, GossipExactSummary};
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::crdt::KeyRule;
 use crate::resolve::{Resolution, ResolutionMetadata};
@@ -210,10 +212,16 @@ fn add_row(table: &mut Table, cells: impl IntoIterator<Item = String>) {
 /// Most decimals a percentage shows: beyond, `f64` carries only noise.
 const MAX_PERCENT_DECIMALS: usize = 12;
 
-/// A ratio as a percentage: exactly 0 and 1 as `0%` and `100%`; anything
-/// else with two decimals, or as many more as it takes not to read as 0% or
-/// 100% (a Wilson bound of 0.99999616 is `99.9996%`, never `100.00%`).
-/// Every percentage a table shows goes through here.
+/// Below this (0.01%), a ratio is written in scientific notation.
+const SCIENTIFIC_BELOW: f64 = 1e-4;
+
+/// A ratio as a percentage: exactly 0 and 1 as `0%` and `100%`; below
+/// 0.01% as the ratio itself in scientific notation with two significant
+/// digits (`3.2e-11`), never `0.00%`; anything else with two decimals, or
+/// as many more as it takes not to read as 100% (a Wilson bound of
+/// 0.99999616 is `99.9996%`, never `100.00%`), and closer to 1 than
+/// decimals can tell as `1 - 1.1e-16` (a hair over 1, which only rounding
+/// gives, is `100%`). Every percentage a table shows goes through here.
 fn percent(ratio: f64) -> String {
     if ratio == 0.0 {
         return "0%".to_string();
@@ -221,14 +229,24 @@ fn percent(ratio: f64) -> String {
     if ratio == 1.0 {
         return "100%".to_string();
     }
+    if ratio.abs() < SCIENTIFIC_BELOW {
+        return format!("{ratio:.1e}");
+    }
     let value = ratio * 100.0;
     let mut decimals = 2;
     loop {
         let text = format!("{value:.decimals$}");
         let bound = text.trim_start_matches('-').trim_end_matches('0');
-        let reads_as_bound = matches!(bound, "0." | "100.");
-        if !reads_as_bound || decimals == MAX_PERCENT_DECIMALS {
+        if bound != "100." {
             return format!("{text}%");
+        }
+        if decimals == MAX_PERCENT_DECIMALS {
+            // Above 1 is rounding: a sum of probabilities a hair over 1.
+            return if ratio < 1.0 {
+                format!("1 - {:.1e}", 1.0 - ratio)
+            } else {
+                "100%".to_string()
+            };
         }
         decimals += 1;
     }
@@ -618,14 +636,32 @@ fn decisions(counts: &indexmap::IndexMap<&'static str, u64>) -> String {
 
 fn trials(report: &TrialsReport) -> String {
     let mut out = String::new();
-    let (title, count) = match &report.trials_summary {
-        TrialsSummary::Gossip(s) => ("Gossip", s.trials),
-        TrialsSummary::Byzantine(s) => ("Byzantine", s.trials),
+    let title = match report.settings {
+        Settings::Gossip(_) => "Gossip",
+        Settings::Byzantine(_) => "Byzantine",
     };
-    let _ = writeln!(out, "=== {title} Monte Carlo: {count} trials ===");
+    let count = report.trials_summary.as_ref().map(|s| match s {
+        TrialsSummary::Gossip(s) => s.trials,
+        TrialsSummary::Byzantine(s) => s.trials,
+    });
+    let (heading, seed_note) = match (count, &report.exact_summary) {
+        (Some(n), None) => (
+            format!("Monte Carlo: {n} trials"),
+            "trial i draws from the seed's stream i",
+        ),
+        (Some(n), Some(_)) => (
+            format!("Monte Carlo: {n} trials, and the exact law"),
+            "trial i draws from the seed's stream i; the exact law draws none",
+        ),
+        (None, _) => (
+            "exact law".to_string(),
+            "the exact law draws no random numbers",
+        ),
+    };
+    let _ = writeln!(out, "=== {title} {heading} ===");
     let _ = writeln!(
         out,
-        "Scenario: {} (seed {}; trial i draws from the seed's stream i)",
+        "Scenario: {} (seed {}; {seed_note})",
         one_line(&report.scenario),
         report.seed
     );
@@ -633,13 +669,260 @@ fn trials(report: &TrialsReport) -> String {
     let mut rows = vec![("Agents", report.agents.to_string())];
     rows.extend(settings_rows(&report.settings));
     let _ = writeln!(out, "{}", key_values(&rows));
-    let _ = writeln!(out, "\n=== Summary ===");
-    let rows = match &report.trials_summary {
-        TrialsSummary::Gossip(s) => gossip_summary_rows(s),
-        TrialsSummary::Byzantine(s) => byzantine_summary_rows(s),
-    };
-    let _ = writeln!(out, "{}", key_values(&rows));
+    match (&report.trials_summary, &report.exact_summary) {
+        (Some(summary), None) => {
+            let _ = writeln!(out, "\n=== Summary ===");
+            let rows = match summary {
+                TrialsSummary::Gossip(s) => gossip_summary_rows(s),
+                TrialsSummary::Byzantine(s) => byzantine_summary_rows(s),
+            };
+            let _ = writeln!(out, "{}", key_values(&rows));
+        }
+        (None, Some(exact)) => {
+            let _ = writeln!(out, "\n=== Exact law ===");
+            let rows = exact_rows(exact);
+            let rows: Vec<(&str, String)> =
+                rows.iter().map(|(l, v)| (l.as_str(), v.clone())).collect();
+            let _ = writeln!(out, "{}", key_values(&rows));
+        }
+        (Some(summary), Some(exact)) => {
+            let _ = writeln!(out, "\n=== Monte Carlo against the exact law ===");
+            let z = report.z_scores.clone().unwrap_or_default();
+            let _ = writeln!(out, "{}", side_by_side(summary, exact, &z));
+        }
+        (None, None) => {}
+    }
+    if let Some(ExactSummary::Gossip(exact)) = &report.exact_summary {
+        let _ = writeln!(out, "\n=== Exact law by round ===");
+        let _ = writeln!(out, "{}", exact_rounds(exact));
+    }
     out
+}
+
+/// A mean or a standard deviation of the exact law, to 4 decimals.
+fn moment(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |m| format!("{m:.4}"))
+}
+
+/// The rows of the "Exact law" table.
+fn exact_rows(exact: &ExactSummary) -> Vec<(String, String)> {
+    let row = |label: &str, value: String| (label.to_string(), value);
+    match exact {
+        ExactSummary::Gossip(e) => {
+            let mut rows = vec![
+                row("Convergence probability", percent(e.convergence_rate)),
+                row("Rounds to converge, mean", moment(e.rounds_mean)),
+                row("Rounds to converge, sd", moment(e.rounds_sd)),
+                row("Rounds to converge p50", optional(e.rounds_p50)),
+                row("Rounds to converge p90", optional(e.rounds_p90)),
+                row("Rounds to converge p99", optional(e.rounds_p99)),
+                row("Rounds to converge max", optional(e.rounds_max)),
+            ];
+            rows.extend(decision_rows(&e.decisions));
+            rows.extend([
+                row(
+                    "Reference decision (of the initial votes)",
+                    e.reference_decision.to_string(),
+                ),
+                row(
+                    "Wrong decision probability",
+                    percent(e.wrong_decision_probability),
+                ),
+                row("Mean final agreement", percent(e.mean_final_agreement)),
+                row("Final agreement sd", percent(e.final_agreement_sd)),
+                row("States (most in one round)", e.states.to_string()),
+                row("Dropped mass", percent(e.dropped_mass)),
+            ]);
+            rows
+        }
+        ExactSummary::Byzantine(e) => {
+            let mut rows = decision_rows(&e.decisions);
+            rows.extend([
+                row(
+                    "Missed rate (a faulty agent tallied)",
+                    percent(e.missed_rate),
+                ),
+                row("False positive rate", percent(e.false_positive_rate)),
+                row(
+                    "Not Byzantine safe (byzantine_safe = false)",
+                    percent(e.byzantine_unsafe_rate),
+                ),
+                row(
+                    "Against honest majority",
+                    percent(e.against_honest_majority_rate),
+                ),
+                row(
+                    "Wrong decision probability",
+                    percent(e.wrong_decision_probability),
+                ),
+                row(
+                    "Mean agents detected",
+                    moment(Some(e.mean_malicious_detected)),
+                ),
+                row("Agents detected sd", moment(Some(e.malicious_detected_sd))),
+                row(
+                    "Safety guaranteed (faulty <= f)",
+                    e.safety_guaranteed.to_string(),
+                ),
+                row("Dropped mass", percent(e.dropped_mass)),
+            ]);
+            rows
+        }
+    }
+}
+
+/// `P(approved)`, `P(rejected)`, ...: each decision's probability.
+fn decision_rows(decisions: &IndexMap<&'static str, f64>) -> Vec<(String, String)> {
+    decisions
+        .iter()
+        .map(|(d, p)| (format!("P({d})"), percent(*p)))
+        .collect()
+}
+
+/// The exact gossip law round by round.
+fn exact_rounds(exact: &GossipExactSummary) -> Table {
+    let mut table = new_table();
+    table.set_header(vec![
+        "Round",
+        "P(runs)",
+        "P(converged in)",
+        "P(converged by)",
+        "E[agreement]",
+        "E[lost exchanges]",
+    ]);
+    for r in &exact.rounds {
+        add_row(
+            &mut table,
+            [
+                r.round.to_string(),
+                percent(r.running),
+                percent(r.converged_in),
+                percent(r.converged_by),
+                percent(r.expected_agreement),
+                format!("{:.2}", r.expected_lost_exchanges),
+            ],
+        );
+    }
+    table
+}
+
+/// A z-score with 2 decimals, `—` where there is none.
+fn z_text(z: Option<f64>) -> String {
+    match z {
+        // A z that rounds to 0 prints as 0.00, never -0.00.
+        Some(z) if z.abs() < 0.005 => "0.00".to_string(),
+        Some(z) => format!("{z:.2}"),
+        None => "—".to_string(),
+    }
+}
+
+/// A count of trials as a share: `99.87% (9987 of 10000)`.
+fn share(count: u64, trials: u64) -> String {
+    let ratio = if trials == 0 {
+        0.0
+    } else {
+        count as f64 / trials as f64
+    };
+    format!("{} ({count} of {trials})", percent(ratio))
+}
+
+/// One line of the side-by-side table: label, Monte Carlo, exact, and the
+/// key of its z-score, if it has one.
+type Compared = (String, String, String, Option<String>);
+
+/// Monte Carlo figures beside the exact law's, with each one's z-score.
+fn side_by_side(trials: &TrialsSummary, exact: &ExactSummary, z: &ZScores) -> Table {
+    let line = |label: &str, mc: String, exact: String, key: Option<&str>| -> Compared {
+        (label.to_string(), mc, exact, key.map(str::to_string))
+    };
+    let decisions =
+        |counts: &IndexMap<&'static str, u64>, n: u64, exact: &IndexMap<&'static str, f64>| {
+            exact
+                .iter()
+                .map(|(d, p)| {
+                    let key = format!("decisions.{d}");
+                    let seen = counts.get(d).copied().unwrap_or(0);
+                    (
+                        format!("Decision {d}"),
+                        share(seen, n),
+                        percent(*p),
+                        Some(key),
+                    )
+                })
+                .collect::<Vec<Compared>>()
+        };
+    let mut lines = Vec::new();
+    match (trials, exact) {
+        (TrialsSummary::Gossip(t), ExactSummary::Gossip(e)) => {
+            lines.push(line(
+                "Convergence rate",
+                share(t.converged_trials, t.trials),
+                percent(e.convergence_rate),
+                Some("convergence_rate"),
+            ));
+            lines.push(line(
+                "Rounds to converge, mean",
+                moment(t.rounds_mean),
+                moment(e.rounds_mean),
+                Some("rounds_mean"),
+            ));
+            for (label, mc, exact) in [
+                ("Rounds to converge p50", t.rounds_p50, e.rounds_p50),
+                ("Rounds to converge p90", t.rounds_p90, e.rounds_p90),
+                ("Rounds to converge p99", t.rounds_p99, e.rounds_p99),
+                ("Rounds to converge max", t.rounds_max, e.rounds_max),
+            ] {
+                lines.push(line(label, optional(mc), optional(exact), None));
+            }
+            lines.extend(decisions(&t.decisions, t.trials, &e.decisions));
+            lines.push(line(
+                "Mean final agreement",
+                percent(t.mean_final_agreement),
+                percent(e.mean_final_agreement),
+                Some("mean_final_agreement"),
+            ));
+        }
+        (TrialsSummary::Byzantine(t), ExactSummary::Byzantine(e)) => {
+            lines.extend(decisions(&t.decisions, t.trials, &e.decisions));
+            for (label, mc, exact, key) in [
+                ("Missed rate", t.missed_rate, e.missed_rate, "missed_rate"),
+                (
+                    "False positive rate",
+                    t.false_positive_rate,
+                    e.false_positive_rate,
+                    "false_positive_rate",
+                ),
+                (
+                    "Not Byzantine safe",
+                    t.byzantine_unsafe_rate,
+                    e.byzantine_unsafe_rate,
+                    "byzantine_unsafe_rate",
+                ),
+                (
+                    "Against honest majority",
+                    t.against_honest_majority_rate,
+                    e.against_honest_majority_rate,
+                    "against_honest_majority_rate",
+                ),
+            ] {
+                lines.push(line(label, percent(mc), percent(exact), Some(key)));
+            }
+            lines.push(line(
+                "Mean agents detected",
+                moment(Some(t.mean_malicious_detected)),
+                moment(Some(e.mean_malicious_detected)),
+                Some("mean_malicious_detected"),
+            ));
+        }
+        _ => {}
+    }
+    let mut table = new_table();
+    table.set_header(vec!["Figure", "Monte Carlo", "Exact", "z"]);
+    for (label, mc, exact, key) in lines {
+        let z = key.and_then(|k| z.get(&k).copied().flatten());
+        add_row(&mut table, [label, mc, exact, z_text(z)]);
+    }
+    table
 }
 
 fn settings_rows(settings: &Settings) -> Vec<(&'static str, String)> {
@@ -726,21 +1009,47 @@ fn byzantine_summary_rows(s: &ByzantineTrialsSummary) -> Vec<(&'static str, Stri
 fn sweep(report: &SweepReport) -> String {
     let mut out = String::new();
     let param = report.sweep.first().map_or("", |r| r.param.as_str());
+    let exact = report.sweep.iter().any(|r| r.exact_summary.is_some());
+    let (what, seed_note) = match (report.trials, exact) {
+        (Some(n), false) => (
+            format!("{n} trials"),
+            "every value reuses the same random streams",
+        ),
+        (Some(n), true) => (
+            format!("{n} trials and the exact law"),
+            "every value reuses the same random streams; the exact law draws none",
+        ),
+        (None, _) => (
+            "the exact law".to_string(),
+            "the exact law draws no random numbers",
+        ),
+    };
+    let _ = writeln!(out, "=== Sweep of {param}: {what} per value ===");
     let _ = writeln!(
         out,
-        "=== Sweep of {param}: {} trials per value ===",
-        report.trials
-    );
-    let _ = writeln!(
-        out,
-        "Scenario: {} (seed {}; every value reuses the same random streams)",
+        "Scenario: {} (seed {}; {seed_note})",
         one_line(&report.scenario),
         report.seed
     );
     overrides_line(&mut out, &report.overrides);
+    let table = if exact {
+        exact_sweep_table(report, param)
+    } else {
+        trials_sweep_table(report, param)
+    };
+    let _ = writeln!(out, "{table}");
+    out
+}
+
+/// A sweep of trials alone: one row per value.
+fn trials_sweep_table(report: &SweepReport, param: &str) -> Table {
     let mut table = new_table();
-    match report.sweep.first().map(|r| &r.trials_summary) {
-        Some(TrialsSummary::Byzantine(_)) => table.set_header(vec![
+    let byzantine = matches!(
+        report.sweep.first().map(|r| &r.settings),
+        Some(Settings::Byzantine(_))
+    );
+    if byzantine {
+        table.set_header(vec![
             param,
             "Agents",
             "Decisions",
@@ -749,8 +1058,9 @@ fn sweep(report: &SweepReport) -> String {
             "Not safe",
             "Against honest",
             "Mean detected",
-        ]),
-        _ => table.set_header(vec![
+        ]);
+    } else {
+        table.set_header(vec![
             param,
             "Agents",
             "Converged",
@@ -761,13 +1071,12 @@ fn sweep(report: &SweepReport) -> String {
             "max",
             "Decisions",
             "Mean agreement",
-        ]),
-    };
+        ]);
+    }
     for row in &report.sweep {
-        let cells = match &row.trials_summary {
-            TrialsSummary::Gossip(s) => vec![
-                row.value.clone(),
-                row.agents.to_string(),
+        let mut cells = vec![row.value.clone(), row.agents.to_string()];
+        cells.extend(match &row.trials_summary {
+            Some(TrialsSummary::Gossip(s)) => vec![
                 percent(s.convergence_rate),
                 interval(s.convergence_rate_ci95),
                 optional(s.rounds_p50),
@@ -777,9 +1086,7 @@ fn sweep(report: &SweepReport) -> String {
                 decisions(&s.decisions),
                 percent(s.mean_final_agreement),
             ],
-            TrialsSummary::Byzantine(s) => vec![
-                row.value.clone(),
-                row.agents.to_string(),
+            Some(TrialsSummary::Byzantine(s)) => vec![
                 decisions(&s.decisions),
                 percent(s.missed_rate),
                 percent(s.false_positive_rate),
@@ -787,11 +1094,164 @@ fn sweep(report: &SweepReport) -> String {
                 percent(s.against_honest_majority_rate),
                 format!("{:.2}", s.mean_malicious_detected),
             ],
-        };
+            None => Vec::new(),
+        });
         add_row(&mut table, cells);
     }
-    let _ = writeln!(out, "{table}");
-    out
+    table
+}
+
+/// Each decision's share of trials: `approved 99.87%, rejected 0.13%`.
+fn decision_shares(counts: &IndexMap<&'static str, u64>, trials: u64) -> String {
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(d, &n)| {
+            let ratio = if trials == 0 {
+                0.0
+            } else {
+                n as f64 / trials as f64
+            };
+            format!("{d} {}", percent(ratio))
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// Each decision's probability: `approved 99.87%, rejected 0.13%`.
+fn decision_probabilities(probabilities: &IndexMap<&'static str, f64>) -> String {
+    let parts: Vec<String> = probabilities
+        .iter()
+        .map(|(d, &p)| format!("{d} {}", percent(p)))
+        .collect();
+    parts.join(", ")
+}
+
+/// The largest |z| of a batch, with the figure it belongs to.
+fn worst_z(z: Option<&ZScores>) -> String {
+    let worst = z
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, z)| z.map(|z| (key, z.abs())))
+        .fold(
+            None,
+            |worst: Option<(&String, f64)>, (key, z)| match worst {
+                Some((_, w)) if w >= z => worst,
+                _ => Some((key, z)),
+            },
+        );
+    match worst {
+        Some((key, z)) => format!("{} ({key})", z_text(Some(z))),
+        None => "—".to_string(),
+    }
+}
+
+/// A sweep with the exact law: one row of exact figures per value and,
+/// with trials too, a Monte Carlo row under it with the worst |z|.
+fn exact_sweep_table(report: &SweepReport, param: &str) -> Table {
+    let with_trials = report.trials.is_some();
+    let byzantine = matches!(
+        report.sweep.first().map(|r| &r.settings),
+        Some(Settings::Byzantine(_))
+    );
+    let mut header = vec![param, "Agents"];
+    if with_trials {
+        header.push("Law");
+    }
+    if byzantine {
+        header.extend([
+            "Decisions",
+            "Missed",
+            "False positives",
+            "Not safe",
+            "Against honest",
+            "Mean detected",
+        ]);
+    } else {
+        header.extend([
+            "Converged",
+            "p50",
+            "p90",
+            "p99",
+            "max",
+            "Decisions",
+            "Wrong decision",
+            "Mean agreement",
+        ]);
+    }
+    if with_trials {
+        header.push("Worst |z|");
+    }
+    let mut table = new_table();
+    table.set_header(header);
+    for row in &report.sweep {
+        let mut exact_cells = vec![row.value.clone(), row.agents.to_string()];
+        if with_trials {
+            exact_cells.push("exact".to_string());
+        }
+        let mut reference = "";
+        match &row.exact_summary {
+            Some(ExactSummary::Gossip(e)) => {
+                reference = e.reference_decision;
+                exact_cells.extend([
+                    percent(e.convergence_rate),
+                    optional(e.rounds_p50),
+                    optional(e.rounds_p90),
+                    optional(e.rounds_p99),
+                    optional(e.rounds_max),
+                    decision_probabilities(&e.decisions),
+                    format!(
+                        "{} (not {reference})",
+                        percent(e.wrong_decision_probability)
+                    ),
+                    percent(e.mean_final_agreement),
+                ]);
+            }
+            Some(ExactSummary::Byzantine(e)) => exact_cells.extend([
+                decision_probabilities(&e.decisions),
+                percent(e.missed_rate),
+                percent(e.false_positive_rate),
+                percent(e.byzantine_unsafe_rate),
+                percent(e.against_honest_majority_rate),
+                moment(Some(e.mean_malicious_detected)),
+            ]),
+            None => {}
+        }
+        if with_trials {
+            exact_cells.push(String::new());
+        }
+        add_row(&mut table, exact_cells);
+        let Some(summary) = row.trials_summary.as_ref().filter(|_| with_trials) else {
+            continue;
+        };
+        let mut cells = vec![String::new(), String::new(), "Monte Carlo".to_string()];
+        match summary {
+            TrialsSummary::Gossip(s) => {
+                let right = s.decisions.get(reference).copied().unwrap_or(0);
+                let wrong = s.trials - right.min(s.trials);
+                cells.extend([
+                    percent(s.convergence_rate),
+                    optional(s.rounds_p50),
+                    optional(s.rounds_p90),
+                    optional(s.rounds_p99),
+                    optional(s.rounds_max),
+                    decision_shares(&s.decisions, s.trials),
+                    share(wrong, s.trials),
+                    percent(s.mean_final_agreement),
+                ]);
+            }
+            TrialsSummary::Byzantine(s) => cells.extend([
+                decision_shares(&s.decisions, s.trials),
+                percent(s.missed_rate),
+                percent(s.false_positive_rate),
+                percent(s.byzantine_unsafe_rate),
+                percent(s.against_honest_majority_rate),
+                moment(Some(s.mean_malicious_detected)),
+            ]),
+        }
+        cells.push(worst_z(row.z_scores.as_ref()));
+        add_row(&mut table, cells);
+    }
+    table
 }
 
 /// A value as a person reads it: strings bare, anything else as JSON; its
@@ -961,11 +1421,42 @@ mod tests {
         assert_eq!(percent(0.999_96), "99.996%");
         assert_eq!(percent(0.999_94), "99.99%");
         assert_eq!(percent(0.9999), "99.99%");
-        assert_eq!(percent(0.000_000_4), "0.00004%");
-        assert_eq!(percent(0.000_04), "0.004%");
-        assert_eq!(percent(1e-300), "0.000000000000%");
+        assert_eq!(percent(0.0001), "0.01%");
         let [lo, hi] = crate::montecarlo::wilson_interval(1_000_000, 1_000_000);
         assert_eq!(interval([lo, hi]), "99.9996% to 100%");
+    }
+
+    #[test]
+    fn rare_probabilities_are_in_scientific_notation_and_never_read_as_bounds() {
+        // Below 0.01%: the ratio itself, two significant digits.
+        assert_eq!(percent(3.2e-11), "3.2e-11");
+        assert_eq!(percent(9.636_790_745_554_638e-9), "9.6e-9");
+        assert_eq!(percent(0.000_04), "4.0e-5");
+        assert_eq!(percent(0.000_099_99), "1.0e-4");
+        assert_eq!(percent(1e-300), "1.0e-300");
+        assert_eq!(percent(f64::MIN_POSITIVE / 4.0), "5.6e-309");
+        // Just below 1: as many decimals as it takes, then the gap to 1.
+        assert_eq!(percent(0.999_999_990_363_679), "99.999999%");
+        assert_eq!(percent(1.0 - 3.2e-11), "99.999999997%");
+        assert_eq!(percent(1.0 - 2.6e-15), "1 - 2.6e-15");
+        assert_eq!(percent(1.0 - f64::EPSILON / 2.0), "1 - 1.1e-16");
+        // A sum of probabilities a rounding error over 1 is 100%.
+        assert_eq!(percent(1.0 + 1.8e-15), "100%");
+    }
+
+    #[test]
+    fn z_scores_have_two_decimals_and_a_dash_for_none() {
+        assert_eq!(z_text(Some(1.234)), "1.23");
+        assert_eq!(z_text(Some(-2.0)), "-2.00");
+        assert_eq!(z_text(Some(-0.001)), "0.00");
+        assert_eq!(z_text(None), "—");
+        let mut z = ZScores::new();
+        assert_eq!(worst_z(Some(&z)), "—");
+        z.insert("a".into(), Some(-3.5));
+        z.insert("b".into(), None);
+        z.insert("c".into(), Some(1.0));
+        assert_eq!(worst_z(Some(&z)), "3.50 (a)");
+        assert_eq!(worst_z(None), "—");
     }
 
     #[test]

@@ -40,21 +40,34 @@ pub struct Expectations {
     /// Trials: how many trials the statistics below are checked over.
     #[schemars(range(min = 1, max = super::MAX_TRIALS))]
     pub trials: Option<u64>,
-    /// Gossip trials: the lowest acceptable convergence rate.
+    /// Consensus: also compute the exact law (`--exact`) and check the
+    /// statistics below against it.
+    pub exact: Option<bool>,
+    /// Gossip trials or exact law: the lowest acceptable convergence rate.
     #[schemars(range(min = 0.0, max = 1.0))]
     pub min_convergence_rate: Option<f64>,
-    /// Gossip trials: the most rounds the 99th percentile may take.
+    /// Gossip trials or exact law: the most rounds the 99th percentile may take.
     pub max_rounds_p99: Option<u32>,
     /// Trials: decision -> exact count.
     pub decision_counts: Option<IndexMap<String, u64>>,
+    /// Exact law: the highest acceptable `wrong_decision_probability`.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub max_wrong_decision_probability: Option<f64>,
 }
 
 impl Expectations {
-    /// Whether any expectation is about trial statistics.
+    /// Whether any expectation is about statistics (of trials or of the
+    /// exact law).
     pub fn wants_trials(&self) -> bool {
         self.min_convergence_rate.is_some()
             || self.max_rounds_p99.is_some()
             || self.decision_counts.is_some()
+            || self.max_wrong_decision_probability.is_some()
+    }
+
+    /// Whether the exact law is asked for (`exact = true`).
+    pub fn wants_exact(&self) -> bool {
+        self.exact == Some(true)
     }
 
     /// Whether any expectation is about a single run.

@@ -471,9 +471,16 @@ fn check_expectations(
         ("max_rounds_p99", expect.max_rounds_p99.is_some()),
         ("decision_counts", expect.decision_counts.is_some()),
         ("trials", expect.trials.is_some()),
+        ("exact", expect.exact.is_some()),
+        (
+            "max_wrong_decision_probability",
+            expect.max_wrong_decision_probability.is_some(),
+        ),
     ];
     let applies = |key: &str| match key {
-        "decision" | "decision_counts" | "trials" => algorithm != Algorithm::Resolve,
+        "decision" | "decision_counts" | "trials" | "exact" | "max_wrong_decision_probability" => {
+            algorithm != Algorithm::Resolve
+        }
         "converged" | "max_rounds_completed" | "min_convergence_rate" | "max_rounds_p99" => {
             algorithm == Algorithm::Gossip
         }
@@ -488,11 +495,36 @@ fn check_expectations(
             format!("'{key}' does not apply to a {} scenario", algorithm.name()),
         ));
     }
+    if let Some(bound) = expect.max_wrong_decision_probability {
+        if !expect.wants_exact() {
+            return Err(at(
+                "max_wrong_decision_probability",
+                "the wrong-decision probability is a figure of the exact law: set exact = true"
+                    .to_string(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&bound) {
+            return Err(at(
+                "max_wrong_decision_probability",
+                format!("a probability is from 0 to 1 (1e-9 for one in a billion), got {bound}"),
+            ));
+        }
+    }
+    // The exact law answers every statistic but decision counts.
+    let needs_trials =
+        expect.decision_counts.is_some() || (expect.wants_trials() && !expect.wants_exact());
     match expect.trials {
-        None if expect.wants_trials() => {
+        None if needs_trials => {
+            let or_exact = if expect.decision_counts.is_some() {
+                ""
+            } else {
+                ", or exact = true to check them against the exact law"
+            };
             return Err(at(
                 "trials",
-                "statistics need trials: set trials = N to check them over N trials".to_string(),
+                format!(
+                    "statistics need trials: set trials = N to check them over N trials{or_exact}"
+                ),
             ));
         }
         Some(n) if !(1..=MAX_TRIALS).contains(&n) => {
