@@ -258,6 +258,8 @@ struct Chunk {
     states: std::ops::Range<usize>,
     cache: HashMap<usize, Moves>,
     cached: usize,
+    /// The kernels of the states this round meets for the first time.
+    kernels: HashMap<usize, Kernel>,
 }
 
 /// A round's laws from one chunk of states, or from all.
@@ -599,6 +601,7 @@ impl<'a> Chain<'a> {
                 states: i * span..((i + 1) * span).min(size),
                 cache: HashMap::new(),
                 cached: 0,
+                kernels: HashMap::new(),
             })
             .collect()
     }
@@ -610,6 +613,35 @@ impl<'a> Chain<'a> {
         let size = laws[0].len();
         let arrays = 5 * size + 2 * size * chunks.len();
         let budget = MAX_NUMBERS.saturating_sub(arrays) / chunks.len();
+        let live = |index: &usize| laws.iter().any(|law| law.get(*index) > Some(&0.0));
+        // First the states met for the first time: their kernels, and what
+        // their transitions will cost, so a law too large is refused before
+        // the work.
+        let planned: u64 = chunks
+            .par_iter_mut()
+            .map(|chunk| {
+                let mut steps = 0;
+                for index in chunk.states.clone().filter(live) {
+                    if !chunk.cache.contains_key(&index) {
+                        let (a, c) = self.state(index);
+                        let kernel = self.kernel(a, c, &mut steps);
+                        steps += self.switching(a, c, &kernel).cost();
+                        chunk.kernels.insert(index, kernel);
+                    }
+                }
+                steps
+            })
+            .sum();
+        if planned > allowance {
+            return Advance {
+                next: [Vec::new(), Vec::new()],
+                dropped: 0.0,
+                steps: planned,
+                live: 0,
+                still: false,
+                over: true,
+            };
+        }
         let parts: Vec<Advance> = chunks
             .par_iter_mut()
             .map(|chunk| {
@@ -621,24 +653,7 @@ impl<'a> Chain<'a> {
                     still: true,
                     over: false,
                 };
-                // States met for the first time: their kernels, and what
-                // their transitions will cost, known before any is made, so
-                // a law too large is refused before the work.
-                let live = |index: &usize| laws.iter().any(|law| law.get(*index) > Some(&0.0));
-                let mut kernels: HashMap<usize, Kernel> = HashMap::new();
-                for index in chunk.states.clone().filter(live) {
-                    if chunk.cache.contains_key(&index) {
-                        continue;
-                    }
-                    let (a, c) = self.state(index);
-                    let kernel = self.kernel(a, c, &mut part.steps);
-                    part.steps += self.switching(a, c, &kernel).cost();
-                    kernels.insert(index, kernel);
-                    if part.steps > allowance {
-                        part.over = true;
-                        return part;
-                    }
-                }
+                let kernels = std::mem::take(&mut chunk.kernels);
                 for (law, next) in laws.iter().zip(part.next.iter_mut()) {
                     // Without early stop only; empty otherwise.
                     if law.is_empty() {
@@ -675,6 +690,7 @@ impl<'a> Chain<'a> {
             .collect();
         let mut parts = parts.into_iter();
         let mut total = parts.next().expect("one chunk at least");
+        total.steps += planned;
         for part in parts {
             for (sum, next) in total.next.iter_mut().zip(&part.next) {
                 for (s, &p) in sum.iter_mut().zip(next) {
