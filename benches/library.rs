@@ -186,18 +186,11 @@ fn exact_gossip_1000_agents_30_rounds(bencher: Bencher) {
 #[divan::bench(sample_count = 5)]
 fn exact_gossip_200_agents_with_abstainers(bencher: Bencher) {
     // 70 for, 60 against, 70 abstaining, fanout 5, 30 rounds, no early stop.
-    let agents: Swarm = (0..200u64)
-        .map(|i| Agent {
-            id: format!("agent-{}", i + 1),
-            vote: match i {
-                0..70 => Vote::For,
-                70..130 => Vote::Against,
-                _ => Vote::Abstain,
-            },
-            behavior: Behavior::Honest,
-            origin: AgentOrigin::Flags,
-        })
-        .collect();
+    let agents = Swarm::of_groups(&[
+        (70, Vote::For, Behavior::Honest),
+        (60, Vote::Against, Behavior::Honest),
+        (70, Vote::Abstain, Behavior::Honest),
+    ]);
     let config = GossipConfig {
         fanout: 5,
         max_rounds: 30,

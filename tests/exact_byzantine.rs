@@ -11,13 +11,9 @@ use moai::scenario::{Behavior, ByzantineConfig, Swarm, Vote};
 
 #[path = "support/chi_square.rs"]
 mod chi_square;
-use chi_square::chi_square_p;
-#[path = "support/swarm.rs"]
-mod swarm;
-use swarm::swarm;
-
 use Behavior::{Equivocate, Flip, Honest, Random, Silent, Stubborn};
 use Vote::{Abstain, Against, For};
+use chi_square::chi_square_p;
 
 const TRIALS: u64 = 20_000;
 
@@ -69,14 +65,14 @@ fn config(f: u32, rounds: u32) -> ByzantineConfig {
 fn random_voters_near_the_quorum_edge() {
     // f = 2, threshold 5: one escaped for vote approves; two escaped
     // against votes reach the other quorum too.
-    let agents = swarm(&[(4, For, Honest), (3, Against, Honest), (3, Abstain, Random)]);
+    let agents = Swarm::of_groups(&[(4, For, Honest), (3, Against, Honest), (3, Abstain, Random)]);
     check("random", agents, config(2, 3), 1);
 }
 
 #[test]
 fn equivocators_with_two_relayers_sometimes_escape() {
     // Two relayers: an equivocator escapes 3 rounds with 2 (1/4)^3 = 1/32.
-    let agents = swarm(&[
+    let agents = Swarm::of_groups(&[
         (1, For, Honest),
         (1, For, Stubborn),
         (2, Against, Equivocate),
@@ -88,7 +84,7 @@ fn equivocators_with_two_relayers_sometimes_escape() {
 
 #[test]
 fn abstaining_flips_silent_agents_and_random_voters() {
-    let agents = swarm(&[
+    let agents = Swarm::of_groups(&[
         (5, For, Honest),
         (4, Against, Honest),
         (2, Abstain, Flip),
@@ -102,6 +98,6 @@ fn abstaining_flips_silent_agents_and_random_voters() {
 fn coin_equivocators_outvote_a_lone_honest_agent() {
     // One relayer: equivocators are coin voters, and an approval goes
     // against the lone honest agent's vote.
-    let agents = swarm(&[(1, Against, Honest), (3, For, Random), (2, For, Equivocate)]);
+    let agents = Swarm::of_groups(&[(1, Against, Honest), (3, For, Random), (2, For, Equivocate)]);
     check("against", agents, config(1, 3), 4);
 }

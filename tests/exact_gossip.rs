@@ -15,13 +15,9 @@ use moai::scenario::{Behavior, GossipConfig, Swarm, Vote};
 
 #[path = "support/chi_square.rs"]
 mod chi_square;
-use chi_square::chi_square_p;
-#[path = "support/swarm.rs"]
-mod swarm;
-use swarm::swarm;
-
 use Behavior::{Honest, Silent, Stubborn};
 use Vote::{Abstain, Against, For};
+use chi_square::chi_square_p;
 
 const TRIALS: u64 = 20_000;
 
@@ -165,7 +161,7 @@ fn config(fanout: u32, loss: f64, convergence_threshold: f64, max_rounds: u32) -
 fn three_agents_over_a_lossy_network() {
     // The lone rejecter switches when it hears both others: (1/2)^2 per
     // round; the approvers never hear two against. A geometric first round.
-    let agents = swarm(&[(2, For, Honest), (1, Against, Honest)]);
+    let agents = Swarm::of_groups(&[(2, For, Honest), (1, Against, Honest)]);
     let (exact, z) = check("three", &agents, &config(2, 0.5, 0.95, 6), 1);
     assert!((exact.rounds[0].converged_in - 0.25).abs() < 1e-15);
     // 2 of 3 approving already reaches 0.66: always approved.
@@ -177,7 +173,7 @@ fn three_agents_over_a_lossy_network() {
 fn abstainers_with_fanout_one_join_stubborn_voters() {
     // Only votes for exist, so agreement is always 1 and every run approves;
     // the run converges once every abstainer has heard a vote.
-    let agents = swarm(&[(2, For, Stubborn), (10, Abstain, Honest)]);
+    let agents = Swarm::of_groups(&[(2, For, Stubborn), (10, Abstain, Honest)]);
     let c = GossipConfig {
         min_participation: 1.0,
         ..config(1, 0.0, 0.95, 5)
@@ -190,7 +186,7 @@ fn abstainers_with_fanout_one_join_stubborn_voters() {
 
 #[test]
 fn example_two_on_a_lossy_network_without_early_stop() {
-    let agents = swarm(&[(15, For, Honest), (5, Against, Honest)]);
+    let agents = Swarm::of_groups(&[(15, For, Honest), (5, Against, Honest)]);
     let c = GossipConfig {
         early_stop: false,
         ..config(5, 0.3, 1.0, 4)
@@ -201,7 +197,7 @@ fn example_two_on_a_lossy_network_without_early_stop() {
 
 #[test]
 fn stubborn_and_silent_agents_with_loss() {
-    let agents = swarm(&[
+    let agents = Swarm::of_groups(&[
         (12, For, Honest),
         (10, Against, Honest),
         (2, For, Stubborn),
@@ -215,7 +211,7 @@ fn stubborn_and_silent_agents_with_loss() {
 
 #[test]
 fn honest_abstainers_held_back_by_participation() {
-    let agents = swarm(&[
+    let agents = Swarm::of_groups(&[
         (10, For, Honest),
         (8, Against, Honest),
         (14, Abstain, Honest),
@@ -230,7 +226,7 @@ fn honest_abstainers_held_back_by_participation() {
 
 #[test]
 fn fanout_eight_against_a_stubborn_pair() {
-    let agents = swarm(&[
+    let agents = Swarm::of_groups(&[
         (12, For, Honest),
         (10, Against, Honest),
         (2, Against, Stubborn),
@@ -243,7 +239,7 @@ fn fanout_eight_against_a_stubborn_pair() {
 fn four_hundred_agents_among_stubborn_camps_without_early_stop() {
     // Honest agents mostly hear the two stubborn camps; agreement and the
     // approval share hover near the thresholds.
-    let agents = swarm(&[
+    let agents = Swarm::of_groups(&[
         (25, For, Honest),
         (20, Against, Honest),
         (10, Abstain, Honest),
@@ -263,7 +259,7 @@ fn four_hundred_agents_among_stubborn_camps_without_early_stop() {
 
 #[test]
 fn two_thousand_agents_in_two_rounds() {
-    let agents = swarm(&[
+    let agents = Swarm::of_groups(&[
         (60, For, Honest),
         (40, Against, Honest),
         (20, Abstain, Honest),

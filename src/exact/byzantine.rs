@@ -304,19 +304,10 @@ pub fn detected_law(agents: &Swarm, config: &ByzantineConfig) -> Result<Vec<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Agent, AgentOrigin, Vote};
+    use crate::scenario::Vote;
 
     fn agents(spec: &[(u64, Vote, Behavior)]) -> Swarm {
-        spec.iter()
-            .flat_map(|&(count, vote, behavior)| (0..count).map(move |_| (vote, behavior)))
-            .enumerate()
-            .map(|(i, (vote, behavior))| Agent {
-                id: format!("agent-{}", i + 1),
-                vote,
-                behavior,
-                origin: AgentOrigin::Flags,
-            })
-            .collect()
+        Swarm::of_groups(spec)
     }
 
     fn config(f: u32, rounds: u32) -> ByzantineConfig {

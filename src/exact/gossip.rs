@@ -923,20 +923,11 @@ impl<'a> Chain<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Agent, AgentOrigin, Vote};
+    use crate::scenario::Vote;
 
     fn crowd(parts: &[(Vote, Behavior, usize)]) -> Swarm {
-        parts
-            .iter()
-            .flat_map(|&(vote, behavior, count)| std::iter::repeat_n((vote, behavior), count))
-            .enumerate()
-            .map(|(i, (vote, behavior))| Agent {
-                id: format!("agent-{}", i + 1),
-                vote,
-                behavior,
-                origin: AgentOrigin::Flags,
-            })
-            .collect()
+        let groups: Vec<_> = parts.iter().map(|&(v, b, n)| (n as u64, v, b)).collect();
+        Swarm::of_groups(&groups)
     }
 
     fn honest(parts: &[(Vote, usize)]) -> Swarm {

@@ -126,6 +126,18 @@ impl Swarm {
         swarm
     }
 
+    /// Agents `agent-1`, `agent-2`, ...: `count` agents per `(count, vote,
+    /// behavior)`, in order (as `[[groups]]` would list them).
+    pub fn of_groups(groups: &[(u64, Vote, Behavior)]) -> Self {
+        let mut swarm = Swarm::new();
+        let mut next = 1;
+        for &(count, vote, behavior) in groups {
+            swarm.push_run("agent-", next, count, vote, behavior, AgentOrigin::Flags);
+            next += count;
+        }
+        swarm
+    }
+
     /// How many agents there are.
     pub fn len(&self) -> usize {
         self.votes.len()
