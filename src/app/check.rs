@@ -122,10 +122,10 @@ pub(super) fn expectations(
             ..trial_args(with, expect.trials)
         };
         if let Report::Trials(report) = run_scenario(doc, scenario, &args, &common_args(with))? {
-            if let Some(summary) = &report.trials_summary {
+            if let Some(summary) = &report.statistics.trials_summary {
                 mismatches.extend(expect::check_trials(expect, summary));
             }
-            if let Some(summary) = &report.exact_summary {
+            if let Some(summary) = &report.statistics.exact_summary {
                 mismatches.extend(expect::check_exact(expect, summary));
             }
         }

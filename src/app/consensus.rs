@@ -13,12 +13,12 @@ use crate::cli::{ByzantineArgs, CommonArgs, GossipArgs, TrialArgs};
 use crate::consensus::byzantine;
 use crate::consensus::gossip::{self, SettingWarning};
 use crate::error::{Error, InvalidSetting};
-use crate::exact::{self, ExactSummary, compare::ZScores};
+use crate::exact::{self, ExactSummary};
 use crate::memory;
 use crate::montecarlo::{self, ByzantineTrials, GossipTrials, Sweep};
 use crate::report::{
-    self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, Settings, SweepReport,
-    SweepRow, TrialRuns, TrialsReport, TrialsSummary,
+    self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, Settings, Statistics,
+    SweepReport, SweepRow, TrialRuns, TrialsReport, TrialsSummary,
 };
 use crate::rng::{self, SimRng};
 use crate::scenario::{
@@ -451,10 +451,10 @@ pub(super) fn run_byzantine(
             },
             |outcome| trials.add(outcome),
         )?;
-        Ok(Batch {
-            summary: TrialsSummary::Byzantine(trials.summary()),
-            runs: kept.map(TrialRuns::Byzantine),
-        })
+        Ok((
+            TrialsSummary::Byzantine(trials.summary()),
+            kept.map(TrialRuns::Byzantine),
+        ))
     };
     plan.report(
         scenario,
@@ -569,10 +569,10 @@ pub(super) fn run_gossip(
             },
             |outcome| trials.add(outcome),
         )?;
-        Ok(Batch {
-            summary: TrialsSummary::Gossip(trials.summary()),
-            runs: kept.map(TrialRuns::Gossip),
-        })
+        Ok((
+            TrialsSummary::Gossip(trials.summary()),
+            kept.map(TrialRuns::Gossip),
+        ))
     };
     plan.report(
         scenario,
@@ -663,52 +663,8 @@ fn in_sweep(error: Error, sweep: &Sweep, value: &str) -> Error {
     }
 }
 
-/// One batch of trials and what it found.
-struct Batch {
-    summary: TrialsSummary,
-    runs: Option<TrialRuns>,
-}
-
-/// What one batch reports: its trials' statistics and outcomes (with
-/// `--trials`), its exact law (with `--exact`) and, with both, the trials'
-/// z-scores against the law.
-struct Found {
-    summary: Option<TrialsSummary>,
-    exact: Option<ExactSummary>,
-    z_scores: Option<ZScores>,
-    runs: Option<TrialRuns>,
-}
-
-impl Found {
-    /// What `trials` and `exact` found together.
-    fn of(trials: Option<Batch>, exact: Option<ExactSummary>) -> Self {
-        let z_scores = match (&trials, &exact) {
-            (Some(b), Some(e)) => z_scores(&b.summary, e),
-            _ => None,
-        };
-        let (summary, runs) = match trials {
-            Some(b) => (Some(b.summary), b.runs),
-            None => (None, None),
-        };
-        Found {
-            summary,
-            exact,
-            z_scores,
-            runs,
-        }
-    }
-}
-
-/// The z-scores of trial statistics against the exact law of the same run.
-fn z_scores(trials: &TrialsSummary, exact: &ExactSummary) -> Option<ZScores> {
-    match (trials, exact) {
-        (TrialsSummary::Gossip(t), ExactSummary::Gossip(e)) => Some(exact::compare::gossip(t, e)),
-        (TrialsSummary::Byzantine(t), ExactSummary::Byzantine(e)) => {
-            Some(exact::compare::byzantine(t, e))
-        }
-        _ => None,
-    }
-}
+/// One batch of trials: their statistics, and their outcomes when kept.
+type Batch = (TrialsSummary, Option<TrialRuns>);
 
 /// The exact law of a prepared run; a law refused is an error at `--exact`.
 fn exact_law<C>(p: &Prepared<C>) -> Result<ExactSummary, Error>
@@ -1014,7 +970,7 @@ impl TrialPlan {
             let p = prepare(args, &warnings)?;
             let exact = self.exact.then(|| exact_law(&p)).transpose()?;
             let progress = self.progress();
-            let found = Found::of(run_trials(&p, &progress)?, exact);
+            let statistics = Statistics::of(run_trials(&p, &progress)?, exact);
             progress.finish_and_clear();
             return Ok(Report::Trials(Box::new(TrialsReport {
                 made_by: MadeBy::CURRENT,
@@ -1025,10 +981,7 @@ impl TrialPlan {
                 agents: p.agents.len() as u64,
                 settings: p.settings(),
                 overrides: p.overrides,
-                trials_summary: found.summary,
-                exact_summary: found.exact,
-                z_scores: found.z_scores,
-                runs: found.runs,
+                statistics,
             })));
         };
         let mut laws = Vec::new();
@@ -1047,7 +1000,8 @@ impl TrialPlan {
             let located = |e| in_sweep(e, sweep, value);
             let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
             let p = prepare(&args, &warnings).map_err(located)?;
-            let found = Found::of(run_trials(&p, &progress).map_err(located)?, laws.next());
+            let statistics =
+                Statistics::of(run_trials(&p, &progress).map_err(located)?, laws.next());
             seed = Some(p.seed);
             overrides.get_or_insert_with(|| {
                 let mut others = p.overrides.clone();
@@ -1059,10 +1013,7 @@ impl TrialPlan {
                 value: value.clone(),
                 agents: p.agents.len() as u64,
                 settings: p.settings(),
-                trials_summary: found.summary,
-                exact_summary: found.exact,
-                z_scores: found.z_scores,
-                runs: found.runs,
+                statistics,
             });
         }
         progress.finish_and_clear();

@@ -46,7 +46,7 @@ pub(super) fn render(report: &Report) -> Option<String> {
             gossip_rows(&mut out, &[], trial as usize, &r.outcome)?;
         }
         Report::Trials(r) => {
-            let trials = match r.trials_summary.as_ref()? {
+            let trials = match r.statistics.trials_summary.as_ref()? {
                 super::TrialsSummary::Byzantine(s) => s.trials,
                 super::TrialsSummary::Gossip(s) => s.trials,
             };
@@ -59,8 +59,8 @@ pub(super) fn render(report: &Report) -> Option<String> {
                 &r.overrides,
                 ("", &r.settings),
             );
-            write_header(&mut out, &[], r.runs.as_ref()?)?;
-            trial_rows(&mut out, &[], r.runs.as_ref()?)?;
+            write_header(&mut out, &[], r.statistics.runs.as_ref()?)?;
+            trial_rows(&mut out, &[], r.statistics.runs.as_ref()?)?;
         }
         Report::Sweep(r) => {
             let first = r.sweep.first()?;
@@ -80,9 +80,17 @@ pub(super) fn render(report: &Report) -> Option<String> {
                 &r.overrides,
                 (&at, &first.settings),
             );
-            write_header(&mut out, &["param", "value"], first.runs.as_ref()?)?;
+            write_header(
+                &mut out,
+                &["param", "value"],
+                first.statistics.runs.as_ref()?,
+            )?;
             for row in &r.sweep {
-                trial_rows(&mut out, &[&row.param, &row.value], row.runs.as_ref()?)?;
+                trial_rows(
+                    &mut out,
+                    &[&row.param, &row.value],
+                    row.statistics.runs.as_ref()?,
+                )?;
             }
         }
         Report::ByzantineSequence(_)

@@ -21,7 +21,7 @@ use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
 use crate::consensus::gossip::GossipOutcome;
 use crate::error::Error;
 use crate::exact::ExactSummary;
-use crate::exact::compare::ZScores;
+use crate::exact::compare::{self, ZScores};
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::Resolution;
 use crate::scenario::{Algorithm, ByzantineConfig, Decision, GossipConfig, Strategy, Swarm};
@@ -178,6 +178,51 @@ pub enum TrialRuns {
     Gossip(Vec<GossipOutcome>),
 }
 
+/// What a batch found: its trials' statistics and outcomes (`--trials`),
+/// its exact law (`--exact`) and, with both, the trials' z-scores against
+/// the law.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Statistics {
+    /// The statistics of the trials (none with `--exact` alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trials_summary: Option<TrialsSummary>,
+    /// `--exact`: the exact law.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_summary: Option<ExactSummary>,
+    /// `--exact` with `--trials`: each trial figure's z-score against the exact law.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z_scores: Option<ZScores>,
+    /// Every trial's outcome, for the CSV history.
+    #[serde(skip)]
+    pub runs: Option<TrialRuns>,
+}
+
+impl Statistics {
+    /// What `trials` (their summary and kept outcomes) and `exact` found
+    /// together.
+    pub fn of(
+        trials: Option<(TrialsSummary, Option<TrialRuns>)>,
+        exact: Option<ExactSummary>,
+    ) -> Self {
+        let z_scores = match (&trials, &exact) {
+            (Some((TrialsSummary::Gossip(t), _)), Some(ExactSummary::Gossip(e))) => {
+                Some(compare::gossip(t, e))
+            }
+            (Some((TrialsSummary::Byzantine(t), _)), Some(ExactSummary::Byzantine(e))) => {
+                Some(compare::byzantine(t, e))
+            }
+            _ => None,
+        };
+        let (trials_summary, runs) = trials.map_or((None, None), |(s, r)| (Some(s), r));
+        Statistics {
+            trials_summary,
+            exact_summary: exact,
+            z_scores,
+            runs,
+        }
+    }
+}
+
 /// `--trials N`: statistics over N independent runs.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrialsReport {
@@ -199,18 +244,9 @@ pub struct TrialsReport {
     pub agents: u64,
     /// The algorithm's settings after flags.
     pub settings: Settings,
-    /// The statistics of the trials (none with `--exact` alone).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trials_summary: Option<TrialsSummary>,
-    /// `--exact`: the exact law.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exact_summary: Option<ExactSummary>,
-    /// `--exact` with `--trials`: each trial figure's z-score against the exact law.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub z_scores: Option<ZScores>,
-    /// Every trial's outcome, for the CSV history.
-    #[serde(skip)]
-    pub runs: Option<TrialRuns>,
+    /// What the trials and the exact law found.
+    #[serde(flatten)]
+    pub statistics: Statistics,
 }
 
 /// One value of a sweep and its statistics.
@@ -224,18 +260,9 @@ pub struct SweepRow {
     pub agents: u64,
     /// The algorithm's settings at this value.
     pub settings: Settings,
-    /// The statistics of the trials at this value (none with `--exact` alone).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trials_summary: Option<TrialsSummary>,
-    /// `--exact`: the exact law at this value.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exact_summary: Option<ExactSummary>,
-    /// `--exact` with `--trials`: each trial figure's z-score against the exact law.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub z_scores: Option<ZScores>,
-    /// Every trial's outcome, for the CSV history.
-    #[serde(skip)]
-    pub runs: Option<TrialRuns>,
+    /// What the trials and the exact law found at this value.
+    #[serde(flatten)]
+    pub statistics: Statistics,
 }
 
 /// `--sweep`: one batch of trials per value of a setting.

@@ -640,11 +640,11 @@ fn trials(report: &TrialsReport) -> String {
         Settings::Gossip(_) => "Gossip",
         Settings::Byzantine(_) => "Byzantine",
     };
-    let count = report.trials_summary.as_ref().map(|s| match s {
+    let count = report.statistics.trials_summary.as_ref().map(|s| match s {
         TrialsSummary::Gossip(s) => s.trials,
         TrialsSummary::Byzantine(s) => s.trials,
     });
-    let (heading, seed_note) = match (count, &report.exact_summary) {
+    let (heading, seed_note) = match (count, &report.statistics.exact_summary) {
         (Some(n), None) => (
             format!("Monte Carlo: {n} trials"),
             "trial i draws from the seed's stream i",
@@ -669,7 +669,10 @@ fn trials(report: &TrialsReport) -> String {
     let mut rows = vec![("Agents", report.agents.to_string())];
     rows.extend(settings_rows(&report.settings));
     let _ = writeln!(out, "{}", key_values(&rows));
-    match (&report.trials_summary, &report.exact_summary) {
+    match (
+        &report.statistics.trials_summary,
+        &report.statistics.exact_summary,
+    ) {
         (Some(summary), None) => {
             let _ = writeln!(out, "\n=== Summary ===");
             let rows = match summary {
@@ -687,12 +690,12 @@ fn trials(report: &TrialsReport) -> String {
         }
         (Some(summary), Some(exact)) => {
             let _ = writeln!(out, "\n=== Monte Carlo against the exact law ===");
-            let z = report.z_scores.clone().unwrap_or_default();
+            let z = report.statistics.z_scores.clone().unwrap_or_default();
             let _ = writeln!(out, "{}", side_by_side(summary, exact, &z));
         }
         (None, None) => {}
     }
-    if let Some(ExactSummary::Gossip(exact)) = &report.exact_summary {
+    if let Some(ExactSummary::Gossip(exact)) = &report.statistics.exact_summary {
         let _ = writeln!(out, "\n=== Exact law by round ===");
         let _ = writeln!(out, "{}", exact_rounds(exact));
     }
@@ -1009,7 +1012,10 @@ fn byzantine_summary_rows(s: &ByzantineTrialsSummary) -> Vec<(&'static str, Stri
 fn sweep(report: &SweepReport) -> String {
     let mut out = String::new();
     let param = report.sweep.first().map_or("", |r| r.param.as_str());
-    let exact = report.sweep.iter().any(|r| r.exact_summary.is_some());
+    let exact = report
+        .sweep
+        .iter()
+        .any(|r| r.statistics.exact_summary.is_some());
     let (what, seed_note) = match (report.trials, exact) {
         (Some(n), false) => (
             format!("{n} trials"),
@@ -1075,7 +1081,7 @@ fn trials_sweep_table(report: &SweepReport, param: &str) -> Table {
     }
     for row in &report.sweep {
         let mut cells = vec![row.value.clone(), row.agents.to_string()];
-        cells.extend(match &row.trials_summary {
+        cells.extend(match &row.statistics.trials_summary {
             Some(TrialsSummary::Gossip(s)) => vec![
                 percent(s.convergence_rate),
                 interval(s.convergence_rate_ci95),
@@ -1189,7 +1195,7 @@ fn exact_sweep_table(report: &SweepReport, param: &str) -> Table {
             exact_cells.push("exact".to_string());
         }
         let mut reference = "";
-        match &row.exact_summary {
+        match &row.statistics.exact_summary {
             Some(ExactSummary::Gossip(e)) => {
                 reference = e.reference_decision;
                 exact_cells.extend([
@@ -1220,7 +1226,12 @@ fn exact_sweep_table(report: &SweepReport, param: &str) -> Table {
             exact_cells.push(String::new());
         }
         add_row(&mut table, exact_cells);
-        let Some(summary) = row.trials_summary.as_ref().filter(|_| with_trials) else {
+        let Some(summary) = row
+            .statistics
+            .trials_summary
+            .as_ref()
+            .filter(|_| with_trials)
+        else {
             continue;
         };
         let mut cells = vec![String::new(), String::new(), "Monte Carlo".to_string()];
@@ -1248,7 +1259,7 @@ fn exact_sweep_table(report: &SweepReport, param: &str) -> Table {
                 moment(Some(s.mean_malicious_detected)),
             ]),
         }
-        cells.push(worst_z(row.z_scores.as_ref()));
+        cells.push(worst_z(row.statistics.z_scores.as_ref()));
         add_row(&mut table, cells);
     }
     table
