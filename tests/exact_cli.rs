@@ -410,6 +410,16 @@ fn exact_refuses_what_it_cannot_compute_in_one_line() {
     );
 }
 
+/// `moai check FILE --format json`, which must fail (exit 1): its report.
+fn failed_check(file: &std::path::Path) -> Value {
+    let out = moai()
+        .args(["check", file.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn check_holds_the_exact_wrong_decision_probability_to_its_bound() {
     let pass = scenario_file(
@@ -430,12 +440,7 @@ fn check_holds_the_exact_wrong_decision_probability_to_its_bound() {
         "fail.toml",
         &example_2("exact = true\nmax_wrong_decision_probability = 1e-9"),
     );
-    let out = moai()
-        .args(["check", fail.to_str().unwrap(), "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = failed_check(&fail);
     let m = &v["results"][0]["mismatches"][0];
     assert_eq!(m["key"], "max_wrong_decision_probability");
     assert_eq!(m["expected"], "<= 1e-9");
@@ -461,12 +466,7 @@ fn statistics_are_checked_against_every_summary_asked_for() {
         "both.toml",
         &example_2("trials = 1000\nexact = true\nmax_rounds_p99 = 1"),
     );
-    let out = moai()
-        .args(["check", both.to_str().unwrap(), "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = failed_check(&both);
     let actual: Vec<&str> = v["results"][0]["mismatches"]
         .as_array()
         .unwrap()
@@ -479,12 +479,7 @@ fn statistics_are_checked_against_every_summary_asked_for() {
         "exact-only.toml",
         &example_2("exact = true\nmin_convergence_rate = 1.0"),
     );
-    let out = moai()
-        .args(["check", exact.to_str().unwrap(), "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = failed_check(&exact);
     assert_eq!(
         v["results"][0]["mismatches"][0]["actual"],
         "0.9999999918387891 (exact law)"
