@@ -648,3 +648,22 @@ fn check_holds_a_byzantine_wrong_decision_probability_to_its_bound() {
          0.6699218749999999\n"
     );
 }
+
+#[test]
+fn the_exact_law_is_the_same_bytes_on_any_number_of_threads() {
+    // 61 × 41 = 2,501 states (for-counts × abstainer counts): enough to be
+    // cut into chunks, summed in a fixed order whatever the threads.
+    let file = scenario_file(
+        "threads.toml",
+        "algorithm = \"gossip\"\n[gossip]\nfanout = 3\nmax_rounds = 4\n\
+         [[groups]]\ncount = 12\nvote = \"for\"\n\
+         [[groups]]\ncount = 8\nvote = \"against\"\n\
+         [[groups]]\ncount = 40\nvote = \"abstain\"\n",
+    );
+    let file = file.to_str().unwrap();
+    let args = |threads| [file, "--exact", "--threads", threads, "--format", "json"];
+    let one = stdout_of(&[&["gossip"][..], &args("1")].concat());
+    assert_eq!(one, stdout_of(&[&["gossip"][..], &args("2")].concat()));
+    let v: Value = serde_json::from_str(&one).unwrap();
+    assert!(v["exact_summary"]["states"].as_u64().unwrap() > 1024);
+}

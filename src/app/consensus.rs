@@ -667,14 +667,14 @@ fn in_sweep(error: Error, sweep: &Sweep, value: &str) -> Error {
 type Batch = (TrialsSummary, Option<TrialRuns>);
 
 /// The exact law of a prepared run; a law refused is an error at `--exact`.
-fn exact_law<C>(p: &Prepared<C>) -> Result<ExactSummary, Error>
+fn exact_law<C>(p: &Prepared<C>, threads: usize) -> Result<ExactSummary, Error>
 where
-    Prepared<C>: Planned,
+    Prepared<C>: Planned + Sync,
 {
-    p.exact().map_err(|message| Error::Flag {
-        flag: "--exact",
-        message,
-    })
+    let flag = |flag, message| Error::Flag { flag, message };
+    montecarlo::in_pool(threads, || p.exact())
+        .map_err(|message| flag("--threads", message))?
+        .map_err(|message| flag("--exact", message))
 }
 
 /// Refuses a `--threads` outside 1 to [`montecarlo::MAX_THREADS`], on every
@@ -959,7 +959,7 @@ impl TrialPlan {
         batch: impl Fn(&Prepared<C>, &ProgressBar) -> Result<Batch, Error>,
     ) -> Result<Report, Error>
     where
-        Prepared<C>: Planned,
+        Prepared<C>: Planned + Sync,
     {
         self.check_all(args, sweepable, &prepare)?;
         let warnings = Warnings::default();
@@ -968,7 +968,10 @@ impl TrialPlan {
         };
         let Some(sweep) = &self.sweep else {
             let p = prepare(args, &warnings)?;
-            let exact = self.exact.then(|| exact_law(&p)).transpose()?;
+            let exact = self
+                .exact
+                .then(|| exact_law(&p, self.threads))
+                .transpose()?;
             let progress = self.progress();
             let statistics = Statistics::of(run_trials(&p, &progress)?, exact);
             progress.finish_and_clear();
@@ -989,7 +992,7 @@ impl TrialPlan {
             let located = |e| in_sweep(e, sweep, value);
             let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
             let p = prepare(&args, &warnings).map_err(located)?;
-            laws.push(exact_law(&p).map_err(located)?);
+            laws.push(exact_law(&p, self.threads).map_err(located)?);
         }
         let mut laws = laws.into_iter();
         let progress = self.progress();
