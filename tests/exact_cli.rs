@@ -316,6 +316,11 @@ fn exact_sweeps_give_each_value_its_law() {
 #[test]
 fn exact_refuses_what_it_cannot_compute_in_one_line() {
     refused(
+        &["run", "hybrid", "--exact"],
+        "moai: --exact: conflict resolution draws no random numbers: its result is already \
+         certain",
+    );
+    refused(
         &["gossip", "--exact", "--topology", "ring"],
         "moai: --exact: the exact law covers the complete topology only: on a ring network \
          who neighbours whom matters, so the run is not a chain over vote counts; use --trials \

@@ -391,6 +391,13 @@ pub fn run_scenario(
                             .into(),
                 });
             }
+            if trials.exact {
+                return Err(Error::Flag {
+                    flag: "--exact",
+                    message: "conflict resolution draws no random numbers: its result is                               already certain"
+                        .into(),
+                });
+            }
             run_resolve(doc, scenario, None)
         }
     }
