@@ -394,8 +394,9 @@ pub fn run_scenario(
             if trials.exact {
                 return Err(Error::Flag {
                     flag: "--exact",
-                    message: "conflict resolution draws no random numbers: its result is                               already certain"
-                        .into(),
+                    message:
+                        "conflict resolution draws no random numbers: its result is already certain"
+                            .into(),
                 });
             }
             run_resolve(doc, scenario, None)
