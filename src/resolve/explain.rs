@@ -169,8 +169,11 @@ pub struct Dominated {
     /// A maximal version whose clock dominates it: the winner when the
     /// winner's does.
     pub by: VersionRef,
-    /// The entries where it is behind `by` (every other entry is equal).
+    /// The entries where it is behind `by`, by agent id.
     pub behind: Vec<EntryGap>,
+    /// The agents whose entries (above 0) are equal in both clocks: with
+    /// `behind`, every entry either has.
+    pub equal: Vec<String>,
     /// When it is later than `by` in the last-write-wins order, the field
     /// that makes it so (a timestamp newer than its clock: clock skew);
     /// causality decides regardless.
@@ -361,10 +364,16 @@ fn causal(state: &State, resolution: &Resolution, w: usize) -> Reasons {
                     .find(|&&m| clocks.dominates(m, i))
                     .expect("a dominated version is below a maximal one");
                 let later = version.lww_key() > versions[by].lww_key();
+                let by_clock = named_clock(&versions[by]);
                 dominated.push(Dominated {
                     version: VersionRef::of(version),
                     by: VersionRef::of(&versions[by]),
-                    behind: gaps(&clock, &named_clock(&versions[by])),
+                    behind: gaps(&clock, &by_clock),
+                    equal: clock
+                        .iter()
+                        .filter(|&(agent, n)| by_clock.get(agent) == Some(n))
+                        .map(|(agent, _)| agent.to_string())
+                        .collect(),
                     later_by: later.then(|| LwwField::between(version, &versions[by])),
                 });
             }
@@ -450,11 +459,16 @@ fn map(state: &State, resolution: &Resolution) -> Reasons {
         .flatten()
         .map(|source| {
             let having: Vec<usize> = holding(state, &source.key).collect();
-            let arcs: Vec<Arc<Version>> = having.iter().map(|&i| state.versions[i].clone()).collect();
+            let arcs: Vec<Arc<Version>> =
+                having.iter().map(|&i| state.versions[i].clone()).collect();
             let w = having[lww::winner(&arcs)];
             MapKey {
                 key: source.key.clone(),
-                value: resolution.value.get(&source.key).cloned().unwrap_or(Value::Null),
+                value: resolution
+                    .value
+                    .get(&source.key)
+                    .cloned()
+                    .unwrap_or(Value::Null),
                 from: VersionRef::of(&state.versions[w]),
                 rule: source.rule,
                 over: having
