@@ -500,3 +500,517 @@ fn map_of_sets(state: &State, resolution: &Resolution) -> Reasons {
         .collect();
     Reasons::MapOfSets { keys }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::testing::*;
+    use crate::resolve::{Resolution, resolve};
+    use serde_json::json;
+
+    fn clocked(
+        agent: &str,
+        version_number: u64,
+        second: Option<i64>,
+        clock: &[(&str, u64)],
+    ) -> Version {
+        let mut v = version(
+            agent,
+            json!(format!("{agent}{version_number}")),
+            version_number,
+            second,
+        );
+        v.vector_clock = Some(clock.iter().map(|(a, c)| (a.to_string(), *c)).collect());
+        v
+    }
+
+    fn config(states: Vec<State>) -> ResolveConfig {
+        ResolveConfig {
+            states,
+            ..ResolveConfig::default()
+        }
+    }
+
+    /// The explanation of `state` under `strategy`, after checking that it
+    /// explains the resolution's own value and winner, in every order of
+    /// the versions.
+    fn explained(state: State, strategy: Strategy) -> Explanation {
+        let mut first = None;
+        for reordered in std::iter::once(state.clone()).chain(reorderings(&state)) {
+            let config = config(vec![reordered]);
+            config.validate(strategy).unwrap();
+            let resolution: Resolution = resolve(&config, strategy).remove(0);
+            let e = explain(&config, strategy, &state.key).unwrap();
+            assert_eq!(e.value, resolution.value);
+            assert_eq!(e.strategy, resolution.strategy);
+            if resolution.agent != crdt::COORDINATOR {
+                let w = e.winner.as_ref().unwrap();
+                assert_eq!(
+                    (w.agent.as_str(), w.version),
+                    (resolution.agent.as_str(), resolution.version)
+                );
+            }
+            first.get_or_insert(e);
+        }
+        first.unwrap()
+    }
+
+    fn refer(agent: &str, version: u64) -> VersionRef {
+        VersionRef {
+            agent: agent.to_string(),
+            version,
+            timestamp: None,
+        }
+    }
+
+    fn gap(agent: &str, lower: u64, higher: u64) -> EntryGap {
+        EntryGap {
+            agent: agent.to_string(),
+            lower,
+            higher,
+        }
+    }
+
+    #[test]
+    fn a_causal_chain_names_each_dominated_versions_dominator_and_smaller_entries() {
+        let s = state(
+            "doc",
+            None,
+            vec![
+                clocked("a", 1, None, &[("a", 1)]),
+                clocked("a", 2, None, &[("a", 2)]),
+                clocked("b", 1, None, &[("a", 2), ("b", 1)]),
+            ],
+        );
+        let e = explained(s, Strategy::Vector);
+        assert_eq!(e.resolution_strategy, "vector_causal");
+        assert_eq!(e.winner, Some(refer("b", 1)));
+        let Reasons::Causal {
+            dominated,
+            concurrent,
+        } = e.reasons
+        else {
+            panic!("{:?}", e.reasons)
+        };
+        assert!(concurrent.is_empty());
+        let rows: Vec<(VersionRef, VersionRef, Vec<EntryGap>, Vec<String>)> = dominated
+            .into_iter()
+            .map(|d| (d.version, d.by, d.behind, d.equal))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    refer("a", 1),
+                    refer("b", 1),
+                    vec![gap("a", 1, 2), gap("b", 0, 1)],
+                    vec![]
+                ),
+                (
+                    refer("a", 2),
+                    refer("b", 1),
+                    vec![gap("b", 0, 1)],
+                    vec!["a".to_string()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_version_below_a_losing_sibling_names_that_sibling_and_the_winner_when_it_can() {
+        let s = state(
+            "doc",
+            None,
+            vec![
+                clocked("x", 1, None, &[("x", 1)]),
+                clocked("x", 2, None, &[("x", 2)]),
+                clocked("x", 3, Some(1), &[("x", 3)]),
+                clocked("y", 2, Some(9), &[("x", 1), ("y", 2)]),
+            ],
+        );
+        let e = explained(s, Strategy::Vector);
+        assert_eq!(
+            e.winner,
+            Some(VersionRef {
+                timestamp: Some("2025-01-01T10:00:09Z".into()),
+                ..refer("y", 2)
+            })
+        );
+        let Reasons::Causal {
+            dominated,
+            concurrent,
+        } = e.reasons
+        else {
+            panic!()
+        };
+        let by: Vec<(u64, String, u64)> = dominated
+            .iter()
+            .map(|d| (d.version.version, d.by.agent.clone(), d.by.version))
+            .collect();
+        // x1 is below both maxima: the winner y2 is named; x2 only below x3.
+        assert_eq!(by, [(1, "y".into(), 2), (2, "x".into(), 3)]);
+        assert_eq!(concurrent.len(), 1);
+        assert_eq!(concurrent[0].version.agent, "x");
+        assert_eq!(concurrent[0].winner_ahead, [gap("y", 0, 2)]);
+        assert_eq!(concurrent[0].sibling_ahead, [gap("x", 1, 3)]);
+    }
+
+    #[test]
+    fn three_way_concurrency_names_the_conflicting_entries_then_the_last_write() {
+        let s = state(
+            "config",
+            None,
+            vec![
+                clocked(
+                    "agent-1",
+                    1,
+                    Some(2),
+                    &[("agent-1", 5), ("agent-2", 2), ("agent-3", 1)],
+                ),
+                clocked(
+                    "agent-2",
+                    2,
+                    Some(1),
+                    &[("agent-1", 2), ("agent-2", 6), ("agent-3", 1)],
+                ),
+                clocked(
+                    "agent-3",
+                    3,
+                    Some(0),
+                    &[("agent-1", 1), ("agent-2", 2), ("agent-3", 5)],
+                ),
+            ],
+        );
+        let e = explained(s, Strategy::Vector);
+        assert_eq!(e.resolution_strategy, "vector_concurrent_lww");
+        let Reasons::Causal {
+            dominated,
+            concurrent,
+        } = e.reasons
+        else {
+            panic!()
+        };
+        assert!(dominated.is_empty());
+        let rows: Vec<(String, Vec<EntryGap>, Vec<EntryGap>, LwwField)> = concurrent
+            .into_iter()
+            .map(|c| {
+                (
+                    c.version.agent,
+                    c.winner_ahead,
+                    c.sibling_ahead,
+                    c.decided_by,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "agent-2".to_string(),
+                    vec![gap("agent-1", 2, 5)],
+                    vec![gap("agent-2", 2, 6)],
+                    LwwField::Timestamp
+                ),
+                (
+                    "agent-3".to_string(),
+                    vec![gap("agent-1", 1, 5)],
+                    vec![gap("agent-3", 1, 5)],
+                    LwwField::Timestamp
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn clock_skew_loses_by_causality_under_vector_and_wins_by_timestamp_under_lww() {
+        let s = state(
+            "doc",
+            None,
+            vec![
+                clocked("old", 1, Some(50), &[("a", 1), ("b", 1)]),
+                clocked("new", 1, Some(0), &[("a", 2), ("b", 1)]),
+            ],
+        );
+        let e = explained(s.clone(), Strategy::Vector);
+        let Reasons::Causal { dominated, .. } = e.reasons else {
+            panic!()
+        };
+        assert_eq!(dominated.len(), 1);
+        let d = &dominated[0];
+        assert_eq!(
+            (d.version.agent.as_str(), d.by.agent.as_str()),
+            ("old", "new")
+        );
+        assert_eq!(d.behind, [gap("a", 1, 2)]);
+        assert_eq!(d.equal, ["b"]);
+        assert_eq!(d.later_by, Some(LwwField::Timestamp));
+        let e = explained(s, Strategy::Lww);
+        assert_eq!(e.winner.unwrap().agent, "old");
+        let Reasons::LastWrite { losers } = e.reasons else {
+            panic!()
+        };
+        assert_eq!(losers.len(), 1);
+        assert_eq!(losers[0].decided_by, LwwField::Timestamp);
+        assert!(losers[0].causally_later);
+    }
+
+    #[test]
+    fn lww_names_the_field_that_decided_each_loser() {
+        let s = state(
+            "k",
+            None,
+            vec![
+                version("w", json!(0), 2, Some(5)),
+                version("a", json!(1), 9, Some(4)),
+                version("b", json!(2), 1, Some(5)),
+                version("v", json!(3), 2, Some(5)),
+                version("z", json!(4), 99, None),
+            ],
+        );
+        let e = explained(s, Strategy::Lww);
+        assert_eq!(e.winner.as_ref().unwrap().agent, "w");
+        let Reasons::LastWrite { losers } = e.reasons else {
+            panic!()
+        };
+        let fields: Vec<(&str, LwwField, bool)> = losers
+            .iter()
+            .map(|l| (l.version.agent.as_str(), l.decided_by, l.causally_later))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("a", LwwField::Timestamp, false),
+                ("b", LwwField::Version, false),
+                ("v", LwwField::Agent, false),
+                ("z", LwwField::Timestamp, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_counter_names_each_agents_largest_report_and_its_version() {
+        let s = state(
+            "hits",
+            Some(CrdtType::Counter),
+            vec![
+                version("agent-1", json!(42), 1, None),
+                version("agent-2", json!(38), 2, None),
+                version("agent-1", json!(50), 3, None),
+                version("agent-3", json!(7), 4, None),
+                version("agent-3", json!(7), 5, None),
+            ],
+        );
+        let e = explained(s, Strategy::Crdt);
+        assert_eq!(e.value, json!(95));
+        assert_eq!(e.winner, None);
+        let Reasons::Counter { entries } = e.reasons else {
+            panic!()
+        };
+        let rows: Vec<(&str, u64, u64, u64)> = entries
+            .iter()
+            .map(|x| (x.agent.as_str(), x.value, x.from.version, x.reports))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("agent-1", 50, 3, 2),
+                ("agent-2", 38, 2, 1),
+                ("agent-3", 7, 4, 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_set_names_each_elements_first_contributor() {
+        let s = state(
+            "tags",
+            Some(CrdtType::Set),
+            vec![
+                version("agent-3", json!(["python", "api"]), 3, None),
+                version("agent-1", json!(["python", "fastapi"]), 1, None),
+                version("agent-2", json!(["fastapi", "async"]), 2, None),
+            ],
+        );
+        let e = explained(s, Strategy::Crdt);
+        let Reasons::Set { elements } = e.reasons else {
+            panic!()
+        };
+        let rows: Vec<(Value, &str)> = elements
+            .iter()
+            .map(|x| (x.element.clone(), x.from.agent.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (json!("python"), "agent-1"),
+                (json!("fastapi"), "agent-1"),
+                (json!("async"), "agent-2"),
+                (json!("api"), "agent-3"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_map_names_each_keys_source_and_the_versions_it_won_over() {
+        let s = state(
+            "config",
+            Some(CrdtType::Map),
+            vec![
+                version(
+                    "agent-1",
+                    json!({"max_workers": 10, "timeout": 30}),
+                    1,
+                    Some(0),
+                ),
+                version(
+                    "agent-2",
+                    json!({"max_workers": 15, "batch_size": 100}),
+                    2,
+                    Some(1),
+                ),
+                version("agent-3", json!({"timeout": 60}), 3, None),
+            ],
+        );
+        let e = explained(s, Strategy::Crdt);
+        let Reasons::Map { keys } = e.reasons else {
+            panic!()
+        };
+        let rows: Vec<(&str, Value, &str, KeyRule, Vec<(String, LwwField)>)> = keys
+            .iter()
+            .map(|k| {
+                (
+                    k.key.as_str(),
+                    k.value.clone(),
+                    k.from.agent.as_str(),
+                    k.rule,
+                    k.over
+                        .iter()
+                        .map(|l| (l.version.agent.clone(), l.decided_by))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "timeout",
+                    json!(30),
+                    "agent-1",
+                    KeyRule::Newest,
+                    vec![("agent-3".to_string(), LwwField::Timestamp)]
+                ),
+                (
+                    "max_workers",
+                    json!(15),
+                    "agent-2",
+                    KeyRule::Newest,
+                    vec![("agent-1".to_string(), LwwField::Timestamp)]
+                ),
+                (
+                    "batch_size",
+                    json!(100),
+                    "agent-2",
+                    KeyRule::OnlyOne,
+                    vec![]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_map_of_sets_names_each_keys_elements_first_contributors() {
+        let s = state(
+            "flags",
+            Some(CrdtType::MapOfSets),
+            vec![
+                version(
+                    "agent-1",
+                    json!({"auth": ["enabled", "sso"], "api": ["v2"]}),
+                    1,
+                    Some(0),
+                ),
+                version("agent-2", json!({"auth": ["enabled", "oauth"]}), 2, Some(1)),
+            ],
+        );
+        let e = explained(s, Strategy::Crdt);
+        let Reasons::MapOfSets { keys } = e.reasons else {
+            panic!()
+        };
+        let rows: Vec<(&str, KeyRule, Vec<(Value, String)>)> = keys
+            .iter()
+            .map(|k| {
+                (
+                    k.key.as_str(),
+                    k.rule,
+                    k.elements
+                        .iter()
+                        .map(|x| (x.element.clone(), x.from.agent.clone()))
+                        .collect(),
+                )
+            })
+            .collect();
+        let one = |v: &str, a: &str| (json!(v), a.to_string());
+        assert_eq!(
+            rows,
+            [
+                (
+                    "auth",
+                    KeyRule::Union,
+                    vec![
+                        one("enabled", "agent-1"),
+                        one("sso", "agent-1"),
+                        one("oauth", "agent-2")
+                    ]
+                ),
+                ("api", KeyRule::OnlyOne, vec![one("v2", "agent-1")]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_register_is_explained_as_last_write_and_unknown_keys_have_none() {
+        let s = state(
+            "leader",
+            Some(CrdtType::Register),
+            vec![
+                version("a", json!("x"), 1, Some(9)),
+                version("b", json!("y"), 5, Some(1)),
+            ],
+        );
+        let e = explained(s.clone(), Strategy::Crdt);
+        assert_eq!(e.winner.as_ref().unwrap().agent, "a");
+        assert_eq!(e.crdt_type, Some(CrdtType::Register));
+        assert!(
+            matches!(e.reasons, Reasons::LastWrite { ref losers } if losers[0].decided_by == LwwField::Timestamp)
+        );
+        assert_eq!(explain(&config(vec![s]), Strategy::Crdt, "nope"), None);
+    }
+
+    #[test]
+    fn hybrid_explains_each_key_with_its_route() {
+        let mut c = config(vec![
+            state("counter_x", None, vec![version("a", json!(1), 1, None)]),
+            state("causal_y", None, vec![version("a", json!("v"), 1, None)]),
+            state("z", None, vec![version("a", json!("v"), 1, None)]),
+        ]);
+        c.strategy = Some(Strategy::Hybrid);
+        let routes: Vec<(Strategy, Option<String>)> = ["counter_x", "causal_y", "z"]
+            .iter()
+            .map(|k| {
+                let e = explain(&c, Strategy::Hybrid, k).unwrap();
+                (e.strategy, e.route)
+            })
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                (Strategy::Crdt, Some("counter_".into())),
+                (Strategy::Vector, Some("causal_".into())),
+                (Strategy::Lww, Some("default".into())),
+            ]
+        );
+        // --strategy overrides the route.
+        assert_eq!(explain(&c, Strategy::Lww, "counter_x").unwrap().route, None);
+    }
+}
