@@ -555,6 +555,11 @@ mod tests {
         first.unwrap()
     }
 
+    /// A map key: name, value, source agent, rule, and each loser's agent and field.
+    type MapRow<'a> = (&'a str, Value, &'a str, KeyRule, Vec<(String, LwwField)>);
+    /// A map-of-sets key: name, rule, and each element with its first agent.
+    type SetRow<'a> = (&'a str, KeyRule, Vec<(Value, String)>);
+
     fn refer(agent: &str, version: u64) -> VersionRef {
         VersionRef {
             agent: agent.to_string(),
@@ -875,7 +880,7 @@ mod tests {
         let Reasons::Map { keys } = e.reasons else {
             panic!()
         };
-        let rows: Vec<(&str, Value, &str, KeyRule, Vec<(String, LwwField)>)> = keys
+        let rows: Vec<MapRow> = keys
             .iter()
             .map(|k| {
                 (
@@ -937,7 +942,7 @@ mod tests {
         let Reasons::MapOfSets { keys } = e.reasons else {
             panic!()
         };
-        let rows: Vec<(&str, KeyRule, Vec<(Value, String)>)> = keys
+        let rows: Vec<SetRow> = keys
             .iter()
             .map(|k| {
                 (
