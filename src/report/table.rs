@@ -1463,7 +1463,7 @@ fn explanation(report: &ExplanationReport) -> String {
                 }
                 if let Some(field) = d.later_by {
                     line.push_str(&format!(
-                        "; it is later by {}, but causality decides: it is older",
+                        "; last-write-wins would put it later ({}), but causality decides: it is older",
                         order_text(field, &d.version, &d.by)
                     ));
                 }
