@@ -364,3 +364,46 @@ fn an_unknown_key_is_refused_in_one_line_naming_it_and_the_keys() {
     assert_eq!(stderr.lines().count(), 1);
     assert!(stderr.ends_with("'k8', 'k9', and 2 more\n"), "{stderr}");
 }
+
+#[test]
+fn the_explained_value_and_winner_are_the_resolutions_on_every_bundled_key_and_strategy() {
+    for file in [
+        "scenarios/crdt-patterns.toml",
+        "scenarios/vector-clocks.toml",
+        "scenarios/hybrid.toml",
+    ] {
+        for strategy in [
+            None,
+            Some("lww"),
+            Some("vector"),
+            Some("crdt"),
+            Some("hybrid"),
+        ] {
+            let mut args = vec!["resolve", file];
+            args.extend(strategy.iter().flat_map(|s| ["--strategy", *s]));
+            let mut json = args.clone();
+            json.extend(["--format", "json"]);
+            let out = moai().args(&json).output().unwrap();
+            if out.status.code() == Some(2) {
+                // A strategy the file's values cannot take (crdt on text).
+                continue;
+            }
+            let resolved: Value = serde_json::from_slice(&out.stdout).unwrap();
+            for r in resolved["resolutions"].as_array().unwrap() {
+                let key = r["key"].as_str().unwrap();
+                let mut explain = args.clone();
+                explain.extend(["--explain", key]);
+                let e = explanation(&explain);
+                assert_eq!(e["value"], r["value"], "{explain:?}");
+                assert_eq!(e["strategy"], r["strategy"], "{explain:?}");
+                if r["agent"] != "coordinator" {
+                    assert_eq!(e["winner"]["agent"], r["agent"], "{explain:?}");
+                    assert_eq!(e["winner"]["version"], r["version"], "{explain:?}");
+                }
+                // The same bytes every run.
+                explain.extend(["--format", "json"]);
+                assert_eq!(stdout_of(&explain), stdout_of(&explain));
+            }
+        }
+    }
+}
