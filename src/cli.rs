@@ -306,6 +306,10 @@ pub struct ResolveArgs {
     /// Strategy to use instead of the file's `strategy`.
     #[arg(long, value_enum)]
     pub strategy: Option<Strategy>,
+    /// Explain why the value that stands for state KEY won: the comparisons
+    /// that decided it, or which versions each part of a merge came from.
+    #[arg(long, value_name = "KEY")]
+    pub explain: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -133,7 +133,8 @@ pub fn check_run(expect: &Expectations, report: &Report) -> Vec<Mismatch> {
         | Report::Sweep(_)
         | Report::Scenarios(_)
         | Report::Check(_)
-        | Report::Text(_) => Facts::default(),
+        | Report::Text(_)
+        | Report::Explanation(_) => Facts::default(),
     };
     c.compare(
         "decision",

@@ -9,6 +9,7 @@
 
 mod check;
 mod consensus;
+mod explain;
 mod generate;
 
 use std::ffi::OsString;
@@ -278,6 +279,10 @@ pub fn execute(command: Command) -> Result<Output, Error> {
         }
         Command::Resolve(args) => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
+            if let Some(key) = &args.explain {
+                let report = explain::run(&doc, &scenario, args.strategy, key)?;
+                return Ok(Output::of(report, args.common.format));
+            }
             let mut report = run_resolve(&doc, &scenario, args.strategy)?;
             report::limit_lists(&mut report, args.common.list_limit);
             Ok(Output::of(report, args.common.format))
@@ -475,15 +480,7 @@ fn run_resolve(
     strategy: Option<Strategy>,
 ) -> Result<Report, Error> {
     let config = &scenario.resolve;
-    let strategy = strategy.or(config.strategy).ok_or_else(|| {
-        doc.error_at_key(
-            &KeyPath::parse("strategy"),
-            "no strategy: set strategy = \"lww\", \"vector\", \"crdt\" or \"hybrid\", or pass --strategy",
-        )
-    })?;
-    config
-        .validate(strategy)
-        .map_err(|e| doc.error_at_key(&KeyPath::parse(&e.key), e.message))?;
+    let strategy = resolve_strategy(doc, scenario, strategy)?;
     Ok(Report::Resolve(ResolveReport {
         made_by: report::MadeBy::CURRENT,
         scenario: scenario.name.clone(),
@@ -493,6 +490,26 @@ fn run_resolve(
         resolutions: resolve::resolve(config, strategy),
         omitted: Default::default(),
     }))
+}
+
+/// The strategy a resolve run uses (`--strategy`, else the file's), once
+/// the file's states are checked to resolve under it.
+fn resolve_strategy(
+    doc: &Document,
+    scenario: &Scenario,
+    strategy: Option<Strategy>,
+) -> Result<Strategy, Error> {
+    let config = &scenario.resolve;
+    let strategy = strategy.or(config.strategy).ok_or_else(|| {
+        doc.error_at_key(
+            &KeyPath::parse("strategy"),
+            "no strategy: set strategy = \"lww\", \"vector\", \"crdt\" or \"hybrid\", or pass --strategy",
+        )
+    })?;
+    config
+        .validate(strategy)
+        .map_err(|e| doc.error_at_key(&KeyPath::parse(&e.key), e.message))?;
+    Ok(strategy)
 }
 
 /// Summaries of the bundled scenarios.

@@ -97,7 +97,8 @@ pub(super) fn render(report: &Report) -> Option<String> {
         | Report::Resolve(_)
         | Report::Scenarios(_)
         | Report::Check(_)
-        | Report::Text(_) => return None,
+        | Report::Text(_)
+        | Report::Explanation(_) => return None,
     }
     String::from_utf8(out.into_inner().ok()?).ok()
 }

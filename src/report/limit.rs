@@ -74,7 +74,8 @@ pub fn limit_lists(report: &mut Report, limit: usize) {
         | Report::Sweep(_)
         | Report::Scenarios(_)
         | Report::Check(_)
-        | Report::Text(_) => {}
+        | Report::Text(_)
+        | Report::Explanation(_) => {}
     }
 }
 

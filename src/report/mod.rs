@@ -24,6 +24,7 @@ use crate::exact::ExactSummary;
 use crate::exact::compare::{self, ZScores};
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::Resolution;
+use crate::resolve::explain::Explanation;
 use crate::scenario::{Algorithm, ByzantineConfig, Decision, GossipConfig, Strategy, Swarm};
 
 /// How results are printed.
@@ -379,6 +380,25 @@ pub struct ResolveReport {
     pub omitted: IndexMap<String, u64>,
 }
 
+/// `moai resolve --explain KEY`: why one key resolved as it did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplanationReport {
+    /// The moai that ran it.
+    #[serde(flatten)]
+    pub made_by: MadeBy,
+    /// Scenario name.
+    pub scenario: String,
+    /// Always `resolve`.
+    pub algorithm: Algorithm,
+    /// The strategy asked for (the explanation names the one that decided).
+    pub strategy: Strategy,
+    /// The scenario's description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The key's explanation.
+    pub explanation: Explanation,
+}
+
 /// One line of `moai scenarios`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioEntry {
@@ -408,6 +428,8 @@ pub enum Report {
     Sweep(Box<SweepReport>),
     /// A conflict resolution.
     Resolve(ResolveReport),
+    /// Why one key resolved as it did.
+    Explanation(Box<ExplanationReport>),
     /// Scenarios checked against their expectations.
     Check(CheckReport),
     /// The bundled scenarios.

@@ -10,8 +10,9 @@ use std::fmt::Write;
 use comfy_table::{Table, presets};
 
 use super::{
-    CheckMode, CheckReport, CheckStatus, ConsensusReport, Overrides, ProposalSequence, Report,
-    ResolveReport, ScenarioEntry, Settings, SweepReport, TrialsReport, TrialsSummary,
+    CheckMode, CheckReport, CheckStatus, ConsensusReport, ExplanationReport, Overrides,
+    ProposalSequence, Report, ResolveReport, ScenarioEntry, Settings, SweepReport, TrialsReport,
+    TrialsSummary,
 };
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
@@ -21,6 +22,7 @@ use crate::exact::compare::ZScores;
 use crate::exact::{ExactSummary, GossipExactSummary};
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::crdt::KeyRule;
+use crate::resolve::explain::{EntryGap, LwwField, LwwLoss, Reasons, VersionRef};
 use crate::resolve::{Resolution, ResolutionMetadata};
 use crate::scenario::Topology;
 use indexmap::IndexMap;
@@ -34,6 +36,7 @@ pub(super) fn render(report: &Report, color: bool) -> String {
         Report::Trials(r) => trials(r),
         Report::Sweep(r) => sweep(r),
         Report::Resolve(r) => resolve(r),
+        Report::Explanation(r) => explanation(r),
         Report::Check(r) => check(r),
         Report::Scenarios(entries) => scenarios(entries),
         // Generated text (schema, completions, man page) is printed as it is.
@@ -1398,6 +1401,222 @@ fn how(meta: &ResolutionMetadata, list: impl Fn(&[String], &str) -> String) -> S
         ));
     }
     text
+}
+
+/// `--explain KEY`: the resolved value, then one line per comparison that
+/// decided it (or per part of a merge and where it came from).
+fn explanation(report: &ExplanationReport) -> String {
+    let e = &report.explanation;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "=== Explanation: {} ({}) ===",
+        one_line(&e.key),
+        e.strategy.name()
+    );
+    let _ = writeln!(out, "Scenario: {}", one_line(&report.scenario));
+    description_line(&mut out, report.description.as_deref());
+    let how = match (&e.winner, e.crdt_type) {
+        (Some(w), Some(t)) => format!("{}, crdt {}", version_name(w), t.name()),
+        (Some(w), None) => format!("{}, {}", version_name(w), e.resolution_strategy),
+        (None, Some(t)) => format!("crdt {} merge", t.name()),
+        (None, None) => e.resolution_strategy.to_string(),
+    };
+    let _ = writeln!(out, "Resolved: {} ({how})", value_text(&e.value));
+    if let Some(route) = &e.route {
+        let _ = writeln!(out, "Route: {} → {}", one_line(route), e.strategy.name());
+    }
+    let _ = writeln!(out, "Why:");
+    let mut lines = Vec::new();
+    let winner = e.winner.as_ref();
+    match &e.reasons {
+        Reasons::LastWrite { losers } => {
+            let w = winner.expect("last write has a winner");
+            lines.extend(losers.iter().map(|l| {
+                format!(
+                    "{} beats {}: {}",
+                    version_name(w),
+                    version_name(&l.version),
+                    lww_text(w, l)
+                )
+            }));
+        }
+        Reasons::Causal {
+            dominated,
+            concurrent,
+        } => {
+            let w = winner.expect("vector clocks have a winner");
+            for d in dominated {
+                let mut line = format!(
+                    "{} is dominated by {}: {}",
+                    version_name(&d.version),
+                    version_name(&d.by),
+                    gaps_text(&d.behind, |g| format!(
+                        "{}'s {} < {}",
+                        one_line(&g.agent),
+                        g.lower,
+                        g.higher
+                    ))
+                );
+                if !d.equal.is_empty() {
+                    line.push_str(&format!("; equal on {}", list(&d.equal)));
+                }
+                if let Some(field) = d.later_by {
+                    line.push_str(&format!(
+                        "; last-write-wins would put it later ({}), but causality decides: it is older",
+                        order_text(field, &d.version, &d.by)
+                    ));
+                }
+                lines.push(line);
+            }
+            for c in concurrent {
+                let sibling = version_name(&c.version);
+                let conflict = if c.winner_ahead.is_empty() && c.sibling_ahead.is_empty() {
+                    format!("{sibling} has the same clock as {}", version_name(w))
+                } else {
+                    let ahead = |gaps: &[EntryGap]| {
+                        gaps_text(gaps, |g| {
+                            format!("{} ({} > {})", one_line(&g.agent), g.higher, g.lower)
+                        })
+                    };
+                    format!(
+                        "{sibling} is concurrent with {}: {} is ahead on {}, {sibling} on {}",
+                        version_name(w),
+                        version_name(w),
+                        ahead(&c.winner_ahead),
+                        ahead(&c.sibling_ahead)
+                    )
+                };
+                lines.push(format!(
+                    "{conflict}; last write wins: {}",
+                    order_text(c.decided_by, w, &c.version)
+                ));
+            }
+        }
+        Reasons::Counter { entries } => {
+            for entry in entries {
+                let reports = if entry.reports > 1 {
+                    format!(" (largest of {} reports)", entry.reports)
+                } else {
+                    String::new()
+                };
+                lines.push(format!(
+                    "{}'s entry: {}, from {}{reports}",
+                    one_line(&entry.agent),
+                    entry.value,
+                    version_name(&entry.from)
+                ));
+            }
+            let parts: Vec<String> = entries.iter().map(|x| x.value.to_string()).collect();
+            lines.push(format!(
+                "sum: {} = {}",
+                parts.join(" + "),
+                value_text(&e.value)
+            ));
+        }
+        Reasons::Set { elements } => {
+            lines.extend(elements.iter().map(|x| {
+                format!(
+                    "{}: first added by {}",
+                    value_text(&x.element),
+                    version_name(&x.from)
+                )
+            }));
+        }
+        Reasons::Map { keys } => {
+            for key in keys {
+                let mut line = format!(
+                    "{} = {} from {}, {}",
+                    one_line(&key.key),
+                    value_text(&key.value),
+                    version_name(&key.from),
+                    key.rule.name()
+                );
+                if !key.over.is_empty() {
+                    let over: Vec<String> = key
+                        .over
+                        .iter()
+                        .map(|l| {
+                            format!("{} ({})", version_name(&l.version), lww_text(&key.from, l))
+                        })
+                        .collect();
+                    line.push_str(&format!(": over {}", over.join(", ")));
+                }
+                lines.push(line);
+            }
+        }
+        Reasons::MapOfSets { keys } => {
+            for key in keys {
+                lines.push(format!("{} ({}):", one_line(&key.key), key.rule.name()));
+                lines.extend(key.elements.iter().map(|x| {
+                    format!(
+                        "  {}: first added by {}",
+                        value_text(&x.element),
+                        version_name(&x.from)
+                    )
+                }));
+            }
+        }
+    }
+    if lines.is_empty() {
+        lines.push("it is the only version".to_string());
+    }
+    for line in lines {
+        let _ = writeln!(out, "  {line}");
+    }
+    out
+}
+
+/// A version as the explanation names it: `agent v3`.
+fn version_name(v: &VersionRef) -> String {
+    format!("{} v{}", one_line(&v.agent), v.version)
+}
+
+/// Clock entries, each as `text` gives it, joined by commas.
+fn gaps_text(gaps: &[EntryGap], text: impl Fn(&EntryGap) -> String) -> String {
+    let parts: Vec<String> = gaps.iter().map(text).collect();
+    parts.join(", ")
+}
+
+/// Why `winner` beat `loss`'s version by last write, and whether the
+/// loser was causally later.
+fn lww_text(winner: &VersionRef, loss: &LwwLoss) -> String {
+    let mut text = order_text(loss.decided_by, winner, &loss.version);
+    if loss.causally_later {
+        text.push_str(&format!(
+            "; yet {}'s clock dominates {}'s: it is causally later, and last-write-wins \
+             does not read clocks (clock skew)",
+            version_name(&loss.version),
+            version_name(winner)
+        ));
+    }
+    text
+}
+
+/// How the last-write-wins order puts `later` ahead of `earlier`, by `field`.
+fn order_text(field: LwwField, later: &VersionRef, earlier: &VersionRef) -> String {
+    let stamp = |v: &VersionRef| v.timestamp.clone().unwrap_or_else(|| "none".to_string());
+    let same_time = || match &later.timestamp {
+        Some(t) => format!("same timestamp {t}"),
+        None => "no timestamp on either".to_string(),
+    };
+    match field {
+        LwwField::Timestamp => format!("timestamp {} > {}", stamp(later), stamp(earlier)),
+        LwwField::Version => format!(
+            "{}; version {} > {}",
+            same_time(),
+            later.version,
+            earlier.version
+        ),
+        LwwField::Agent => format!(
+            "{}, same version {}; agent {} > {}",
+            same_time(),
+            later.version,
+            one_line(&later.agent),
+            one_line(&earlier.agent)
+        ),
+        LwwField::Tie => "same timestamp, version and agent: a tie".to_string(),
+    }
 }
 
 fn scenarios(entries: &[ScenarioEntry]) -> String {

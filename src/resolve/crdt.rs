@@ -233,24 +233,40 @@ fn counter_sum(state: &State) -> Option<u64> {
 
 /// The union of the arrays, each element where it first appears.
 fn union<'a>(arrays: impl Iterator<Item = (&'a Version, &'a Value)>) -> Vec<Value> {
+    union_sources(arrays)
+        .into_iter()
+        .map(|(item, _)| item.clone())
+        .collect()
+}
+
+/// The union of the arrays, each element where it first appears (when
+/// versions are read oldest first), with the version it first appears in.
+pub fn union_sources<'a>(
+    arrays: impl Iterator<Item = (&'a Version, &'a Value)>,
+) -> Vec<(&'a Value, &'a Version)> {
     // Equal elements may be spelled differently (table keys in another
     // order): the one that appears first is kept.
-    let mut first: HashMap<Element<'a>, (Appearance<'a>, &'a Value)> = HashMap::new();
+    type First<'a> = (Appearance<'a>, &'a Value, &'a Version);
+    let mut first: HashMap<Element<'a>, First<'a>> = HashMap::new();
     for (version, array) in arrays {
         let key = version.lww_key();
         for (position, item) in array.as_array().into_iter().flatten().enumerate() {
             let at = (key, position);
             first
                 .entry(Element(item))
-                .and_modify(|(seen, spelling)| {
+                .and_modify(|(seen, spelling, source)| {
                     if at < *seen {
-                        (*seen, *spelling) = (at, item);
+                        (*seen, *spelling, *source) = (at, item, version);
                     }
                 })
-                .or_insert((at, item));
+                .or_insert((at, item, version));
         }
     }
-    in_order(first.into_values().map(|(at, item)| (at, item.clone())))
+    in_order(
+        first
+            .into_values()
+            .map(|(at, item, version)| (at, (item, version))),
+    )
 }
 
 /// LWW-Map: each key takes its value from the latest version that has it,

@@ -9,6 +9,7 @@
 //! Like the consensus algorithms, these are pure functions returning plain data.
 
 pub mod crdt;
+pub mod explain;
 pub mod lww;
 pub mod vector;
 
@@ -200,17 +201,21 @@ pub fn resolve(config: &ResolveConfig, strategy: Strategy) -> Vec<Resolution> {
     config
         .states
         .iter()
-        .map(|state| {
-            let (decider, route) = config.route(&state.key, strategy);
-            let mut resolution = match decider {
-                Strategy::Vector => vector::resolve(state),
-                Strategy::Crdt => crdt::resolve(state),
-                Strategy::Lww | Strategy::Hybrid => lww::resolve(state),
-            };
-            resolution.metadata.route = route;
-            resolution
-        })
+        .map(|state| resolve_state(config, state, strategy))
         .collect()
+}
+
+/// Resolves one of `config`'s states under `strategy`, with the strategy
+/// its route chooses.
+pub fn resolve_state(config: &ResolveConfig, state: &State, strategy: Strategy) -> Resolution {
+    let (decider, route) = config.route(&state.key, strategy);
+    let mut resolution = match decider {
+        Strategy::Vector => vector::resolve(state),
+        Strategy::Crdt => crdt::resolve(state),
+        Strategy::Lww | Strategy::Hybrid => lww::resolve(state),
+    };
+    resolution.metadata.route = route;
+    resolution
 }
 
 /// A resolution that keeps one version's value.
