@@ -8,6 +8,7 @@
 //!
 //! Like the consensus algorithms, these are pure functions returning plain data.
 
+pub mod compare;
 pub mod crdt;
 pub mod lww;
 pub mod vector;
