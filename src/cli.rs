@@ -306,6 +306,10 @@ pub struct ResolveArgs {
     /// Strategy to use instead of the file's `strategy`.
     #[arg(long, value_enum)]
     pub strategy: Option<Strategy>,
+    /// Resolve every key under every strategy (lww, vector, crdt, hybrid)
+    /// side by side, with the writes each loses and a recommendation per key.
+    #[arg(long)]
+    pub compare: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

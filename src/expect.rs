@@ -130,6 +130,7 @@ pub fn check_run(expect: &Expectations, report: &Report) -> Vec<Mismatch> {
             Facts::default()
         }
         Report::Trials(_)
+        | Report::Comparison(_)
         | Report::Sweep(_)
         | Report::Scenarios(_)
         | Report::Check(_)

@@ -8,6 +8,7 @@
 //! scenarios against their expectations.
 
 mod check;
+mod compare;
 mod consensus;
 mod generate;
 
@@ -275,6 +276,13 @@ pub fn execute(command: Command) -> Result<Output, Error> {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::GOSSIP_SWARM)?;
             let report = consensus::run_gossip(&doc, &scenario, &args)?;
             consensus_output(report, &args.common, &args.trials, &args.expect)
+        }
+        Command::Resolve(args) if args.compare => {
+            let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
+            Ok(Output::of(
+                compare::run(&doc, &scenario, args.strategy)?,
+                args.common.format,
+            ))
         }
         Command::Resolve(args) => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;

@@ -70,6 +70,7 @@ pub fn limit_lists(report: &mut Report, limit: usize) {
             }
         }
         Report::Gossip(_)
+        | Report::Comparison(_)
         | Report::Trials(_)
         | Report::Sweep(_)
         | Report::Scenarios(_)

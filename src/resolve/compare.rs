@@ -166,7 +166,7 @@ pub fn compare_key(config: &ResolveConfig, state: &State) -> KeyComparison {
             ..routed.clone()
         });
     }
-    let recommendation = recommend(&rows, maximal);
+    let recommendation = recommend(&rows, maximal, state.crdt_type.is_none());
     KeyComparison {
         key: state.key.clone(),
         concurrent_versions: maximal > 1,
@@ -364,7 +364,9 @@ fn row(state: &State, clocks: &Clocks, resolution: &Resolution) -> StrategyResul
 /// The recommendation rule: lww when it loses no write; else the key's CRDT
 /// type when its merge loses none; else vector, which surfaces the
 /// concurrent siblings (or orders writes a skewed clock misordered).
-fn recommend(rows: &[StrategyResult], maximal: u64) -> Recommendation {
+/// `inferred`: the key declares no CRDT type, so the reason says its type
+/// was inferred from the values.
+fn recommend(rows: &[StrategyResult], maximal: u64, inferred: bool) -> Recommendation {
     let find = |s: Strategy| rows.iter().find(|r| r.strategy == s);
     let lww = find(Strategy::Lww).expect("lww applies to every key");
     let agree = rows.iter().all(|r| r.value == lww.value);
@@ -387,10 +389,14 @@ fn recommend(rows: &[StrategyResult], maximal: u64) -> Recommendation {
             Some(CrdtType::Map) => "map write",
             Some(CrdtType::Register) | None => "write",
         };
+        let mut reason = losses(lww, noun);
+        if let (true, Some(crdt_type)) = (inferred, merge.crdt_type) {
+            reason.push_str(&format!("; {} inferred from the values", crdt_type.name()));
+        }
         return Recommendation {
             strategy: Strategy::Crdt,
             crdt_type: merge.crdt_type,
-            reason: losses(lww, noun),
+            reason,
         };
     }
     let reason = if maximal > 1 {
