@@ -28,14 +28,6 @@ use super::vector::{self, Clocks};
 use super::{Resolution, lww};
 use crate::scenario::{CrdtType, ResolveConfig, State, Strategy};
 
-/// The strategies compared, in the order rows and summaries list them.
-pub const STRATEGIES: [Strategy; 4] = [
-    Strategy::Lww,
-    Strategy::Vector,
-    Strategy::Crdt,
-    Strategy::Hybrid,
-];
-
 /// A version, named by its agent and version number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VersionId {
@@ -104,7 +96,7 @@ pub struct KeyComparison {
     pub concurrent_versions: bool,
     /// How many versions are maximal.
     pub maximal_versions: u64,
-    /// One row per strategy that applies, in [`STRATEGIES`] order.
+    /// One row per strategy that applies, in [`Strategy::ALL`] order.
     pub strategies: Vec<StrategyResult>,
     /// The strategy the key should use.
     pub recommendation: Recommendation,
@@ -178,7 +170,7 @@ pub fn compare_key(config: &ResolveConfig, state: &State) -> KeyComparison {
 
 /// Totals per strategy over the keys compared.
 pub fn summarize(keys: &[KeyComparison]) -> Vec<StrategySummary> {
-    STRATEGIES
+    Strategy::ALL
         .iter()
         .map(|&strategy| {
             let mut summary = StrategySummary {
@@ -511,7 +503,7 @@ mod tests {
             ],
         ));
         assert!(!key.concurrent_versions);
-        for strategy in STRATEGIES {
+        for strategy in Strategy::ALL {
             assert!(lost(&key, strategy).is_empty(), "{strategy:?}");
         }
         assert_eq!(row_of(&key, Strategy::Lww).kept.len(), 1);
