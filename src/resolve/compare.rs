@@ -313,6 +313,9 @@ fn row(state: &State, clocks: &Clocks, resolution: &Resolution) -> StrategyResul
             reflecting.entry(part).or_default().push(i);
         }
     }
+    // A dominating clock has a larger sum: most pairs are told apart by it.
+    let sums: Vec<u128> = (0..versions.len()).map(|i| clocks.sum(i)).collect();
+    let dominates = |a: usize, b: usize| sums[a] > sums[b] && clocks.dominates(a, b);
     let mut kept = Vec::new();
     let mut lost = Vec::new();
     for (i, version) in versions.iter().enumerate() {
@@ -324,10 +327,10 @@ fn row(state: &State, clocks: &Clocks, resolution: &Resolution) -> StrategyResul
         let mut clock_skew = false;
         for (&part, _) in parts[i].iter().zip(&reflected[i]).filter(|(_, r)| !**r) {
             let others = reflecting.get(&part).map_or(&[][..], Vec::as_slice);
-            if others.iter().any(|&w| clocks.dominates(w, i)) {
+            if others.iter().any(|&w| dominates(w, i)) {
                 continue; // superseded
             }
-            clock_skew |= others.iter().any(|&w| clocks.dominates(i, w));
+            clock_skew |= others.iter().any(|&w| dominates(i, w));
             lost_parts.push(part);
         }
         if reflected[i].iter().all(|&r| r) {
