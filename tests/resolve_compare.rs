@@ -379,3 +379,30 @@ fn compare_output_is_the_same_on_every_run() {
     ];
     assert_eq!(stdout_of(&args), stdout_of(&args));
 }
+
+#[test]
+fn list_limit_cuts_kept_and_lost_lists_and_counts_what_it_left_out() {
+    let args = [
+        "resolve",
+        "scenarios/crdt-patterns.toml",
+        "--compare",
+        "--list-limit",
+        "1",
+    ];
+    let report = json_of(&args);
+    assert_eq!(
+        report["comparison"][0]["strategies"][0]["lost"],
+        json!([{"agent": "agent-1", "version": 1}])
+    );
+    assert_eq!(report["omitted"]["comparison[0].strategies[0].lost"], 1);
+    assert_eq!(report["omitted"]["comparison[0].strategies[2].kept"], 2);
+    assert_eq!(report["omitted"]["summary[0].lost"], 6);
+    // Counts are of the whole lists.
+    assert_eq!(report["summary"][0]["writes_lost"], 7);
+    let table = stdout_of(&args);
+    assert!(table.contains("┆ agent-1 v1 (+2 more) ┆"), "{table}");
+    assert!(
+        table.contains("┆ task_count: agent-1 v1 (+6 more) "),
+        "{table}"
+    );
+}

@@ -34,5 +34,6 @@ pub(super) fn run(
         description: scenario.description.clone(),
         comparison,
         summary,
+        omitted: Default::default(),
     }))
 }

@@ -279,10 +279,9 @@ pub fn execute(command: Command) -> Result<Output, Error> {
         }
         Command::Resolve(args) if args.compare => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
-            Ok(Output::of(
-                compare::run(&doc, &scenario, args.strategy)?,
-                args.common.format,
-            ))
+            let mut report = compare::run(&doc, &scenario, args.strategy)?;
+            report::limit_lists(&mut report, args.common.list_limit);
+            Ok(Output::of(report, args.common.format))
         }
         Command::Resolve(args) => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;

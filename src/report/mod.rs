@@ -398,6 +398,9 @@ pub struct ComparisonReport {
     pub comparison: Vec<KeyComparison>,
     /// One entry per strategy.
     pub summary: Vec<StrategySummary>,
+    /// Lists of versions cut by `--list-limit`: JSON path -> versions left out.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub omitted: IndexMap<String, u64>,
 }
 
 /// One line of `moai scenarios`.

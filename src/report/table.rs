@@ -1417,16 +1417,23 @@ fn comparison(report: &ComparisonReport) -> String {
             false => format!("{} ({})", id(&w.id), notes.join(", ")),
         }
     };
-    let joined = |items: Vec<String>| match items.is_empty() {
-        true => "none".to_string(),
-        false => items.join(", "),
+    // Items joined by commas, `(+K more)` when `--list-limit` cut the list at `path`.
+    let joined = |items: Vec<String>, path: String| {
+        let text = match items.is_empty() {
+            true => "none".to_string(),
+            false => items.join(", "),
+        };
+        match report.omitted.get(&path) {
+            Some(more) => format!("{text} (+{more} more)"),
+            None => text,
+        }
     };
     let mut out = String::new();
     let _ = writeln!(out, "=== Conflict Resolution: strategies compared ===");
     let _ = writeln!(out, "Scenario: {}", one_line(&report.scenario));
     description_line(&mut out, report.description.as_deref());
     let mut skew = false;
-    for key in &report.comparison {
+    for (i, key) in report.comparison.iter().enumerate() {
         let concurrency = match key.concurrent_versions {
             true => format!("{} concurrent versions", key.maximal_versions),
             false => "no concurrent versions".to_string(),
@@ -1434,7 +1441,8 @@ fn comparison(report: &ComparisonReport) -> String {
         let _ = writeln!(out, "\n{} ({concurrency})", one_line(&key.key));
         let mut table = new_table();
         table.set_header(vec!["Strategy", "Value", "Kept", "Lost"]);
-        for row in &key.strategies {
+        for (j, row) in key.strategies.iter().enumerate() {
+            let at = format!("comparison[{i}].strategies[{j}]");
             let mut name = row.routed_to.unwrap_or(row.strategy).name().to_string();
             if let Some(crdt_type) = row.crdt_type {
                 name = format!("{name} {}", crdt_type.name());
@@ -1448,8 +1456,11 @@ fn comparison(report: &ComparisonReport) -> String {
                 vec![
                     name,
                     value_text(&row.value),
-                    joined(row.kept.iter().map(id).collect()),
-                    joined(row.lost.iter().map(lost_text).collect()),
+                    joined(row.kept.iter().map(id).collect(), format!("{at}.kept")),
+                    joined(
+                        row.lost.iter().map(lost_text).collect(),
+                        format!("{at}.lost"),
+                    ),
                 ],
             );
         }
@@ -1473,7 +1484,7 @@ fn comparison(report: &ComparisonReport) -> String {
         "Writes lost",
         "Lost",
     ]);
-    for s in &report.summary {
+    for (i, s) in report.summary.iter().enumerate() {
         // Grouped by key: `key: write, write; key: write`.
         let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
         for w in &s.lost {
@@ -1493,9 +1504,13 @@ fn comparison(report: &ComparisonReport) -> String {
                 s.keys_resolved.to_string(),
                 s.keys_with_concurrent_versions.to_string(),
                 s.writes_lost.to_string(),
-                match lost.is_empty() {
-                    true => "none".to_string(),
-                    false => lost.join("; "),
+                match (
+                    lost.is_empty(),
+                    report.omitted.get(&format!("summary[{i}].lost")),
+                ) {
+                    (true, _) => "none".to_string(),
+                    (false, None) => lost.join("; "),
+                    (false, Some(more)) => format!("{} (+{more} more)", lost.join("; ")),
                 },
             ],
         );
