@@ -769,7 +769,9 @@ mod tests {
             if dominator == Some(lww::winner(&s.versions)) {
                 prop_assert!(row_of(&key, Strategy::Lww).lost.is_empty());
             }
-            // ... and loses at least one write whenever two versions are maximal.
+            // ... and loses at least one write whenever two versions are
+            // maximal (their values differ here: two concurrent writes of
+            // one value are both reflected by either).
             if key.maximal_versions >= 2 {
                 prop_assert!(!row_of(&key, Strategy::Lww).lost.is_empty());
             }
