@@ -308,8 +308,12 @@ pub struct ResolveArgs {
     pub strategy: Option<Strategy>,
     /// Explain why the value that stands for state KEY won: the comparisons
     /// that decided it, or which versions each part of a merge came from.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", conflicts_with = "compare")]
     pub explain: Option<String>,
+    /// Resolve every key under every strategy (lww, vector, crdt, hybrid)
+    /// side by side, with the writes each loses and a recommendation per key.
+    #[arg(long)]
+    pub compare: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -13,6 +13,7 @@ use crate::consensus::byzantine::{ByzantineOutcome, ProposalResult};
 use crate::exact::ExactSummary;
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::report::{Mismatch, Report, TrialsSummary};
+use crate::resolve::compare::StrategySummary;
 use crate::scenario::{AgentsExpectation, Decision, Expectations};
 
 /// Collects mismatches.
@@ -130,6 +131,7 @@ pub fn check_run(expect: &Expectations, report: &Report) -> Vec<Mismatch> {
             Facts::default()
         }
         Report::Trials(_)
+        | Report::Comparison(_)
         | Report::Sweep(_)
         | Report::Scenarios(_)
         | Report::Check(_)
@@ -199,6 +201,23 @@ fn check_resolutions(
             None => c.differ(&name, expected, "no such state key"),
         }
     }
+}
+
+/// The mismatches between `moai resolve --compare`'s totals and
+/// `[expect.lost_writes]`: each strategy named may lose at most so many
+/// writes over every key it resolves.
+pub fn check_lost_writes(expect: &Expectations, summary: &[StrategySummary]) -> Vec<Mismatch> {
+    let mut c = Comparison(Vec::new());
+    for (name, &max) in expect.lost_writes.iter().flatten() {
+        let lost = summary
+            .iter()
+            .find(|s| s.strategy.name() == name)
+            .map_or(0, |s| s.writes_lost);
+        if lost > max {
+            c.differ(&format!("lost_writes.{name}"), format!("<= {max}"), lost);
+        }
+    }
+    c.0
 }
 
 /// Equality with arrays compared as sets, at any depth. Each side is

@@ -115,6 +115,11 @@ pub(super) fn expectations(
         };
         mismatches.extend(expect::check_run(expect, report));
     }
+    if expect.lost_writes.is_some()
+        && let Report::Comparison(report) = super::compare::run(doc, scenario, None)?
+    {
+        mismatches.extend(expect::check_lost_writes(expect, &report.summary));
+    }
     if expect.trials.is_some() || expect.wants_exact() {
         // Trials and the exact law in one run, as `--trials N --exact` makes them.
         let args = TrialArgs {

@@ -8,6 +8,7 @@
 //! scenarios against their expectations.
 
 mod check;
+mod compare;
 mod consensus;
 mod explain;
 mod generate;
@@ -276,6 +277,12 @@ pub fn execute(command: Command) -> Result<Output, Error> {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::GOSSIP_SWARM)?;
             let report = consensus::run_gossip(&doc, &scenario, &args)?;
             consensus_output(report, &args.common, &args.trials, &args.expect)
+        }
+        Command::Resolve(args) if args.compare => {
+            let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
+            let mut report = compare::run(&doc, &scenario, args.strategy)?;
+            report::limit_lists(&mut report, args.common.list_limit);
+            Ok(Output::of(report, args.common.format))
         }
         Command::Resolve(args) => {
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;

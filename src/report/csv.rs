@@ -95,6 +95,7 @@ pub(super) fn render(report: &Report) -> Option<String> {
         }
         Report::ByzantineSequence(_)
         | Report::Resolve(_)
+        | Report::Comparison(_)
         | Report::Scenarios(_)
         | Report::Check(_)
         | Report::Text(_)

@@ -69,6 +69,23 @@ pub fn limit_lists(report: &mut Report, limit: usize) {
                 }
             }
         }
+        Report::Comparison(r) => {
+            for (i, key) in r.comparison.iter_mut().enumerate() {
+                for (j, row) in key.strategies.iter_mut().enumerate() {
+                    let at = format!("comparison[{i}].strategies[{j}]");
+                    cut(&mut row.kept, format!("{at}.kept"), limit, &mut r.omitted);
+                    cut(&mut row.lost, format!("{at}.lost"), limit, &mut r.omitted);
+                }
+            }
+            for (i, summary) in r.summary.iter_mut().enumerate() {
+                cut(
+                    &mut summary.lost,
+                    format!("summary[{i}].lost"),
+                    limit,
+                    &mut r.omitted,
+                );
+            }
+        }
         Report::Gossip(_)
         | Report::Trials(_)
         | Report::Sweep(_)
@@ -127,13 +144,13 @@ fn byzantine(
 }
 
 /// Keeps the first `limit` ids of `list`, recording how many went.
-fn cut(list: &mut Vec<String>, path: String, limit: usize, omitted: &mut IndexMap<String, u64>) {
+fn cut<T>(list: &mut Vec<T>, path: String, limit: usize, omitted: &mut IndexMap<String, u64>) {
     cut_counted(list, 0, path, limit, omitted);
 }
 
 /// [`cut`] for a list that was made with `unlisted` more ids left out.
-fn cut_counted(
-    list: &mut Vec<String>,
+fn cut_counted<T>(
+    list: &mut Vec<T>,
     unlisted: u64,
     path: String,
     limit: usize,

@@ -24,6 +24,7 @@ use crate::exact::ExactSummary;
 use crate::exact::compare::{self, ZScores};
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::Resolution;
+use crate::resolve::compare::{KeyComparison, StrategySummary};
 use crate::resolve::explain::Explanation;
 use crate::scenario::{Algorithm, ByzantineConfig, Decision, GossipConfig, Strategy, Swarm};
 
@@ -399,6 +400,29 @@ pub struct ExplanationReport {
     pub explanation: Explanation,
 }
 
+/// `moai resolve --compare`: every strategy on every key, with the writes
+/// each loses.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonReport {
+    /// The moai that ran it.
+    #[serde(flatten)]
+    pub made_by: MadeBy,
+    /// Scenario name.
+    pub scenario: String,
+    /// Always `resolve`.
+    pub algorithm: Algorithm,
+    /// The scenario's description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// One entry per state, in file order.
+    pub comparison: Vec<KeyComparison>,
+    /// One entry per strategy.
+    pub summary: Vec<StrategySummary>,
+    /// Lists of versions cut by `--list-limit`: JSON path -> versions left out.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub omitted: IndexMap<String, u64>,
+}
+
 /// One line of `moai scenarios`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioEntry {
@@ -430,6 +454,8 @@ pub enum Report {
     Resolve(ResolveReport),
     /// Why one key resolved as it did.
     Explanation(Box<ExplanationReport>),
+    /// Every conflict-resolution strategy side by side (`--compare`).
+    Comparison(ComparisonReport),
     /// Scenarios checked against their expectations.
     Check(CheckReport),
     /// The bundled scenarios.

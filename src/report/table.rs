@@ -10,9 +10,9 @@ use std::fmt::Write;
 use comfy_table::{Table, presets};
 
 use super::{
-    CheckMode, CheckReport, CheckStatus, ConsensusReport, ExplanationReport, Overrides,
-    ProposalSequence, Report, ResolveReport, ScenarioEntry, Settings, SweepReport, TrialsReport,
-    TrialsSummary,
+    CheckMode, CheckReport, CheckStatus, ComparisonReport, ConsensusReport, ExplanationReport,
+    Overrides, ProposalSequence, Report, ResolveReport, ScenarioEntry, Settings, SweepReport,
+    TrialsReport, TrialsSummary,
 };
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::byzantine::ProposalResult;
@@ -37,6 +37,7 @@ pub(super) fn render(report: &Report, color: bool) -> String {
         Report::Sweep(r) => sweep(r),
         Report::Resolve(r) => resolve(r),
         Report::Explanation(r) => explanation(r),
+        Report::Comparison(r) => comparison(r),
         Report::Check(r) => check(r),
         Report::Scenarios(entries) => scenarios(entries),
         // Generated text (schema, completions, man page) is printed as it is.
@@ -1617,6 +1618,130 @@ fn order_text(field: LwwField, later: &VersionRef, earlier: &VersionRef) -> Stri
         ),
         LwwField::Tie => "same timestamp, version and agent: a tie".to_string(),
     }
+}
+
+/// `moai resolve --compare`: per key, one row per strategy (value, versions
+/// kept, writes lost) and the recommendation; then the totals per strategy.
+fn comparison(report: &ComparisonReport) -> String {
+    use crate::resolve::compare::{LostWrite, VersionId};
+    let id = |v: &VersionId| format!("{} v{}", one_line(&v.agent), v.version);
+    let lost_text = |w: &LostWrite| {
+        let mut notes: Vec<String> = w.keys.iter().flatten().map(|k| one_line(k)).collect();
+        if w.clock_skew {
+            notes.push("clock skew".to_string());
+        }
+        match notes.is_empty() {
+            true => id(&w.id),
+            false => format!("{} ({})", id(&w.id), notes.join(", ")),
+        }
+    };
+    // Items joined by commas, `(+K more)` when `--list-limit` cut the list at `path`.
+    let joined = |items: Vec<String>, path: String| {
+        let text = match items.is_empty() {
+            true => "none".to_string(),
+            false => items.join(", "),
+        };
+        match report.omitted.get(&path) {
+            Some(more) => format!("{text} (+{more} more)"),
+            None => text,
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "=== Conflict Resolution: strategies compared ===");
+    let _ = writeln!(out, "Scenario: {}", one_line(&report.scenario));
+    description_line(&mut out, report.description.as_deref());
+    let mut skew = false;
+    for (i, key) in report.comparison.iter().enumerate() {
+        let concurrency = match key.concurrent_versions {
+            true => format!("{} concurrent versions", key.maximal_versions),
+            false => "no concurrent versions".to_string(),
+        };
+        let _ = writeln!(out, "\n{} ({concurrency})", one_line(&key.key));
+        let mut table = new_table();
+        table.set_header(vec!["Strategy", "Value", "Kept", "Lost"]);
+        for (j, row) in key.strategies.iter().enumerate() {
+            let at = format!("comparison[{i}].strategies[{j}]");
+            let mut name = row.routed_to.unwrap_or(row.strategy).name().to_string();
+            if let Some(crdt_type) = row.crdt_type {
+                name = format!("{name} {}", crdt_type.name());
+            }
+            if let Some(route) = &row.route {
+                name = format!("{} ({} → {name})", row.strategy.name(), one_line(route));
+            }
+            skew |= row.lost.iter().any(|w| w.clock_skew);
+            add_row(
+                &mut table,
+                vec![
+                    name,
+                    value_text(&row.value),
+                    joined(row.kept.iter().map(id).collect(), format!("{at}.kept")),
+                    joined(
+                        row.lost.iter().map(lost_text).collect(),
+                        format!("{at}.lost"),
+                    ),
+                ],
+            );
+        }
+        let _ = writeln!(out, "{table}");
+        let r = &key.recommendation;
+        let type_name = r.crdt_type.map(|t| format!(" {}", t.name()));
+        let _ = writeln!(
+            out,
+            "  Recommended: {}{} ({})",
+            r.strategy.name(),
+            type_name.unwrap_or_default(),
+            one_line(&r.reason)
+        );
+    }
+    let _ = writeln!(out, "\n=== Summary ===");
+    let mut table = new_table();
+    table.set_header(vec![
+        "Strategy",
+        "Keys",
+        "Concurrent keys",
+        "Writes lost",
+        "Lost",
+    ]);
+    for (i, s) in report.summary.iter().enumerate() {
+        // Grouped by key: `key: write, write; key: write`.
+        let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
+        for w in &s.lost {
+            match groups.last_mut() {
+                Some((key, writes)) if *key == w.key => writes.push(lost_text(&w.write)),
+                _ => groups.push((&w.key, vec![lost_text(&w.write)])),
+            }
+        }
+        let lost: Vec<String> = groups
+            .iter()
+            .map(|(key, writes)| format!("{}: {}", one_line(key), writes.join(", ")))
+            .collect();
+        add_row(
+            &mut table,
+            vec![
+                s.strategy.name().to_string(),
+                s.keys_resolved.to_string(),
+                s.keys_with_concurrent_versions.to_string(),
+                s.writes_lost.to_string(),
+                match (
+                    lost.is_empty(),
+                    report.omitted.get(&format!("summary[{i}].lost")),
+                ) {
+                    (true, _) => "none".to_string(),
+                    (false, None) => lost.join("; "),
+                    (false, Some(more)) => format!("{} (+{more} more)", lost.join("; ")),
+                },
+            ],
+        );
+    }
+    let _ = writeln!(out, "{table}");
+    if skew {
+        let _ = writeln!(
+            out,
+            "clock skew: the lost write's vector clock dominates the one kept, so it is the \
+             later write; only its timestamp says otherwise"
+        );
+    }
+    out
 }
 
 fn scenarios(entries: &[ScenarioEntry]) -> String {

@@ -218,15 +218,21 @@ fn earliest<'a>(entry: &mut Appearance<'a>, at: Appearance<'a>) {
     }
 }
 
-/// G-Counter: the sum over agents of each agent's largest value; `None` on overflow.
-fn counter_sum(state: &State) -> Option<u64> {
+/// G-Counter entries: each agent's largest value; `None` when a value is
+/// not a whole number >= 0.
+pub fn counter_entries(state: &State) -> Option<HashMap<&str, u64>> {
     let mut entries: HashMap<&str, u64> = HashMap::new();
     for v in &state.versions {
         let value = v.value.as_u64()?;
         let entry = entries.entry(v.agent.as_str()).or_insert(0);
         *entry = (*entry).max(value);
     }
-    entries
+    Some(entries)
+}
+
+/// G-Counter: the sum over agents of each agent's largest value; `None` on overflow.
+fn counter_sum(state: &State) -> Option<u64> {
+    counter_entries(state)?
         .values()
         .try_fold(0u64, |sum, &x| sum.checked_add(x))
 }
@@ -363,7 +369,7 @@ fn map_of_sets(versions: &[Arc<Version>]) -> (Map<String, Value>, Vec<KeySource>
 
 /// A JSON value as a set element: equal when the values are equal (tables
 /// whatever their key order), hashed without being spelled out.
-struct Element<'a>(&'a Value);
+pub(crate) struct Element<'a>(pub(crate) &'a Value);
 
 impl PartialEq for Element<'_> {
     fn eq(&self, other: &Self) -> bool {

@@ -6,8 +6,12 @@
 //! - [`crdt`]: merges by data type (G-Counter, G-Set, LWW-Map, register, map of sets);
 //! - hybrid: each key routed to one of the above by prefix.
 //!
+//! [`compare`] resolves every key under every strategy side by side and
+//! counts the writes each loses.
+//!
 //! Like the consensus algorithms, these are pure functions returning plain data.
 
+pub mod compare;
 pub mod crdt;
 pub mod explain;
 pub mod lww;

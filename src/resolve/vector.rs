@@ -88,6 +88,12 @@ impl Clocks {
         (&self.agents[range.clone()], &self.counts[range])
     }
 
+    /// The sum of clock `i`'s counters: a clock that dominates another has
+    /// a strictly larger sum.
+    pub fn sum(&self, i: usize) -> u128 {
+        self.get(i).1.iter().map(|&c| u128::from(c)).sum()
+    }
+
     /// Whether clock `a` dominates clock `b`.
     pub fn dominates(&self, a: usize, b: usize) -> bool {
         dominates(self.get(a), self.get(b))
@@ -174,9 +180,7 @@ fn dominates(
 /// candidate's are searched: concurrent versions written by different agents
 /// are told apart without comparing them entry by entry.
 pub fn maximal(clocks: &Clocks) -> Vec<usize> {
-    let sums: Vec<u128> = (0..clocks.len())
-        .map(|i| clocks.get(i).1.iter().map(|&c| u128::from(c)).sum())
-        .collect();
+    let sums: Vec<u128> = (0..clocks.len()).map(|i| clocks.sum(i)).collect();
     let signature = |i: usize| {
         clocks
             .get(i)

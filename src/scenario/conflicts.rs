@@ -26,6 +26,14 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// Every strategy, in the order `moai resolve --compare` lists them.
+    pub const ALL: [Strategy; 4] = [
+        Strategy::Lww,
+        Strategy::Vector,
+        Strategy::Crdt,
+        Strategy::Hybrid,
+    ];
+
     /// The name used in scenario files and output.
     pub fn name(self) -> &'static str {
         match self {

@@ -37,6 +37,9 @@ pub struct Expectations {
     pub values: Option<super::JsonTable>,
     /// Resolve: key -> expected `resolution_strategy`.
     pub strategies: Option<IndexMap<String, String>>,
+    /// Resolve: strategy (`lww`, `vector`, `crdt`, `hybrid`) -> the most
+    /// writes it may lose over every key (`moai resolve --compare`).
+    pub lost_writes: Option<IndexMap<String, u64>>,
     /// Trials: how many trials the statistics below are checked over.
     #[schemars(range(min = 1, max = super::MAX_TRIALS))]
     pub trials: Option<u64>,

@@ -464,6 +464,7 @@ fn check_expectations(
         ("healthy_agents", expect.healthy_agents.is_some()),
         ("values", expect.values.is_some()),
         ("strategies", expect.strategies.is_some()),
+        ("lost_writes", expect.lost_writes.is_some()),
         (
             "min_convergence_rate",
             expect.min_convergence_rate.is_some(),
@@ -493,6 +494,17 @@ fn check_expectations(
         return Err(at(
             key,
             format!("'{key}' does not apply to a {} scenario", algorithm.name()),
+        ));
+    }
+    if let Some(name) = expect
+        .lost_writes
+        .iter()
+        .flat_map(|bounds| bounds.keys())
+        .find(|k| !Strategy::ALL.iter().any(|s| s.name() == k.as_str()))
+    {
+        return Err(at(
+            &format!("lost_writes.{name}"),
+            format!("'{name}' is not a strategy: use lww, vector, crdt or hybrid"),
         ));
     }
     if let Some(bound) = expect.max_wrong_decision_probability {
