@@ -124,6 +124,26 @@ fn example_4_vector_clocks_lose_the_siblings_not_chosen() {
         .map(|k| k["maximal_versions"].as_u64().unwrap())
         .collect();
     assert_eq!(maximal, [1, 2, 3]);
+    // Three-way concurrency: vector surfaces the 3 siblings (its value
+    // still picks one, so it loses 2); no other strategy lists siblings.
+    let config = &keys[2]["strategies"];
+    let vector = config
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["strategy"] == "vector")
+        .unwrap();
+    assert_eq!(
+        vector["siblings"],
+        json!([
+            {"agent": "agent-1", "version": 1},
+            {"agent": "agent-2", "version": 2},
+            {"agent": "agent-3", "version": 3}
+        ])
+    );
+    assert_eq!(vector["lost"].as_array().unwrap().len(), 2);
+    assert_eq!(config[0]["strategy"], "lww");
+    assert!(config[0].get("siblings").is_none());
     // The causal chain: every strategy keeps B, and A is superseded, not lost.
     assert_eq!(keys[0]["concurrent_versions"], false);
     assert_eq!(
@@ -162,8 +182,8 @@ fn the_table_shows_rows_recommendations_and_the_summary() {
     for line in [
         "=== Conflict Resolution: strategies compared ===",
         "counter_tasks (2 concurrent versions)",
-        "│ crdt counter                     ┆ 80    ┆ agent-1 v1, agent-2 v2 ┆ none       │",
-        "│ hybrid (counter_ → crdt counter) ┆ 80    ┆ agent-1 v1, agent-2 v2 ┆ none       │",
+        "│ crdt counter                     ┆ 80                                    ┆ agent-1 v1, agent-2 v2 ┆ none       │",
+        "│ hybrid (counter_ → crdt counter) ┆ 80                                    ┆ agent-1 v1, agent-2 v2 ┆ none       │",
         "  Recommended: crdt counter (lww loses 1 concurrent increment)",
         "causal_document (no concurrent versions)",
         "  Recommended: lww (no concurrent versions: every strategy agrees)",

@@ -75,6 +75,12 @@ pub fn limit_lists(report: &mut Report, limit: usize) {
                     let at = format!("comparison[{i}].strategies[{j}]");
                     cut(&mut row.kept, format!("{at}.kept"), limit, &mut r.omitted);
                     cut(&mut row.lost, format!("{at}.lost"), limit, &mut r.omitted);
+                    cut(
+                        &mut row.siblings,
+                        format!("{at}.siblings"),
+                        limit,
+                        &mut r.omitted,
+                    );
                 }
             }
             for (i, summary) in r.summary.iter_mut().enumerate() {

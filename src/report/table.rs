@@ -1673,7 +1673,18 @@ fn comparison(report: &ComparisonReport) -> String {
                 &mut table,
                 vec![
                     name,
-                    value_text(&row.value),
+                    if row.siblings.is_empty() {
+                        value_text(&row.value)
+                    } else {
+                        format!(
+                            "{} (siblings: {})",
+                            value_text(&row.value),
+                            joined(
+                                row.siblings.iter().map(id).collect(),
+                                format!("{at}.siblings")
+                            )
+                        )
+                    },
                     joined(row.kept.iter().map(id).collect(), format!("{at}.kept")),
                     joined(
                         row.lost.iter().map(lost_text).collect(),

@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use super::crdt::{self, Element};
 use super::vector::{self, Clocks};
-use super::{Resolution, lww};
+use super::{Resolution, Role, lww};
 use crate::scenario::{CrdtType, ResolveConfig, State, Strategy};
 
 /// A version, named by its agent and version number.
@@ -73,6 +73,10 @@ pub struct StrategyResult {
     pub kept: Vec<VersionId>,
     /// The writes the result loses, in file order.
     pub lost: Vec<LostWrite>,
+    /// Vector clocks with concurrent versions: the siblings the result
+    /// surfaces (its value still picks one), in file order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub siblings: Vec<VersionId>,
 }
 
 /// The strategy one key should use, and why.
@@ -353,7 +357,25 @@ fn row(state: &State, clocks: &Clocks, resolution: &Resolution) -> StrategyResul
         value: resolution.value.clone(),
         kept,
         lost,
+        siblings: siblings(resolution),
     }
+}
+
+/// The versions a resolution surfaces as concurrent siblings (the winner
+/// among them), when it has any.
+fn siblings(resolution: &Resolution) -> Vec<VersionId> {
+    if !resolution.versions.iter().any(|v| v.role == Role::Sibling) {
+        return Vec::new();
+    }
+    resolution
+        .versions
+        .iter()
+        .filter(|v| matches!(v.role, Role::Winner | Role::Sibling))
+        .map(|v| VersionId {
+            agent: v.version.agent.clone(),
+            version: v.version.version,
+        })
+        .collect()
 }
 
 /// The recommendation rule: lww when it loses no write; else the key's CRDT
