@@ -236,6 +236,7 @@ pub fn gossip(agents: &Swarm, config: &GossipConfig, layout: &Layout) -> Need {
         shared: swarm(agents)
             + participants(agents, layout)
             + summaries(rounds, layout)
+            + agreement_bands(config.max_rounds, layout)
             + layout.printed(rounds),
         ids: participants(agents, layout),
         printed: layout.printed(rounds),
@@ -333,6 +334,17 @@ fn summaries(rounds: u64, layout: &Layout) -> u64 {
         return 0;
     }
     (rounds + 1) * 8 + crate::montecarlo::CHUNK as u64 * 1024
+}
+
+/// What gossip trials add to [`summaries`]: the agreement histograms of the
+/// batch running, and every batch's agreement per round with its JSON text.
+fn agreement_bands(max_rounds: u32, layout: &Layout) -> u64 {
+    if layout.trials <= 1 && !layout.keep_runs {
+        return 0;
+    }
+    let band = size_of::<crate::montecarlo::RoundBand>() as u64 + 128;
+    crate::montecarlo::agreement_bands_bytes(max_rounds)
+        .saturating_add(layout.batches.saturating_mul(u64::from(max_rounds) * band))
 }
 
 /// Checks what a run needs against the limit; the error says both and

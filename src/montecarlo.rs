@@ -172,6 +172,281 @@ impl RoundHistogram {
     pub fn max(&self) -> Option<u32> {
         self.counts.iter().rposition(|&c| c > 0).map(|r| r as u32)
     }
+
+    /// Trials per round from round 1 to the largest round counted (empty
+    /// when none).
+    pub fn from_round_one(&self) -> &[u64] {
+        let end = self.max().map_or(0, |m| m as usize + 1);
+        self.counts.get(1..end).unwrap_or(&[])
+    }
+}
+
+/// Most bins an [`AgreementBands`] gives each round: enough for every
+/// possible agreement ratio of up to [`EXACT_AGREEMENT_AGENTS`] counted
+/// agents to have its own bin.
+pub const MAX_AGREEMENT_BINS: usize = 1_024;
+/// Fewest bins an [`AgreementBands`] gives each round, however many rounds:
+/// exactly 0, exactly 1, and eight bins of width 1/16 between 1/2 and 1.
+pub const MIN_AGREEMENT_BINS: usize = 10;
+/// Most cells (rounds × bins) an [`AgreementBands`] holds: 8 MiB of counts.
+/// The bins per round are `MAX_AGREEMENT_BINS`, or fewer when
+/// `max_rounds × MAX_AGREEMENT_BINS` would pass this (never fewer than
+/// `MIN_AGREEMENT_BINS`, and `MIN_AGREEMENT_BINS × MAX_ROUNDS` is below it).
+pub const MAX_AGREEMENT_CELLS: usize = 1 << 20;
+/// The largest count of agents whose every possible agreement ratio has its
+/// own bin when all [`MAX_AGREEMENT_BINS`] are given (1,012 values).
+pub const EXACT_AGREEMENT_AGENTS: u64 = 81;
+
+/// The agreement ratio across trials after one round.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RoundBand {
+    /// Round number, from 1.
+    pub round: u32,
+    /// 10th percentile (nearest rank) of the trials' agreement.
+    pub p10: f64,
+    /// Median (nearest rank).
+    pub p50: f64,
+    /// 90th percentile (nearest rank).
+    pub p90: f64,
+    /// Mean agreement.
+    pub mean: f64,
+}
+
+/// How agreement ratios are binned: each possible ratio in its own bin, or
+/// fixed-width bins.
+#[derive(Debug, Clone, PartialEq)]
+enum Bins {
+    /// Every possible ratio `max/decided` of up to N counted agents, as a
+    /// reduced fraction `(numerator, denominator)`, in increasing order
+    /// (`0/1` first).
+    Exact(Vec<(u64, u64)>),
+    /// `count` bins: exactly 0, then `count - 2` bins of equal width over
+    /// `[1/2, 1)`, then exactly 1.
+    Width(usize),
+}
+
+impl Bins {
+    /// The bins for `agents` counted agents given room for `room` bins.
+    fn new(agents: u64, room: usize) -> Bins {
+        let mut values = vec![(0, 1)];
+        for decided in 1..=agents {
+            for most in decided.div_ceil(2)..=decided {
+                if gcd(most, decided) == 1 {
+                    values.push((most, decided));
+                }
+            }
+            if values.len() > room {
+                return Bins::Width(room);
+            }
+        }
+        values.sort_by(|&(a, b), &(c, d)| {
+            (u128::from(a) * u128::from(d)).cmp(&(u128::from(c) * u128::from(b)))
+        });
+        Bins::Exact(values)
+    }
+
+    fn count(&self) -> usize {
+        match self {
+            Bins::Exact(values) => values.len(),
+            Bins::Width(count) => *count,
+        }
+    }
+
+    /// The bin of the ratio `most / decided` (0 when nobody decided).
+    fn index(&self, most: u64, decided: u64) -> usize {
+        match self {
+            Bins::Exact(values) => {
+                if decided == 0 {
+                    return 0;
+                }
+                let g = gcd(most, decided);
+                let key = (most / g, decided / g);
+                values
+                    .binary_search_by(|&(a, b)| {
+                        (u128::from(a) * u128::from(key.1))
+                            .cmp(&(u128::from(key.0) * u128::from(b)))
+                    })
+                    .expect("every ratio of the counted agents has a bin")
+            }
+            Bins::Width(count) => {
+                if decided == 0 || most == 0 {
+                    0
+                } else if most == decided {
+                    count - 1
+                } else {
+                    // (2·most − decided) / decided is in [0, 1).
+                    let middle = (*count - 2) as u128;
+                    let over = u128::from(2 * most - decided) * middle / u128::from(decided);
+                    1 + over as usize
+                }
+            }
+        }
+    }
+
+    /// The value a bin stands for: its ratio when exact, else its midpoint.
+    fn value(&self, bin: usize) -> f64 {
+        match self {
+            Bins::Exact(values) => {
+                let (most, decided) = values[bin];
+                most as f64 / decided as f64
+            }
+            Bins::Width(_) if bin == 0 => 0.0,
+            Bins::Width(count) if bin == count - 1 => 1.0,
+            Bins::Width(count) => 0.5 + (bin as f64 - 0.5) / (2 * (count - 2)) as f64,
+        }
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// The bins per round for runs of at most `max_rounds` rounds.
+fn agreement_room(max_rounds: u32) -> usize {
+    (MAX_AGREEMENT_CELLS / (max_rounds.max(1) as usize))
+        .clamp(MIN_AGREEMENT_BINS, MAX_AGREEMENT_BINS)
+}
+
+/// The bytes an [`AgreementBands`] holds for runs of at most `max_rounds`
+/// rounds, at most: its counts, its sums and its exact ratios.
+pub fn agreement_bands_bytes(max_rounds: u32) -> u64 {
+    let rounds = u64::from(max_rounds);
+    let bins = agreement_room(max_rounds) as u64;
+    rounds * bins * 8 + rounds * 16 + bins * 16
+}
+
+/// Per round, a fixed-bin histogram of the agreement ratio across trials,
+/// in memory that does not grow with the trials: at most `max_rounds ×`
+/// bins counts (see [`MAX_AGREEMENT_CELLS`]). A run that stopped early
+/// keeps its final agreement in later rounds, as the exact law's
+/// `expected_agreement` does. Bins are exact (every possible ratio its own)
+/// when the counted agents' ratios fit, else of fixed width.
+///
+/// Trials may be recorded from any thread in any order: everything held is
+/// an integer (counts, and agreement sums in units of 2^-64), so the result
+/// is the same on any number of threads.
+#[derive(Debug, Default)]
+pub struct AgreementBands {
+    inner: std::sync::Mutex<Option<BandCounts>>,
+}
+
+/// What an [`AgreementBands`] holds once the first trial set its bins.
+#[derive(Debug)]
+struct BandCounts {
+    bins: Bins,
+    trials: u64,
+    /// Row `r` (round `r + 1`), bin `b`: the change, from round `r` to round
+    /// `r + 1`, of the trials whose agreement is in bin `b` (a trial enters
+    /// its first bin in round 1 and moves when its bin changes).
+    moves: Vec<i64>,
+    /// Per round, the change of the sum of the trials' agreement, in units
+    /// of 2^-64.
+    sums: Vec<i128>,
+}
+
+impl AgreementBands {
+    /// Records one trial's per-round agreement (its `round_history`, which
+    /// must be whole: record before [`slim_gossip`]; an outcome without
+    /// history is not counted).
+    pub fn record(&self, outcome: &GossipOutcome) {
+        let history = &outcome.metadata.round_history;
+        if history.is_empty() {
+            return;
+        }
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let counts = guard.get_or_insert_with(|| {
+            let agents = outcome.metadata.initial_distribution.total();
+            BandCounts {
+                bins: Bins::new(agents, agreement_room(outcome.metadata.max_rounds)),
+                trials: 0,
+                moves: Vec::new(),
+                sums: Vec::new(),
+            }
+        });
+        let width = counts.bins.count();
+        if counts.sums.len() < history.len() {
+            counts.sums.resize(history.len(), 0);
+            counts.moves.resize(history.len() * width, 0);
+        }
+        counts.trials += 1;
+        let (mut bin, mut fixed) = (None, 0i128);
+        for (r, round) in history.iter().enumerate() {
+            let c = &round.counts;
+            let decided = c.votes_for + c.votes_against;
+            let most = c.votes_for.max(c.votes_against);
+            let now = counts.bins.index(most, decided);
+            if bin != Some(now) {
+                if let Some(before) = bin {
+                    counts.moves[r * width + before] -= 1;
+                }
+                counts.moves[r * width + now] += 1;
+                bin = Some(now);
+            }
+            let value = if decided == 0 {
+                0
+            } else {
+                ((u128::from(most) << 64) / u128::from(decided)) as i128
+            };
+            counts.sums[r] += value - fixed;
+            fixed = value;
+        }
+    }
+
+    /// Whether every possible ratio has its own bin, so the percentiles are
+    /// exact (else each is its bin's midpoint, within half a bin width).
+    pub fn exact(&self) -> bool {
+        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .is_none_or(|c| matches!(c.bins, Bins::Exact(_)))
+    }
+
+    /// Per round, from 1 to the last round any trial ran, the percentiles
+    /// and the mean of the trials' agreement.
+    pub fn bands(&self) -> Vec<RoundBand> {
+        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(counts) = guard.as_ref() else {
+            return Vec::new();
+        };
+        let width = counts.bins.count();
+        let trials = counts.trials;
+        let mut histogram = vec![0i64; width];
+        let mut sum = 0i128;
+        let rank = |percent: u64| (percent * trials).div_ceil(100).max(1);
+        let ranks = [rank(10), rank(50), rank(90)];
+        counts
+            .sums
+            .iter()
+            .enumerate()
+            .map(|(r, delta)| {
+                sum += delta;
+                for (slot, change) in histogram.iter_mut().zip(&counts.moves[r * width..]) {
+                    *slot += change;
+                }
+                let [p10, p50, p90] = ranks.map(|rank| {
+                    let mut seen = 0u64;
+                    let bin = histogram
+                        .iter()
+                        .position(|&c| {
+                            seen += c as u64;
+                            seen >= rank
+                        })
+                        .unwrap_or(width - 1);
+                    counts.bins.value(bin)
+                });
+                RoundBand {
+                    round: r as u32 + 1,
+                    p10,
+                    p50,
+                    p90,
+                    mean: sum as f64 / trials as f64 / 2f64.powi(64),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The 95% Wilson score interval of a proportion.
@@ -233,18 +508,32 @@ pub struct GossipTrialsSummary {
     pub rounds_p99: Option<u32>,
     /// Most rounds any converged trial took.
     pub rounds_max: Option<u32>,
+    /// Trials that converged in each round, from round 1 to `rounds_max`
+    /// (`rounds_histogram[i]`: in round `i + 1`; empty when none converged).
+    pub rounds_histogram: Vec<u64>,
     /// How often each decision was reached.
     pub decisions: IndexMap<&'static str, u64>,
     /// Mean agreement ratio after the last round.
     pub mean_final_agreement: f64,
+    /// The agreement ratio across trials per round, from round 1 to the last
+    /// round any trial ran (a trial that stopped keeps its final agreement
+    /// in later rounds): nearest-rank p10, p50, p90 and the mean.
+    pub agreement_by_round: Vec<RoundBand>,
+    /// Whether the percentiles of `agreement_by_round` are exact (every
+    /// possible ratio had its own bin); else each is its bin's midpoint.
+    pub agreement_by_round_exact: bool,
 }
 
 impl GossipTrialsSummary {
     /// Summarises trial outcomes.
     pub fn of(outcomes: &[GossipOutcome]) -> Self {
         let mut trials = GossipTrials::default();
-        outcomes.iter().for_each(|o| trials.add(o));
-        trials.summary()
+        let bands = AgreementBands::default();
+        for outcome in outcomes {
+            trials.add(outcome);
+            bands.record(outcome);
+        }
+        trials.summary(&bands)
     }
 }
 
@@ -272,8 +561,9 @@ impl GossipTrials {
         self.agreement += outcome.metadata.agreement_ratio;
     }
 
-    /// The summary of the outcomes added.
-    pub fn summary(&self) -> GossipTrialsSummary {
+    /// The summary of the outcomes added, with the agreement per round
+    /// `bands` recorded of the same outcomes.
+    pub fn summary(&self, bands: &AgreementBands) -> GossipTrialsSummary {
         let trials = self.trials;
         let converged = self.rounds.total;
         GossipTrialsSummary {
@@ -286,6 +576,7 @@ impl GossipTrials {
             rounds_p90: self.rounds.percentile(90),
             rounds_p99: self.rounds.percentile(99),
             rounds_max: self.rounds.max(),
+            rounds_histogram: self.rounds.from_round_one().to_vec(),
             decisions: if self.decisions.is_empty() {
                 decision_counts(&[Decision::Approved, Decision::Rejected])
             } else {
@@ -296,6 +587,8 @@ impl GossipTrials {
             } else {
                 self.agreement / trials as f64
             },
+            agreement_by_round: bands.bands(),
+            agreement_by_round_exact: bands.exact(),
         }
     }
 }
@@ -812,15 +1105,198 @@ mod tests {
         for keep in [false, true] {
             let mut slim = full.clone();
             slim.iter_mut().for_each(|o| slim_gossip(o, keep));
-            assert_eq!(
-                GossipTrialsSummary::of(&slim),
-                GossipTrialsSummary::of(&full)
-            );
+            // Agreement per round needs the history: it is recorded before
+            // slimming.
+            let mut slimmed = GossipTrialsSummary::of(&slim);
+            let whole = GossipTrialsSummary::of(&full);
+            assert_eq!(slimmed.agreement_by_round.is_empty(), !keep);
+            slimmed.agreement_by_round = whole.agreement_by_round.clone();
+            assert_eq!(slimmed, whole);
             for (s, f) in slim.iter().zip(&full) {
                 let kept = s.metadata.round_history == f.metadata.round_history;
                 assert_eq!(kept, keep || f.metadata.round_history.is_empty());
             }
         }
+    }
+
+    /// Gossip trials of a swarm of `size` honest agents (a third against,
+    /// every seventh abstaining) with message loss, early stop on or off.
+    fn lossy_trials(size: usize, early_stop: bool, trials: u64) -> Vec<GossipOutcome> {
+        use crate::consensus::gossip;
+        use crate::scenario::{Agent, AgentOrigin, Behavior, GossipConfig, Vote};
+        let agents: Vec<Agent> = (0..size)
+            .map(|i| Agent {
+                id: format!("a{i}"),
+                vote: match i % 7 {
+                    0 => Vote::Abstain,
+                    1 | 4 => Vote::Against,
+                    _ => Vote::For,
+                },
+                behavior: Behavior::Honest,
+                origin: AgentOrigin::Flags,
+            })
+            .collect();
+        let config = GossipConfig {
+            loss: 0.3,
+            fanout: 2,
+            max_rounds: 12,
+            convergence_threshold: 0.8,
+            early_stop,
+            ..GossipConfig::default()
+        };
+        let swarm = agents.into();
+        (0..trials)
+            .map(|t| gossip::run(&swarm, &config, &mut crate::rng::trial_generator(3, t)))
+            .collect()
+    }
+
+    /// Per round, every trial's agreement (its last round's after it stopped).
+    fn agreement_columns(outcomes: &[GossipOutcome]) -> Vec<Vec<f64>> {
+        let rounds = outcomes
+            .iter()
+            .map(|o| o.metadata.round_history.len())
+            .max()
+            .unwrap_or(0);
+        (0..rounds)
+            .map(|r| {
+                outcomes
+                    .iter()
+                    .map(|o| {
+                        let h = &o.metadata.round_history;
+                        h[r.min(h.len() - 1)].agreement_ratio
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The nearest-rank `percent` percentile of unsorted `values`.
+    fn nearest_rank(values: &[f64], percent: usize) -> f64 {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted[(percent * sorted.len()).div_ceil(100).max(1) - 1]
+    }
+
+    #[test]
+    fn agreement_bands_of_a_small_swarm_are_the_exact_percentiles_of_the_kept_outcomes() {
+        for early_stop in [true, false] {
+            let outcomes = lossy_trials(13, early_stop, 301);
+            let summary = GossipTrialsSummary::of(&outcomes);
+            assert!(summary.agreement_by_round_exact);
+            let columns = agreement_columns(&outcomes);
+            assert_eq!(summary.agreement_by_round.len(), columns.len());
+            if early_stop {
+                // Some trials stopped before others: the tail rule is exercised.
+                let lengths: Vec<usize> = outcomes
+                    .iter()
+                    .map(|o| o.metadata.round_history.len())
+                    .collect();
+                assert!(lengths.iter().min() < lengths.iter().max(), "{lengths:?}");
+            }
+            for (band, column) in summary.agreement_by_round.iter().zip(&columns) {
+                let at = band.round;
+                assert_eq!(band.p10, nearest_rank(column, 10), "round {at}");
+                assert_eq!(band.p50, nearest_rank(column, 50), "round {at}");
+                assert_eq!(band.p90, nearest_rank(column, 90), "round {at}");
+                let mean = column.iter().sum::<f64>() / column.len() as f64;
+                assert!((band.mean - mean).abs() < 1e-12, "round {at}");
+            }
+            let last = summary.agreement_by_round.last().unwrap();
+            assert!((last.mean - summary.mean_final_agreement).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn agreement_bands_of_a_large_swarm_are_within_half_a_bin() {
+        let outcomes = lossy_trials(300, true, 101);
+        let summary = GossipTrialsSummary::of(&outcomes);
+        assert!(!summary.agreement_by_round_exact);
+        let half_bin = 0.5 / (2 * (MAX_AGREEMENT_BINS - 2)) as f64;
+        for (band, column) in summary
+            .agreement_by_round
+            .iter()
+            .zip(&agreement_columns(&outcomes))
+        {
+            for (got, percent) in [(band.p10, 10), (band.p50, 50), (band.p90, 90)] {
+                let want = nearest_rank(column, percent);
+                assert!((got - want).abs() <= half_bin, "{got} {want}");
+            }
+            let mean = column.iter().sum::<f64>() / column.len() as f64;
+            assert!((band.mean - mean).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn every_ratio_of_up_to_81_agents_has_its_own_bin() {
+        let Bins::Exact(values) = Bins::new(EXACT_AGREEMENT_AGENTS, MAX_AGREEMENT_BINS) else {
+            panic!("81 agents fit");
+        };
+        assert_eq!(values.len(), 1_012);
+        assert!(values.windows(2).all(|w| w[0].0 * w[1].1 < w[1].0 * w[0].1));
+        let bins = Bins::Exact(values);
+        for decided in 1..=EXACT_AGREEMENT_AGENTS {
+            for most in decided.div_ceil(2)..=decided {
+                let bin = bins.index(most, decided);
+                assert_eq!(bins.value(bin), most as f64 / decided as f64);
+            }
+        }
+        assert_eq!(
+            Bins::new(EXACT_AGREEMENT_AGENTS + 1, MAX_AGREEMENT_BINS),
+            Bins::Width(MAX_AGREEMENT_BINS)
+        );
+        // Fewer bins for many rounds, never past the cells' bound.
+        for rounds in [1, 5, 1_024, 1_025, 10_000, crate::scenario::MAX_ROUNDS] {
+            let room = agreement_room(rounds);
+            assert!(room * rounds as usize <= MAX_AGREEMENT_CELLS, "{rounds}");
+            assert!((MIN_AGREEMENT_BINS..=MAX_AGREEMENT_BINS).contains(&room));
+        }
+        assert_eq!(agreement_room(1_024), MAX_AGREEMENT_BINS);
+    }
+
+    #[test]
+    fn fixed_width_bins_keep_0_and_1_apart_and_split_the_half_evenly() {
+        let bins = Bins::Width(10);
+        assert_eq!((bins.index(0, 0), bins.value(0)), (0, 0.0));
+        assert_eq!((bins.index(7, 7), bins.value(9)), (9, 1.0));
+        assert_eq!(bins.index(1, 2), 1);
+        assert_eq!(bins.index(999_999, 1_000_000), 8);
+        assert_eq!(bins.value(1), 0.5 + 1.0 / 32.0);
+        assert_eq!(bins.value(8), 1.0 - 1.0 / 32.0);
+    }
+
+    #[test]
+    fn agreement_bands_hold_the_same_memory_whatever_the_trials() {
+        let outcomes = lossy_trials(13, false, 3);
+        let size = |trials: usize| {
+            let bands = AgreementBands::default();
+            for outcome in outcomes.iter().cycle().take(trials) {
+                bands.record(outcome);
+            }
+            let guard = bands.inner.lock().unwrap();
+            let counts = guard.as_ref().unwrap();
+            assert_eq!(counts.trials, trials as u64);
+            (counts.moves.len(), counts.sums.len(), counts.bins.count())
+        };
+        assert_eq!(size(3), size(30_000));
+        assert_eq!(size(3).0, 12 * size(3).2);
+    }
+
+    #[test]
+    fn agreement_bands_do_not_depend_on_the_order_trials_are_recorded_in() {
+        let outcomes = lossy_trials(13, true, 200);
+        let (forward, backward) = (AgreementBands::default(), AgreementBands::default());
+        outcomes.iter().for_each(|o| forward.record(o));
+        outcomes.iter().rev().for_each(|o| backward.record(o));
+        assert_eq!(forward.bands(), backward.bands());
+        assert!(AgreementBands::default().bands().is_empty());
+    }
+
+    #[test]
+    fn the_rounds_histogram_counts_trials_per_round_from_round_one() {
+        let mut histogram = RoundHistogram::default();
+        assert!(histogram.from_round_one().is_empty());
+        [2, 2, 4, 1].iter().for_each(|&r| histogram.add(r));
+        assert_eq!(histogram.from_round_one(), [1, 2, 0, 1]);
     }
 
     #[test]

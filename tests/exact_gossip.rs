@@ -9,7 +9,7 @@
 use moai::consensus::gossip::run;
 use moai::exact::compare::{self, ZScores};
 use moai::exact::{GossipExactSummary, gossip};
-use moai::montecarlo::GossipTrials;
+use moai::montecarlo::{AgreementBands, GossipTrials};
 use moai::rng::trial_generator;
 use moai::scenario::{Behavior, GossipConfig, Swarm, Vote};
 
@@ -83,6 +83,7 @@ fn check(
     }
     let rounds = config.max_rounds as usize;
     let mut trials = GossipTrials::default();
+    let bands = AgreementBands::default();
     // First converged round, from 1; the last slot counts runs that never
     // converged.
     let mut first = vec![0u64; rounds + 1];
@@ -100,8 +101,17 @@ fn check(
             lost[r].add(ran.map_or(0, |g| g.lost_exchanges) as f64);
         }
         trials.add(&outcome);
+        bands.record(&outcome);
     }
-    let summary = trials.summary();
+    let summary = trials.summary(&bands);
+    // The summary's agreement per round is the same mean as the one held
+    // to the law here (its last round standing for the rounds after).
+    let by_round = &summary.agreement_by_round;
+    for (r, moments) in agreement.iter().enumerate() {
+        let band = by_round.get(r).or(by_round.last()).expect("a round");
+        let mean = moments.sum / TRIALS as f64;
+        assert!((band.mean - mean).abs() <= 1e-12, "{name} round {}", r + 1);
+    }
     let z = compare::gossip(&summary, &exact);
     let mut worst = 0.0f64;
     for (figure, score) in &z {

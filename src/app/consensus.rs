@@ -15,7 +15,7 @@ use crate::consensus::gossip::{self, SettingWarning};
 use crate::error::{Error, InvalidSetting};
 use crate::exact::{self, ExactSummary};
 use crate::memory;
-use crate::montecarlo::{self, ByzantineTrials, GossipTrials, Sweep};
+use crate::montecarlo::{self, AgreementBands, ByzantineTrials, GossipTrials, Sweep};
 use crate::report::{
     self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, Settings, Statistics,
     SweepReport, SweepRow, TrialRuns, TrialsReport, TrialsSummary,
@@ -559,18 +559,20 @@ pub(super) fn run_gossip(
         // thread: one waiting for a block never starts another trial.
         let parallel_blocks = plan.trials < plan.threads as u64;
         let mut trials = GossipTrials::default();
+        let bands = AgreementBands::default();
         let kept = plan.run(
             p.seed,
             progress,
             |rng| {
                 let mut outcome = gossip::run_blocks(&p.agents, &p.config, rng, parallel_blocks);
+                bands.record(&outcome);
                 montecarlo::slim_gossip(&mut outcome, plan.keep_runs);
                 outcome
             },
             |outcome| trials.add(outcome),
         )?;
         Ok((
-            TrialsSummary::Gossip(trials.summary()),
+            TrialsSummary::Gossip(trials.summary(&bands)),
             kept.map(TrialRuns::Gossip),
         ))
     };
