@@ -6,6 +6,7 @@
 mod csv;
 mod junit;
 mod limit;
+mod sparkline;
 mod table;
 
 pub use limit::limit_lists;

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use comfy_table::{Table, presets};
 
+use super::sparkline;
 use super::{
     CheckMode, CheckReport, CheckStatus, ComparisonReport, ConsensusReport, ExplanationReport,
     Overrides, ProposalSequence, Report, ResolveReport, ScenarioEntry, Settings, SweepReport,
@@ -550,6 +551,10 @@ fn gossip(report: &ConsensusReport<GossipOutcome>) -> String {
         ("Converged", meta.converged.to_string()),
         ("Converged in round", optional(meta.converged_round)),
         ("Final agreement", percent(meta.agreement_ratio)),
+        (
+            "Agreement by round",
+            agreement_sparkline(&meta.round_history),
+        ),
         ("Final participation", percent(meta.participation)),
         ("Approve", outcome.counts.votes_for.to_string()),
         ("Reject", outcome.counts.votes_against.to_string()),
@@ -881,6 +886,16 @@ fn side_by_side(trials: &TrialsSummary, exact: &ExactSummary, z: &ZScores) -> Ta
             ] {
                 lines.push(line(label, optional(mc), optional(exact), None));
             }
+            let exact_in = e.rounds_max.map_or(&[][..], |max| {
+                &e.rounds[..(max as usize).min(e.rounds.len())]
+            });
+            let exact_in: Vec<f64> = exact_in.iter().map(|r| r.converged_in).collect();
+            lines.push(line(
+                "Rounds to converge histogram",
+                rounds_histogram(&t.rounds_histogram),
+                or_dash(sparkline::histogram(1, &exact_in)),
+                None,
+            ));
             lines.extend(decisions(&t.decisions, t.trials, &e.decisions));
             lines.push(line(
                 "Mean final agreement",
@@ -952,6 +967,32 @@ fn settings_rows(settings: &Settings) -> Vec<(&'static str, String)> {
     }
 }
 
+/// Trials per converged round, from round 1, as a one-line histogram
+/// (`-` when none converged).
+fn rounds_histogram(counts: &[u64]) -> String {
+    let counts: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+    or_dash(sparkline::histogram(1, &counts))
+}
+
+/// A single run's agreement per round as a sparkline from 50% to 100%.
+fn agreement_sparkline(rounds: &[crate::consensus::gossip::GossipRound]) -> String {
+    let values: Vec<f64> = rounds.iter().map(|r| r.agreement_ratio).collect();
+    let first = rounds.first().map_or(1, |r| r.round);
+    match sparkline::sparkline(first, &values, 0.5, 1.0) {
+        line if line.is_empty() => "-".to_string(),
+        line => format!("{line} (▁ 50% to █ 100%)"),
+    }
+}
+
+/// `text`, or `-` when it is empty.
+fn or_dash(text: String) -> String {
+    if text.is_empty() {
+        "-".to_string()
+    } else {
+        text
+    }
+}
+
 fn gossip_summary_rows(s: &GossipTrialsSummary) -> Vec<(&'static str, String)> {
     vec![
         (
@@ -973,6 +1014,10 @@ fn gossip_summary_rows(s: &GossipTrialsSummary) -> Vec<(&'static str, String)> {
         ("Rounds to converge p90", optional(s.rounds_p90)),
         ("Rounds to converge p99", optional(s.rounds_p99)),
         ("Rounds to converge max", optional(s.rounds_max)),
+        (
+            "Rounds to converge histogram",
+            rounds_histogram(&s.rounds_histogram),
+        ),
         ("Decisions", decisions(&s.decisions)),
         ("Mean final agreement", percent(s.mean_final_agreement)),
     ]
