@@ -102,6 +102,8 @@ pub struct Need {
     pub ids: u64,
     /// The part of `shared` that is the printed round history.
     pub printed: u64,
+    /// The part of `shared` that is the gossip trials' agreement per round.
+    pub bands: u64,
     /// Held by one run (one trial) while it runs.
     pub per_run: u64,
     /// The part of `per_run` that builds and holds the network.
@@ -170,6 +172,13 @@ impl Need {
                 human(self.printed)
             );
         }
+        if self.bands > (self.shared + runs) / 2 {
+            return format!(
+                "the agreement per round of the trial summaries takes {}; lower --rounds, \
+                 or sweep fewer values",
+                human(self.bands)
+            );
+        }
         if self.ids > (self.shared + runs) / 2 {
             return format!(
                 "the agent ids shown take {}; lower --list-limit or --agents",
@@ -232,14 +241,16 @@ pub fn gossip(agents: &Swarm, config: &GossipConfig, layout: &Layout) -> Need {
     let width = u64::from(config.fanout).min(n).max(1);
     let heard = 4 * (n * width).min((1 << 16).max(width));
     let kept_each = size_of::<GossipOutcome>() as u64 + rounds * (history_row::<GossipRound>());
+    let bands = agreement_bands(config.max_rounds, layout);
     Need {
         shared: swarm(agents)
             + participants(agents, layout)
             + summaries(rounds, layout)
-            + agreement_bands(config.max_rounds, layout)
+            + bands
             + layout.printed(rounds),
         ids: participants(agents, layout),
         printed: layout.printed(rounds),
+        bands,
         per_run,
         network,
         in_flight: layout.in_flight(),
@@ -313,6 +324,7 @@ pub fn byzantine(
         shared: shared + printed,
         ids: ids_made,
         printed,
+        bands: 0,
         per_run,
         network: 0,
         in_flight: layout.in_flight(),

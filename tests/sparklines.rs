@@ -164,3 +164,31 @@ fn agreement_by_round_summarises_every_round_the_trials_ran() {
     let wide = json_of(&["gossip", "--agents", "100", "--trials", "20"]);
     assert_eq!(wide["trials_summary"]["agreement_by_round_exact"], false);
 }
+
+#[test]
+fn the_memory_guard_counts_every_swept_values_agreement_per_round() {
+    let out = run::moai()
+        .args([
+            "gossip",
+            "--trials",
+            "2",
+            "--rounds",
+            "100000",
+            "--no-early-stop",
+            "--sweep",
+            "loss=0..0.999:0.001",
+            "--format",
+            "json",
+        ])
+        .env("MOAI_MAX_MEMORY", "1G")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "moai: this run needs about 15.7 GiB of memory, more than 1.0 GiB (MOAI_MAX_MEMORY): \
+         the agreement per round of the trial summaries takes 15.7 GiB; lower --rounds, or \
+         sweep fewer values\n"
+    );
+}
