@@ -4,7 +4,9 @@
 # Usage: bench/screenshots.sh OUT_DIR FILE.html...
 #   writes OUT_DIR/NAME.png for each FILE (NAME: the file's name without .html),
 #   in a window of WIDTH x HEIGHT CSS pixels (default 1280 x 1024; the page is
-#   cut at the bottom, so set HEIGHT to fit it).
+#   cut at the bottom, so set HEIGHT to fit it). With GREY=1 it also writes
+#   OUT_DIR/NAME-grey.png, the page in greyscale, to check that the series stay
+#   apart without colour.
 # The browser: $MOAI_CHROMIUM, else chromium, else chromium-headless-shell
 # (Debian: apt-get install -y chromium). No network: every host lookup fails.
 set -euo pipefail
@@ -24,12 +26,9 @@ height=${HEIGHT:-1024}
 mkdir -p "$out"
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
-for page in "$@"; do
-  if [ ! -f "$page" ]; then
-    echo "bench/screenshots.sh: $page: no such file" >&2
-    exit 2
-  fi
-  png="$out/$(basename "$page" .html).png"
+# shoot PAGE PNG: renders PAGE (a file) to PNG.
+shoot() {
+  local page=$1 png=$2
   rm -f "$png"
   # timeout: a hung browser is killed (with its helpers, its process group)
   # after 60 s.
@@ -47,4 +46,18 @@ for page in "$@"; do
     exit 1
   fi
   echo "$png"
+}
+for page in "$@"; do
+  if [ ! -f "$page" ]; then
+    echo "bench/screenshots.sh: $page: no such file" >&2
+    exit 2
+  fi
+  name=$(basename "$page" .html)
+  shoot "$page" "$out/$name.png"
+  if [ "${GREY:-}" = 1 ]; then
+    # The same page with a greyscale filter put first in its <head>.
+    sed '0,/<head[^>]*>/s//&<style>html { filter: grayscale(1) }<\/style>/' "$page" \
+      >"$profile/$name.html"
+    shoot "$profile/$name.html" "$out/$name-grey.png"
+  fi
 done

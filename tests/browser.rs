@@ -245,6 +245,41 @@ fn overlapping_labels_fail() {
 }
 
 #[test]
+fn series_that_only_colour_tells_apart_fail() {
+    let Some(browser) = browser::browser_or_skip() else {
+        return;
+    };
+    // Okabe and Ito's bluish green and vermillion: two greys of one lightness.
+    let problems = problems_of_variant(&browser, |html| html.replace("#8B1A00", "#D55E00"));
+    assert_eq!(
+        problems,
+        ["chart votes: series alike in greyscale: rgb(0, 158, 115) none / rgb(213, 94, 0) none"]
+    );
+    // Two lines of one lightness, without markers: a dash pattern tells
+    // them apart; without it, nothing but colour does.
+    let sienna = |html: &str| {
+        let lines: Vec<&str> = html.lines().filter(|l| !l.starts_with("<circle")).collect();
+        lines.join("\n").replace("#E69F00", "#A0522D")
+    };
+    assert_eq!(problems_of_variant(&browser, sienna), Vec::<String>::new());
+    let solid = problems_of_variant(&browser, |html| {
+        sienna(html).replace(r#" stroke-dasharray="8,4""#, "")
+    });
+    assert_eq!(
+        solid,
+        [
+            "chart agreement: series alike in greyscale: rgb(0, 114, 178) none / rgb(160, 82, 45) none"
+        ]
+    );
+    // The blue line's markers tell it from a solid line without them.
+    let marked = problems_of_variant(&browser, |html| {
+        html.replace("#E69F00", "#A0522D")
+            .replace(r#" stroke-dasharray="8,4""#, "")
+    });
+    assert_eq!(marked, Vec::<String>::new());
+}
+
+#[test]
 fn a_missing_browser_skips_except_on_ci() {
     let none = || Ok(None);
     assert!(matches!(browser::decide(none(), None), Ok(None)));

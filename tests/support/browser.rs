@@ -18,7 +18,10 @@
 //! `polygon`, `rect`, `circle`, `ellipse`, `line`), read from the computed
 //! style: black, white and greys are axes, grids, backgrounds and reference
 //! rules, not series; a line and its legend sample share a paint and count
-//! once. A label is a `<text>` with visible text and a non-empty box.
+//! once. Two series are alike in greyscale when they have the same dash
+//! pattern and the same shapes of mark and their lumas (CSS `grayscale()`'s
+//! weights, 0 to 1) are less than 0.1 apart: then only colour tells them
+//! apart. A label is a `<text>` with visible text and a non-empty box.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -183,6 +186,10 @@ pub struct Chart {
     pub height: f64,
     /// Its series: distinct chromatic paints among its marks.
     pub series: usize,
+    /// Pairs of its series that greyscale makes alike, as `"a" / "b"`
+    /// (each a paint and its dash pattern): the same dash pattern, the same
+    /// shapes of mark, and lumas less than 0.1 apart.
+    pub alike: Vec<String>,
     /// Its marks (`polyline`, `path`, `polygon`, `rect`, `circle`,
     /// `ellipse`, `line`) of any colour.
     pub marks: usize,
@@ -205,8 +212,9 @@ pub struct Expect {
 impl Rendered {
     /// Everything wrong with the page against the charts it should have:
     /// network requests, errors, a chart count other than `expected`'s, an
-    /// empty chart box, a chart with no mark, a series count other than expected, too few labels,
-    /// overlapping labels. Empty when the page is good.
+    /// empty chart box, a chart with no mark, a series count other than
+    /// expected, series alike in greyscale, too few labels, overlapping
+    /// labels. Empty when the page is good.
     pub fn problems(&self, expected: &[Expect]) -> Vec<String> {
         let mut problems: Vec<String> = self
             .requests
@@ -244,6 +252,9 @@ impl Rendered {
                     chart.labels.len(),
                     expect.labels
                 ));
+            }
+            for pair in &chart.alike {
+                problems.push(format!("chart {name}: series alike in greyscale: {pair}"));
             }
             for pair in &chart.overlaps {
                 problems.push(format!("chart {name}: labels overlap: {pair}"));
@@ -328,10 +339,12 @@ const PROBE: &str = r#"(function () {
     probe.errors.push("console.error " + Array.prototype.map.call(arguments, say).join(" "));
     return consoleError.apply(console, arguments);
   };
-  function chromatic(paint) {
+  // A chromatic paint's luma (0 to 1, the weights of CSS's grayscale()),
+  // or null for none, a transparent paint, black, white or a grey.
+  function luma(paint) {
     var rgb = /^rgba?\((\d+), (\d+), (\d+)(?:, ([\d.]+))?\)$/.exec(paint);
-    if (!rgb || rgb[4] === "0") return false;
-    return !(rgb[1] === rgb[2] && rgb[2] === rgb[3]);
+    if (!rgb || rgb[4] === "0" || (rgb[1] === rgb[2] && rgb[2] === rgb[3])) return null;
+    return (0.2126 * rgb[1] + 0.7152 * rgb[2] + 0.0722 * rgb[3]) / 255;
   }
   function measure(svg, number) {
     var box = svg.getBoundingClientRect();
@@ -344,7 +357,21 @@ const PROBE: &str = r#"(function () {
       var style = getComputedStyle(marks[i]);
       var stroked = marks[i].tagName === "line" || style.fill === "none";
       var paint = stroked ? style.stroke : style.fill;
-      if (chromatic(paint)) paints[paint + " " + style.strokeDasharray] = true;
+      var grey = luma(paint);
+      if (grey === null) continue;
+      var key = paint + " " + style.strokeDasharray;
+      var series = paints[key] || (paints[key] = { luma: grey, dash: style.strokeDasharray, shapes: {} });
+      series.shapes[marks[i].tagName] = true;
+    }
+    var keys = Object.keys(paints), alike = [];
+    for (var a = 0; a < keys.length; a++) {
+      for (var b = a + 1; b < keys.length; b++) {
+        var one = paints[keys[a]], two = paints[keys[b]];
+        if (one.dash === two.dash && Math.abs(one.luma - two.luma) < 0.1
+            && Object.keys(one.shapes).sort().join() === Object.keys(two.shapes).sort().join()) {
+          alike.push(keys[a] + " / " + keys[b]);
+        }
+      }
     }
     var labels = [], boxes = [], overlaps = [];
     var texts = svg.querySelectorAll("text");
@@ -361,8 +388,8 @@ const PROBE: &str = r#"(function () {
       labels.push(text);
       boxes.push({ text: text, rect: rect });
     }
-    return { name: name, width: box.width, height: box.height, series: Object.keys(paints).length,
-             marks: marks.length, labels: labels, overlaps: overlaps };
+    return { name: name, width: box.width, height: box.height, series: keys.length,
+             alike: alike, marks: marks.length, labels: labels, overlaps: overlaps };
   }
   function finish() {
     var svgs = document.querySelectorAll("svg");
