@@ -57,7 +57,7 @@ const CHAR_W: f64 = 7.5;
 /// Distance between two label lines.
 const LINE_H: f64 = 15.0;
 /// Space between a box's outline and its text.
-const PAD: f64 = 8.0;
+const PAD: f64 = 10.0;
 /// A box's size: [`MAX_LABEL_CHARS`] characters wide, three lines high.
 const NODE_W: f64 = MAX_LABEL_CHARS as f64 * CHAR_W + 2.0 * PAD;
 const NODE_H: f64 = 3.0 * LINE_H + 2.0 * PAD;
@@ -600,7 +600,7 @@ fn outline(out: &mut String, role: Role, x: f64, y: f64, w: f64, h: f64) {
         s.fill, s.stroke, s.width
     );
     if role == Role::Winner {
-        let inset = 2.0 * s.width;
+        let inset = s.width + 1.5;
         let _ = write!(
             out,
             "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"2\" \
