@@ -81,8 +81,8 @@ const HEAD_HALF: f64 = 4.5;
 
 /// The causality graph of `state`'s versions as an `<svg>` element, with the
 /// roles `resolution` (the state's resolution) gave them: the winner with a
-/// thick double outline, siblings dashed, dominated and discarded versions
-/// grey with a dotted outline, merged versions plain; a legend of the roles
+/// thick double outline, siblings dashed, dominated versions grey and
+/// dotted, discarded ones grey and dash-dotted, merged versions plain; a legend of the roles
 /// shown and of the arrows below. Above [`MAX_NODES`] versions, see there.
 pub fn causality_svg(state: &State, resolution: &Resolution) -> String {
     let (drawn, mut notes) = drawn_versions(state, resolution);
