@@ -4,6 +4,7 @@
 //! and order here are what scripts read. Rendering never computes results.
 
 mod csv;
+pub mod html;
 mod junit;
 mod limit;
 mod sparkline;
