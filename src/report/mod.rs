@@ -4,12 +4,14 @@
 //! and order here are what scripts read. Rendering never computes results.
 
 mod csv;
+pub mod html;
 mod junit;
 mod limit;
 mod table;
 
 pub use limit::limit_lists;
 
+pub use html::render_html;
 pub use junit::junit;
 
 use std::collections::HashSet;
