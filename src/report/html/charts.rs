@@ -27,14 +27,15 @@ const COLORS: [RGBColor; 5] = [
     RGBColor(0x99, 0x99, 0x99),
 ];
 
-/// Fills of stacked layers, of clearly different lightness (dark, middle,
-/// light, ...), so layers stay apart in greyscale.
+/// Fills of stacked layers, each of a clearly different grey value (luma
+/// about 75, 163, 240, 40 and 120 of 255), so layers stay apart in
+/// greyscale; every bar also has a black outline.
 const FILLS: [RGBColor; 5] = [
     RGBColor(0x1b, 0x5e, 0x20),
     RGBColor(0xe6, 0x9f, 0x00),
-    RGBColor(0xd0, 0xd0, 0xd0),
+    RGBColor(0xf0, 0xf0, 0xf0),
     RGBColor(0x4a, 0x14, 0x8c),
-    RGBColor(0xf4, 0xcc, 0xcc),
+    RGBColor(0x1e, 0x88, 0xe5),
 ];
 
 /// Dash and gap lengths in pixels for lines after the first (solid) one.
@@ -534,6 +535,20 @@ mod tests {
         };
         let fan = line_chart(&frame, &[median], &[band]).unwrap();
         assert!(fan.svg.contains(&label("p10–p90")) && fan.svg.contains("<polygon"));
+    }
+
+    /// A colour's grey value (Rec. 709 luma on the sRGB values).
+    fn luma(c: RGBColor) -> f64 {
+        0.2126 * f64::from(c.0) + 0.7152 * f64::from(c.1) + 0.0722 * f64::from(c.2)
+    }
+
+    #[test]
+    fn layer_fills_differ_in_greyscale() {
+        for (i, a) in FILLS.iter().enumerate() {
+            for b in &FILLS[i + 1..] {
+                assert!((luma(*a) - luma(*b)).abs() > 30.0, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,11 @@
 //! no JavaScript and names no external resource, so it opens offline.
 //!
 //! Each kind of report becomes a [`page::Header`] and a list of
-//! [`Section`]s; [`page::document`] lays them out.
+//! [`Section`]s; [`page::document`] lays them out. A new kind adds a module
+//! that returns `Vec<Section>` (charts from [`charts`]: `line_chart` with
+//! lines, bands, rules, marks and shaded spans; `stacked_bars`; `bars` for a
+//! histogram with marked percentiles; `error_bars`) and one arm in
+//! [`render_html`].
 
 pub mod charts;
 mod check;
