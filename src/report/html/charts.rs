@@ -374,7 +374,7 @@ fn draw_into(
     let (y_low, y_high) = (frame.y_range.start, frame.y_range.end);
     let (x_low, x_high) = (frame.x_range.start, frame.x_range.end);
     if let Some(first) = frame.spans.first() {
-        let shade = RGBColor(0x80, 0x80, 0x80).mix(0.18);
+        let shade = RGBColor(0x80, 0x80, 0x80).mix(0.3);
         plot.draw_series(
             frame
                 .spans
