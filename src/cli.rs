@@ -86,6 +86,10 @@ pub struct CommonArgs {
     /// Show at most N ids in each list of agents; the output says how many were left out.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_LIST_LIMIT)]
     pub list_limit: usize,
+    /// Also write a self-contained HTML report (inline SVG charts, no
+    /// script, no network reference) to FILE; the usual output is unchanged.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// Parses `--seed`: a whole number from 0 to 2^64-1.
@@ -107,6 +111,7 @@ impl Default for CommonArgs {
             seed: None,
             format: Format::Table,
             list_limit: DEFAULT_LIST_LIMIT,
+            report: None,
         }
     }
 }
@@ -173,6 +178,10 @@ pub struct CheckArgs {
     /// writes it to stdout and the table to stderr.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write a self-contained HTML report (inline SVG charts, no
+    /// script, no network reference) to FILE; the usual output is unchanged.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Seed of the random generator for every scenario (overrides each
     /// scenario's `seed`).
     #[arg(long, value_name = "U64")]

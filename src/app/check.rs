@@ -37,15 +37,18 @@ pub(super) struct RunWith {
 }
 
 /// Runs every scenario under `paths` and compares it with its `[expect]`.
-/// `junit` is refused when it names one of the files found.
+/// `junit` and `report` (`--report`) are refused when they name one of the
+/// files found.
 pub(super) fn check(
     paths: &[PathBuf],
     with: RunWith,
     junit: Option<&Path>,
+    report: Option<&Path>,
 ) -> Result<(Report, Verdict), Error> {
     check_threads(with.threads)?;
     let entries = scenario_files(paths)?;
     refuse_overwrite("--junit", junit, entries.iter().filter_map(Entry::path))?;
+    refuse_overwrite("--report", report, entries.iter().filter_map(Entry::path))?;
     Ok(summarize(
         CheckMode::Check,
         entries,

@@ -65,6 +65,8 @@ pub struct Output {
     /// Where to also write a JUnit XML report (`-`: stdout, and the report
     /// to stderr).
     pub junit: Option<PathBuf>,
+    /// Where to also write the HTML report (`--report`).
+    pub html: Option<PathBuf>,
     /// Whether the results met what was asked of them.
     pub verdict: Verdict,
     /// A line for stderr after the report when the verdict passed (that the
@@ -79,8 +81,17 @@ impl Output {
             format,
             history: None,
             junit: None,
+            html: None,
             verdict: Verdict::Pass,
             passed: None,
+        }
+    }
+
+    /// The output of a simulation: in `common`'s format, with its `--report`.
+    fn of_common(report: Report, common: &CommonArgs) -> Self {
+        Output {
+            html: common.report.clone(),
+            ..Output::of(report, common.format)
         }
     }
 }
@@ -135,7 +146,7 @@ fn use_color(choice: ColorChoice, terminal: bool) -> bool {
     }
 }
 
-/// Writes the history and JUnit files, if asked for, then the report on
+/// Writes the history, JUnit and HTML report files, if asked for, then the report on
 /// stdout. A history or JUnit report written to stdout (`-`) takes stdout,
 /// and the report goes to stderr.
 fn emit(output: &Output, color: ColorChoice) -> Result<(), Error> {
@@ -159,6 +170,16 @@ fn emit(output: &Output, color: ColorChoice) -> Result<(), Error> {
         } else {
             write_file("--junit", path, &xml)?;
         }
+    }
+    if let Some(path) = &output.html {
+        if is_stdout(path) {
+            return Err(Error::Flag {
+                flag: "--report",
+                message: "the HTML report is written to a file, not to standard output ('-')"
+                    .to_string(),
+            });
+        }
+        write_file("--report", path, &report::render_html(&output.report)?)?;
     }
     let Some(data) = data else {
         let color = use_color(color, std::io::stdout().is_terminal());
@@ -194,6 +215,11 @@ fn write_stdout(text: &str) -> Result<(), Error> {
         }
         _ => Ok(()),
     }
+}
+
+/// Refuses a `--report` path that is the scenario file read.
+fn refuse_report(common: &CommonArgs, scenario: Option<&Path>) -> Result<(), Error> {
+    refuse_overwrite("--report", common.report.as_deref(), scenario)
 }
 
 /// Refuses an output file (`flag`'s) that is one of the scenario files
@@ -264,6 +290,7 @@ pub fn execute(command: Command) -> Result<Output, Error> {
                 args.trials.history.as_deref(),
                 args.scenario.as_deref(),
             )?;
+            refuse_report(&args.common, args.scenario.as_deref())?;
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::INFRA)?;
             let report = consensus::run_byzantine(&doc, &scenario, &args)?;
             consensus_output(report, &args.common, &args.trials, &args.expect)
@@ -274,25 +301,28 @@ pub fn execute(command: Command) -> Result<Output, Error> {
                 args.trials.history.as_deref(),
                 args.scenario.as_deref(),
             )?;
+            refuse_report(&args.common, args.scenario.as_deref())?;
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::GOSSIP_SWARM)?;
             let report = consensus::run_gossip(&doc, &scenario, &args)?;
             consensus_output(report, &args.common, &args.trials, &args.expect)
         }
         Command::Resolve(args) if args.compare => {
+            refuse_report(&args.common, args.scenario.as_deref())?;
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
             let mut report = compare::run(&doc, &scenario, args.strategy)?;
             report::limit_lists(&mut report, args.common.list_limit);
-            Ok(Output::of(report, args.common.format))
+            Ok(Output::of_common(report, &args.common))
         }
         Command::Resolve(args) => {
+            refuse_report(&args.common, args.scenario.as_deref())?;
             let (doc, scenario) = load(args.scenario.as_deref(), bundled::CRDT_PATTERNS)?;
             if let Some(key) = &args.explain {
                 let report = explain::run(&doc, &scenario, args.strategy, key)?;
-                return Ok(Output::of(report, args.common.format));
+                return Ok(Output::of_common(report, &args.common));
             }
             let mut report = run_resolve(&doc, &scenario, args.strategy)?;
             report::limit_lists(&mut report, args.common.list_limit);
-            Ok(Output::of(report, args.common.format))
+            Ok(Output::of_common(report, &args.common))
         }
         Command::Run(RunArgs {
             scenario: path,
@@ -301,6 +331,7 @@ pub fn execute(command: Command) -> Result<Output, Error> {
             common,
         }) => {
             refuse_overwrite("--history", trials.history.as_deref(), [path.as_path()])?;
+            refuse_report(&common, Some(path.as_path()))?;
             let doc = Document::open(&path)?;
             let scenario = Scenario::parse(&doc)?;
             let report = run_scenario(&doc, &scenario, &trials, &common)?;
@@ -339,9 +370,15 @@ pub fn execute(command: Command) -> Result<Output, Error> {
                 threads: args.threads,
                 allow_long: args.allow_long,
             };
-            let (report, verdict) = check::check(&args.files.paths, with, args.junit.as_deref())?;
+            let (report, verdict) = check::check(
+                &args.files.paths,
+                with,
+                args.junit.as_deref(),
+                args.report.as_deref(),
+            )?;
             Ok(Output {
                 junit: args.junit,
+                html: args.report,
                 verdict,
                 ..Output::of(report, args.files.format)
             })
@@ -448,7 +485,7 @@ fn consensus_output(
     Ok(Output {
         history: trials.history.clone(),
         verdict,
-        ..Output::of(report, common.format)
+        ..Output::of_common(report, common)
     })
 }
 

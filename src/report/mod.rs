@@ -12,6 +12,7 @@ mod table;
 
 pub use limit::limit_lists;
 
+pub use html::render_html;
 pub use junit::junit;
 
 use std::collections::HashSet;

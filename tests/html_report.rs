@@ -1,0 +1,333 @@
+//! `--report FILE.html`: one self-contained page beside the usual output,
+//! checked from its HTML text (the browser test renders it).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+/// A report's size bound, whatever the swarm (README, "Reports").
+const MAX_REPORT_BYTES: usize = 1 << 20;
+
+fn moai() -> Command {
+    let mut cmd = Command::cargo_bin("moai").unwrap();
+    cmd.timeout(Duration::from_secs(300));
+    cmd
+}
+
+/// A new empty directory outside the repository.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("moai-html-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let out = moai().args(args).output().unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// Runs `args` with and without `--report`, checks that stdout, stderr and
+/// the exit code are the same, and returns the page.
+fn report(name: &str, args: &[&str]) -> String {
+    let dir = fresh_dir(name);
+    let file = dir.join("report.html");
+    let plain = run(args);
+    let mut with: Vec<&str> = args.to_vec();
+    with.extend(["--report", s(&file)]);
+    let reported = run(&with);
+    assert_eq!(reported.stdout, plain.stdout, "{args:?}");
+    assert_eq!(reported.stderr, plain.stderr, "{args:?}");
+    assert_eq!(reported.code, plain.code, "{args:?}");
+    let page = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", reported.stderr));
+    assert_self_contained(&page);
+    page
+}
+
+/// No script and no reference to anything outside the page.
+fn assert_self_contained(page: &str) {
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    for external in [
+        "http://", "https://", "src=", "href=", "@import", "url(", "<script", "<link",
+    ] {
+        assert!(!page.contains(external), "{external} in the page");
+    }
+}
+
+/// How plotters writes a text element's content.
+fn label(text: &str) -> String {
+    format!(">\n{text}\n</text>")
+}
+
+fn charts(page: &str) -> usize {
+    page.matches("<svg").count()
+}
+
+#[test]
+fn a_gossip_run_reports_agreement_votes_and_lost_exchanges_with_partitions_shaded() {
+    let page = report("gossip", &["gossip", "partitioned-swarm"]);
+    assert!(page.contains("<title>moai report: partitioned-swarm</title>"));
+    assert!(page.contains("<h1>partitioned-swarm</h1>"));
+    assert!(page.contains("12 agents split east/west for rounds 1-4, then healed"));
+    assert!(page.contains("<th scope=\"row\">seed</th><td>42</td>"));
+    assert!(page.contains("<th scope=\"row\">fanout</th><td>3</td>"));
+    assert!(page.contains(&format!(
+        "<td>{}, results stream ",
+        env!("CARGO_PKG_VERSION")
+    )));
+    assert_eq!(charts(&page), 3);
+    for text in [
+        "Agreement per round",
+        "Votes held per round",
+        "Lost exchanges per round",
+        "round",
+        "agreement (share of votes)",
+        "agents",
+        "exchanges",
+        "convergence threshold 0.95",
+        "converged: round 9",
+        "partitioned",
+        "approve",
+        "reject",
+        "abstain",
+    ] {
+        assert!(page.contains(&label(text)), "{text}");
+    }
+    assert!(page.contains("Converged in round 9 of 12"));
+}
+
+#[test]
+fn a_gossip_run_that_does_not_converge_has_no_converged_mark() {
+    let page = report("unconverged", &["gossip", "--rounds", "1", "--loss", "1"]);
+    assert_eq!(charts(&page), 3);
+    assert!(!page.contains("converged: round"));
+    assert!(page.contains("Did not converge in 1 rounds"));
+}
+
+#[test]
+fn a_byzantine_run_reports_votes_the_2f_plus_1_line_and_who_was_detected_why() {
+    let page = report("byzantine", &["byzantine", "infra"]);
+    assert!(page.contains("<title>moai report: infra</title>"));
+    assert_eq!(charts(&page), 2);
+    for text in [
+        "Votes cast per round",
+        "votes",
+        "agents",
+        "2f+1 = 7",
+        "for",
+        "against",
+        "equivocated",
+        "silent",
+    ] {
+        assert!(page.contains(&label(text)), "{text}");
+    }
+    for agent in ["agent-8", "agent-9", "agent-10"] {
+        assert!(
+            page.contains(&format!("<tr><td>{agent}</td><td>changed vote</td></tr>")),
+            "{agent}"
+        );
+    }
+    let page = report(
+        "equivocate",
+        &[
+            "byzantine",
+            "--agents",
+            "7",
+            "--faulty",
+            "2",
+            "--behavior",
+            "equivocate",
+            "--fault-tolerance",
+            "2",
+        ],
+    );
+    assert!(page.contains("<td>equivocated</td>"), "{page}");
+    assert!(page.contains("Rounds with equivocations: "));
+}
+
+#[test]
+fn a_proposal_sequence_reports_each_proposal() {
+    let page = report("sequence", &["byzantine", "rolling-upgrade"]);
+    assert!(page.contains("Proposal 1: Votes"));
+    assert!(page.contains("Proposal 2: "));
+    assert_eq!(charts(&page) % 2, 0);
+    assert!(charts(&page) >= 2);
+}
+
+#[test]
+fn run_reports_the_kind_its_scenario_names() {
+    let page = report("run", &["run", "gossip-swarm"]);
+    assert!(page.contains("<p class=\"kind\">gossip, single run</p>"));
+    assert_eq!(charts(&page), 3);
+}
+
+#[test]
+fn check_reports_one_row_per_scenario_failures_first() {
+    let dir = fresh_dir("check-input");
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "algorithm = \"byzantine\"\n[[groups]]\ncount = 4\nvote = \"for\"\n[expect]\ndecision = \"approved\"\n",
+    )
+    .unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "algorithm = \"byzantine\"\n[[groups]]\ncount = 4\nvote = \"for\"\n[expect]\ndecision = \"rejected\"\n",
+    )
+    .unwrap();
+    let broken = dir.join("broken.toml");
+    std::fs::write(&broken, "algorithm = \"gossip\"\nfanout = \n").unwrap();
+    let page = report("check", &["check", s(&good), s(&bad), s(&broken)]);
+    assert!(page.contains("<title>moai report: moai check</title>"));
+    assert_eq!(charts(&page), 0);
+    let fail = page
+        .find("<td rowspan=\"1\" class=\"fail\">fail</td>")
+        .unwrap();
+    let error = page.find("class=\"error\">error</td>").unwrap();
+    let pass = page.find("class=\"pass\">pass</td>").unwrap();
+    assert!(fail < error && error < pass);
+    assert!(page.contains("<td>decision</td><td>rejected</td><td>approved</td>"));
+    assert!(page.contains("every expectation met"));
+    assert!(page.contains("1 passed, 1 failed, 1 errors, 0 skipped."));
+}
+
+#[test]
+fn kinds_without_charts_yet_get_the_header_and_say_so() {
+    for (name, args) in [
+        ("trials", vec!["gossip", "--trials", "20"]),
+        (
+            "sweep",
+            vec!["gossip", "--trials", "5", "--sweep", "fanout=2,3"],
+        ),
+        ("resolve", vec!["resolve"]),
+        ("compare", vec!["resolve", "--compare"]),
+        ("explain", vec!["resolve", "--explain", "config"]),
+    ] {
+        let page = report(name, &args);
+        assert!(page.contains("<title>moai report: "), "{name}");
+        assert!(page.contains("are not built yet"), "{name}");
+        assert_eq!(charts(&page), 0, "{name}");
+    }
+}
+
+#[test]
+fn a_million_agents_give_a_report_as_small_as_twenty() {
+    let dir = fresh_dir("size");
+    let size = |agents: &str| {
+        let file = dir.join(format!("{agents}.html"));
+        let out = run(&[
+            "gossip",
+            "--agents",
+            agents,
+            "--rounds",
+            "3",
+            "--report",
+            s(&file),
+        ]);
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        std::fs::read_to_string(&file).unwrap().len()
+    };
+    let (small, large) = (size("20"), size("1000000"));
+    assert!(large < MAX_REPORT_BYTES, "{large} bytes");
+    assert!(
+        large < small * 2,
+        "{small} bytes for 20 agents, {large} for a million"
+    );
+}
+
+#[test]
+fn a_long_run_is_drawn_in_bins_and_stays_small() {
+    let dir = fresh_dir("long");
+    let file = dir.join("long.html");
+    let out = run(&[
+        "gossip",
+        "--agents",
+        "20",
+        "--rounds",
+        "5000",
+        "--no-early-stop",
+        "--report",
+        s(&file),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let page = std::fs::read_to_string(&file).unwrap();
+    assert!(page.len() < MAX_REPORT_BYTES, "{} bytes", page.len());
+    assert!(page.contains(&label("agents (mean of 42 rounds)")));
+}
+
+#[test]
+fn the_same_run_gives_the_same_report() {
+    let dir = fresh_dir("same");
+    let (a, b) = (dir.join("a.html"), dir.join("b.html"));
+    for file in [&a, &b] {
+        run(&["gossip", "partitioned-swarm", "--report", s(file)]);
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn a_report_path_that_is_an_input_scenario_is_refused() {
+    let dir = fresh_dir("overwrite");
+    let text = "algorithm = \"byzantine\"\n[[groups]]\ncount = 4\nvote = \"for\"\n";
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, text).unwrap();
+    for args in [
+        vec!["byzantine", s(&scenario)],
+        vec!["run", s(&scenario)],
+        vec!["check", s(&dir)],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--report", s(&scenario)]);
+        let out = run(&args);
+        assert_eq!(out.code, Some(2), "{args:?}");
+        assert_eq!(out.stdout, "", "{args:?}");
+        assert!(
+            out.stderr.starts_with("moai: --report: '")
+                && out.stderr.contains("refusing to overwrite it"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert_eq!(out.stderr.lines().count(), 1);
+    }
+    assert_eq!(std::fs::read_to_string(&scenario).unwrap(), text);
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_one_line_and_exit_2() {
+    let dir = fresh_dir("unwritable");
+    let file = dir.join("missing").join("r.html");
+    let out = run(&["gossip", "--report", s(&file)]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.starts_with(&format!(
+            "moai: --report: cannot write '{}': ",
+            file.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.lines().count(), 1);
+    let out = run(&["gossip", "--report", "-"]);
+    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.stderr,
+        "moai: --report: the HTML report is written to a file, not to standard output ('-')\n"
+    );
+}
