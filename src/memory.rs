@@ -276,14 +276,17 @@ pub fn byzantine(
         .filter(|&&b| byzantine::is_faulty(b))
         .count() as u64;
     let rounds = u64::from(config.num_rounds);
-    // Per agent: a sure-change round (8), first vote, last cast, changed,
-    // equivocated, detected (1 each), with room to spare.
-    let working = 16 * n + rounds * size_of::<ByzantineRound>() as u64;
+    // Per agent: a sure-change round (8), the round it was detected in (4),
+    // first vote, last cast, changed, equivocated, detected (1 each), with
+    // room to spare.
+    let working = 20 * n + rounds * size_of::<ByzantineRound>() as u64;
     let outcome = size_of::<ByzantineOutcome>() as u64;
     // The lists of an outcome: the healthy agents, and seven lists of
     // faulty agents at most (only faulty agents are detected, missed or
-    // silent), each made up to `shown` ids.
-    let lists = |shown: u64| ids(n.min(shown) + 7 * faulty.min(shown), longest);
+    // silent), each made up to `shown` ids, and the detected agents'
+    // detection rounds (4 bytes each).
+    let lists =
+        |shown: u64| ids(n.min(shown) + 7 * faulty.min(shown), longest) + 4 * faulty.min(shown);
     let shown = participants(agents, layout);
     let (shared, per_run, ids_made) = if proposals > 0 {
         // Every proposal keeps its whole outcome; the healthy agents are

@@ -53,6 +53,7 @@ pub fn slim_byzantine(outcome: &mut ByzantineOutcome, keep_history: bool) {
     ] {
         *list = Vec::new();
     }
+    m.detection_rounds = Vec::new();
     m.reason = None;
     for list in [&mut m.detection.missed, &mut m.detection.false_positives] {
         list.truncate(1);

@@ -25,6 +25,24 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
     // run, resolve (with and without --compare), check. For example:
     // ("gossip trials", &["gossip", "scenarios/NAME.toml", "--trials", "200"],
     //  &[Expect { series: 1, labels: 10 }, Expect { series: 2, labels: 10 }]),
+    (
+        "byzantine single run",
+        &["byzantine", "infra"],
+        &[
+            Expect {
+                series: 4,
+                labels: 10,
+            },
+            Expect {
+                series: 2,
+                labels: 10,
+            },
+            Expect {
+                series: 1,
+                labels: 8,
+            },
+        ],
+    ),
 ];
 
 #[test]

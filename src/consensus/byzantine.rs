@@ -5,6 +5,8 @@
 //! vote differs between rounds is detected as malicious, blacklisted and left
 //! out of the tally, which counts the remaining agents' final-round votes.
 
+use std::num::NonZeroU32;
+
 use rand::Rng;
 use serde::Serialize;
 
@@ -72,6 +74,10 @@ pub struct ByzantineRound {
     pub silent: u64,
     /// Agents shown this round to have sent different votes to different agents.
     pub equivocations: u64,
+    /// Agents detected for the first time this round (changed vote or
+    /// equivocated). Not in the JSON or CSV output.
+    #[serde(skip)]
+    pub detected: u64,
 }
 
 /// How well detection matched the behaviours the scenario declared.
@@ -106,6 +112,12 @@ pub struct ByzantineMetadata {
     pub malicious_detected: u64,
     /// The detected agents, in scenario order.
     pub malicious_agents: Vec<String>,
+    /// The round each agent of `malicious_agents` was detected in (same
+    /// order): the first round its vote differed from its first cast or
+    /// that relays showed it equivocating, whichever came first. Not in the
+    /// JSON output.
+    #[serde(skip)]
+    pub detection_rounds: Vec<u32>,
     /// Detected because their votes differed between rounds.
     pub vote_changers: Vec<String>,
     /// Detected because relays showed them sending different votes in one round.
@@ -275,6 +287,7 @@ pub fn run_listing(
     let mut final_cast: Vec<Cast> = vec![Cast::Silent; agents.len()];
     let mut changed = vec![false; agents.len()];
     let mut equivocated = vec![false; agents.len()];
+    let mut detected_in: Vec<Option<NonZeroU32>> = vec![None; agents.len()];
     let mut round_history = Vec::with_capacity(rounds as usize);
     for round in 1..=rounds {
         let mut entry = ByzantineRound {
@@ -282,6 +295,7 @@ pub fn run_listing(
             counts: VoteCounts::default(),
             silent: 0,
             equivocations: 0,
+            detected: 0,
         };
         for i in 0..agents.len() {
             let cast = cast(
@@ -308,15 +322,15 @@ pub fn run_listing(
                 }
             }
             final_cast[i] = cast;
+            if detected_in[i].is_none() && (changed[i] || equivocated[i]) {
+                detected_in[i] = NonZeroU32::new(round);
+                entry.detected += 1;
+            }
         }
         round_history.push(entry);
     }
 
-    let detected: Vec<bool> = changed
-        .iter()
-        .zip(&equivocated)
-        .map(|(c, e)| *c || *e)
-        .collect();
+    let detected: Vec<bool> = detected_in.iter().map(Option::is_some).collect();
     // The first `list_limit` ids of the agents `keep` picks, and how many
     // more it picks.
     let ids_where = |keep: &dyn Fn(usize) -> bool| -> (Vec<String>, u64) {
@@ -333,6 +347,11 @@ pub fn run_listing(
     };
     let silent = |i: usize| behaviors[i] == Behavior::Silent;
     let (malicious_agents, unlisted_malicious) = ids_where(&|i| detected[i]);
+    let detection_rounds: Vec<u32> = detected_in
+        .iter()
+        .filter_map(|round| round.map(NonZeroU32::get))
+        .take(malicious_agents.len())
+        .collect();
     let malicious_detected = malicious_agents.len() as u64 + unlisted_malicious;
     let (false_positives, unlisted_false_positives) =
         ids_where(&|i| detected[i] && !is_faulty(behaviors[i]));
@@ -388,6 +407,7 @@ pub fn run_listing(
             silent_agents,
             blacklist: malicious_agents.clone(),
             malicious_agents,
+            detection_rounds,
             num_rounds: rounds,
             timeout_reached: config.timeout_reached,
             byzantine_safe,
@@ -589,6 +609,67 @@ mod tests {
             assert!(extra_for >= 3, "seed {seed}: {history:?}");
             assert_eq!(out.metadata.malicious_detected, 3);
         }
+    }
+
+    #[test]
+    fn example_one_detects_each_flip_between_round_two_and_the_last() {
+        // A flip casts the other vote in its sure-change round and its
+        // declared vote in the last, so its casts differ by the last round;
+        // a change needs two rounds, so never in round 1.
+        for seed in 0..50 {
+            let out = run(&example_one(), &config(3, 5), &mut generator(seed));
+            let m = &out.metadata;
+            assert_eq!(m.detection_rounds.len(), 3, "seed {seed}");
+            assert!(
+                m.detection_rounds.iter().all(|r| (2..=5).contains(r)),
+                "seed {seed}: {:?}",
+                m.detection_rounds
+            );
+            // The per-round counts are the same detections, counted.
+            for entry in &m.round_history {
+                let listed = m.detection_rounds.iter().filter(|&&r| r == entry.round);
+                assert_eq!(entry.detected, listed.count() as u64, "seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_flip_is_detected_in_the_first_round_its_cast_differs_from_its_first() {
+        // One flip among honest FOR voters: the history shows its cast each
+        // round (the FOR count above 4 is its vote).
+        let mut spec = vec![(Vote::For, Behavior::Honest); 4];
+        spec.push((Vote::Against, Behavior::Flip));
+        let rounds = 6;
+        for seed in 0..100 {
+            let out = run(&agents(&spec), &config(1, rounds), &mut generator(seed));
+            let history = &out.metadata.round_history;
+            let cast_for: Vec<bool> = history.iter().map(|r| r.counts.votes_for == 5).collect();
+            let expected = (1..rounds as usize)
+                .find(|&k| cast_for[k] != cast_for[0])
+                .map(|k| k as u32 + 1)
+                .expect("the sure-change round and the last differ");
+            assert_eq!(out.metadata.detection_rounds, [expected], "seed {seed}");
+            // The sure-change round is the run's first draw: when round 1
+            // cast the declared vote, the change is seen by that round.
+            let sure_change = generator(seed).random_range(1..rounds);
+            if !cast_for[0] {
+                assert!(expected <= sure_change, "seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn detection_rounds_are_listed_like_the_detected_agents() {
+        let swarm = Swarm::generated(40, 25, 12, Behavior::Random);
+        let full = run(&swarm, &config(12, 5), &mut generator(3));
+        let listed = run_listing(&swarm, &config(12, 5), &mut generator(3), 2);
+        let all = &full.metadata.detection_rounds;
+        assert_eq!(all.len(), full.metadata.malicious_agents.len());
+        assert_eq!(listed.metadata.detection_rounds, all[..2]);
+        let counted: u64 = full.metadata.round_history.iter().map(|r| r.detected).sum();
+        assert_eq!(counted, full.metadata.malicious_detected);
+        let json = serde_json::to_string(&full).unwrap();
+        assert!(!json.contains("detection_rounds") && !json.contains("\"detected\""));
     }
 
     #[test]

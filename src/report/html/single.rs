@@ -1,7 +1,8 @@
 //! The sections of a single consensus run: gossip (agreement against the
 //! convergence threshold, votes, lost exchanges, partitions shaded) and
 //! Byzantine (votes per round, the counts against the 2f+1 line, the
-//! detected agents and why). Long runs are drawn in bins of rounds, so a
+//! detected agents, the round each was detected in and why, detections per
+//! round). Long runs are drawn in bins of rounds, so a
 //! chart has at most [`MAX_BARS`] bars or points whatever the round count.
 
 use std::ops::Range;
@@ -306,8 +307,8 @@ fn byzantine_sections(outcome: &ByzantineOutcome, prefix: &str) -> Result<Vec<Se
 
     let mut detected = Section::new(format!("{prefix}Detected agents"));
     detected.intro = Some(format!(
-        "{} agents detected after {} rounds: an agent is detected when its votes differ between \
-         rounds (changed vote) or when relays show it sent different votes in one round \
+        "{} agents detected after {} rounds: an agent is detected in the first round its vote \
+         differs from its first one (changed vote) or relays show it sent different votes \
          (equivocated).",
         meta.malicious_detected, meta.num_rounds
     ));
@@ -319,6 +320,19 @@ fn byzantine_sections(outcome: &ByzantineOutcome, prefix: &str) -> Result<Vec<Se
         (true, false) => "changed vote",
         _ => "equivocated",
     };
+    let mut frame = Frame::new(
+        format!("{prefix}Agents detected per round"),
+        "round",
+        per_round("agents first detected", n),
+        rounds_range(n),
+        0.0..top(history.iter().map(|r| r.detected as f64), 1),
+    );
+    frame.whole_x = true;
+    let detections = Layer {
+        name: "detected".to_string(),
+        bars: counts(|r| r.detected),
+    };
+    detected.charts = vec![charts::bars(&frame, bar_width(n), &detections)?];
     let equivocation_rounds: Vec<u32> = history
         .iter()
         .filter(|r| r.equivocations > 0)
@@ -327,10 +341,10 @@ fn byzantine_sections(outcome: &ByzantineOutcome, prefix: &str) -> Result<Vec<Se
     detected.body = html! {
         @if !meta.malicious_agents.is_empty() {
             table {
-                thead { tr { th { "agent" } th { "why" } } }
+                thead { tr { th { "agent" } th { "round" } th { "why" } } }
                 tbody {
-                    @for id in &meta.malicious_agents {
-                        tr { td { (id) } td { (why(id)) } }
+                    @for (id, round) in meta.malicious_agents.iter().zip(&meta.detection_rounds) {
+                        tr { td { (id) } td { (round) } td { (why(id)) } }
                     }
                 }
             }
