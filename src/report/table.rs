@@ -819,7 +819,7 @@ fn exact_rounds(exact: &GossipExactSummary) -> Table {
 }
 
 /// A z-score with 2 decimals, `—` where there is none.
-fn z_text(z: Option<f64>) -> String {
+pub(super) fn z_text(z: Option<f64>) -> String {
     match z {
         // A z that rounds to 0 prints as 0.00, never -0.00.
         Some(z) if z.abs() < 0.005 => "0.00".to_string(),

@@ -15,6 +15,7 @@ mod check;
 pub mod graph;
 pub mod page;
 mod single;
+mod trials;
 
 use maud::{Markup, html};
 
@@ -84,13 +85,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
             single::sequence(&r.outcome)?,
         ),
         Report::Check(r) => (Header::of_check(r), vec![check::results(r)]),
-        Report::Trials(r) => (
-            Header::of_trials(r),
-            not_built(
-                "trials",
-                "the distribution of converged rounds and the agreement fan chart",
-            ),
-        ),
+        Report::Trials(r) => (Header::of_trials(r), trials::sections(r)?),
         Report::Sweep(r) => (
             Header::of_sweep(r),
             not_built("sweeps", "each summary figure against the swept value"),
