@@ -25,6 +25,60 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
     // run, resolve (with and without --compare), check. For example:
     // ("gossip trials", &["gossip", "scenarios/NAME.toml", "--trials", "200"],
     //  &[Expect { series: 1, labels: 10 }, Expect { series: 2, labels: 10 }]),
+    (
+        "gossip trials with the exact law",
+        &["gossip", "--trials", "200", "--exact"],
+        &[
+            Expect {
+                series: 2,
+                labels: 19,
+            },
+            Expect {
+                series: 2,
+                labels: 19,
+            },
+            Expect {
+                series: 2,
+                labels: 25,
+            },
+            Expect {
+                series: 2,
+                labels: 15,
+            },
+        ],
+    ),
+    (
+        "gossip exact law",
+        &["gossip", "--exact"],
+        &[
+            Expect {
+                series: 2,
+                labels: 23,
+            },
+            Expect {
+                series: 2,
+                labels: 24,
+            },
+            Expect {
+                series: 2,
+                labels: 14,
+            },
+        ],
+    ),
+    (
+        "byzantine trials with the exact law",
+        &["byzantine", "random-voters", "--trials", "300", "--exact"],
+        &[
+            Expect {
+                series: 2,
+                labels: 16,
+            },
+            Expect {
+                series: 2,
+                labels: 16,
+            },
+        ],
+    ),
 ];
 
 #[test]
