@@ -283,3 +283,25 @@ fn the_same_trials_give_the_same_report() {
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+#[test]
+fn trials_that_never_converge_have_no_converged_round_chart() {
+    let page = report(
+        "never",
+        &[
+            "gossip",
+            "stubborn-lossy",
+            "--trials",
+            "20",
+            "--rounds",
+            "1",
+        ],
+    );
+    assert!(page.contains("0 of 20 trials converged (0.00%, 95% interval 0.00%–16.11%)."));
+    assert_no_labels(&page, &["Converged round across trials"]);
+    assert_eq!(charts(&page), 2);
+    assert_labels(
+        &page,
+        &["Agreement per round across trials", "Decision shares"],
+    );
+}

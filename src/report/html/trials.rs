@@ -54,12 +54,12 @@ fn threshold(settings: &Settings) -> f64 {
 }
 
 /// Vertical marks at the p50, p90 and p99 rounds that exist.
-fn percentile_marks(of: &str, p50: Option<u32>, p90: Option<u32>, p99: Option<u32>) -> Vec<Mark> {
+fn percentile_marks(p50: Option<u32>, p90: Option<u32>, p99: Option<u32>) -> Vec<Mark> {
     [("p50", p50), ("p90", p90), ("p99", p99)]
         .into_iter()
         .filter_map(|(name, round)| {
             round.map(|r| Mark {
-                name: format!("{of}{name}: round {r}"),
+                name: format!("{name}: round {r}"),
                 x: f64::from(r),
             })
         })
@@ -103,33 +103,39 @@ fn gossip(
     threshold: f64,
 ) -> Result<Vec<Section>, Error> {
     let hist = &t.rounds_histogram;
-    let n = hist.len().max(1);
-    let mut frame = Frame::new(
-        "Converged round across trials",
-        "round of first convergence",
-        per_round("trials", hist.len()),
-        rounds_range(n),
-        0.0..top(hist.iter().map(|&c| c as f64), 4),
-    );
-    frame.marks = percentile_marks("", t.rounds_p50, t.rounds_p90, t.rounds_p99);
-    frame.whole_x = true;
-    let layer = Layer {
-        name: "trials converged in the round".to_string(),
-        bars: binned(hist, |&c| c as f64),
-    };
     let mut convergence = Section::new("Convergence");
-    convergence.intro = Some(format!(
-        "{} of {} trials converged ({:.2}%, 95% interval {:.2}%–{:.2}%); the bars count the \
-         trials by the round they first converged in.",
+    let share = format!(
+        "{} of {} trials converged ({:.2}%, 95% interval {:.2}%–{:.2}%)",
         t.converged_trials,
         t.trials,
         100.0 * t.convergence_rate,
         100.0 * t.convergence_rate_ci95[0],
         100.0 * t.convergence_rate_ci95[1],
-    ));
-    convergence
-        .charts
-        .push(charts::bars(&frame, bar_width(hist.len()), &layer)?);
+    );
+    if hist.is_empty() {
+        // No trial converged: no distribution to draw.
+        convergence.intro = Some(format!("{share}."));
+    } else {
+        convergence.intro = Some(format!(
+            "{share}; the bars count the trials by the round they first converged in."
+        ));
+        let mut frame = Frame::new(
+            "Converged round across trials",
+            "round of first convergence",
+            per_round("trials", hist.len()),
+            rounds_range(hist.len()),
+            0.0..top(hist.iter().map(|&c| c as f64), 4),
+        );
+        frame.marks = percentile_marks(t.rounds_p50, t.rounds_p90, t.rounds_p99);
+        frame.whole_x = true;
+        let layer = Layer {
+            name: "trials converged in the round".to_string(),
+            bars: binned(hist, |&c| c as f64),
+        };
+        convergence
+            .charts
+            .push(charts::bars(&frame, bar_width(hist.len()), &layer)?);
+    }
     if let Some(e) = exact {
         let rounds = e.rounds.len().max(hist.len());
         let counts: Vec<f64> = (0..rounds)
@@ -228,7 +234,7 @@ fn gossip_exact(e: &GossipExactSummary, threshold: f64) -> Result<Vec<Section>, 
         rounds_range(rounds.len()),
         0.0..top(rounds.iter().map(|r| r.converged_in), 4).min(1.6),
     );
-    frame.marks = percentile_marks("", e.rounds_p50, e.rounds_p90, e.rounds_p99);
+    frame.marks = percentile_marks(e.rounds_p50, e.rounds_p90, e.rounds_p99);
     frame.whole_x = true;
     let layer = Layer {
         name: "P(converged in the round)".to_string(),
@@ -443,4 +449,24 @@ fn z_scores(stats: &Statistics) -> Option<Section> {
         }
     };
     Some(section)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cumulative_shares_run_to_the_converged_share() {
+        let by = cumulative([2.0, 0.0, 1.0].into_iter(), 4.0);
+        assert_eq!(by, [0.5, 0.5, 0.75]);
+        assert_eq!(cumulative([0.0].into_iter(), 0.0), [0.0]);
+    }
+
+    #[test]
+    fn percentile_marks_skip_the_missing_ones() {
+        let marks = percentile_marks(Some(2), Some(5), None);
+        let names: Vec<&str> = marks.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["p50: round 2", "p90: round 5"]);
+        assert_eq!(marks[1].x, 5.0);
+    }
 }
