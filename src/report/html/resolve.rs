@@ -66,10 +66,7 @@ pub(super) fn resolve(report: &ResolveReport) -> Vec<Section> {
         .map(|resolution| {
             let state = state_of(resolution);
             let mut section = Section::new(format!("Key {}", resolution.key));
-            section.intro = Some(format!(
-                "{} versions; the winner has a double outline.",
-                resolution.versions.len()
-            ));
+            section.intro = Some(format!("{} versions.", resolution.versions.len()));
             section.charts.push(graph_chart(
                 &state,
                 resolution,
@@ -99,15 +96,18 @@ pub(super) fn explanation(report: &ExplanationReport) -> Vec<Section> {
     let e = &report.explanation;
     let resolution = &report.resolution;
     let mut section = Section::new(format!("Key {}", e.key));
-    let route = e
-        .route
-        .as_ref()
-        .map_or(String::new(), |r| format!(", route {r}"));
+    let how = match (&e.winner, e.crdt_type) {
+        (Some(w), Some(t)) => format!("{} v{}, crdt {}", w.agent, w.version, t.name()),
+        (Some(w), None) => format!("{} v{}, {}", w.agent, w.version, e.resolution_strategy),
+        (None, Some(t)) => format!("crdt {} merge", t.name()),
+        (None, None) => e.resolution_strategy.to_string(),
+    };
+    let route = e.route.as_ref().map_or(String::new(), |r| {
+        format!("; route {r} → {}", e.strategy.name())
+    });
     section.intro = Some(format!(
-        "Resolved to {} by {} ({}{route}); the winner has a double outline.",
-        value_text(&e.value),
-        e.strategy.name(),
-        e.resolution_strategy
+        "Resolved: {} ({how}){route}.",
+        value_text(&e.value)
     ));
     section.charts.push(graph_chart(
         &state_of(resolution),
@@ -130,9 +130,11 @@ pub(super) fn comparison(report: &ComparisonReport) -> Result<Vec<Section>, Erro
     let mut sections = vec![summary(&report.summary, &report.omitted)?];
     for (i, key) in report.comparison.iter().enumerate() {
         let mut section = Section::new(format!("Key {}", key.key));
+        let state = report.states.get(i).filter(|s| s.key == key.key);
         section.intro = Some(format!(
-            "{} versions maximal ({}). Recommended: {}{}: {}",
+            "{} of {} versions maximal ({}). Recommended: {}{}: {}",
             key.maximal_versions,
+            state.map_or(0, |s| s.versions.len()),
             if key.concurrent_versions {
                 "concurrent writes"
             } else {
@@ -144,7 +146,7 @@ pub(super) fn comparison(report: &ComparisonReport) -> Result<Vec<Section>, Erro
                 .map_or(String::new(), |t| format!(" ({})", t.name())),
             key.recommendation.reason
         ));
-        if let Some(state) = report.states.get(i).filter(|s| s.key == key.key) {
+        if let Some(state) = state {
             let resolution = vector::resolve(state);
             section
                 .charts
