@@ -216,9 +216,6 @@ fn kinds_without_charts_yet_get_the_header_and_say_so() {
             "sweep",
             vec!["gossip", "--trials", "5", "--sweep", "fanout=2,3"],
         ),
-        ("resolve", vec!["resolve"]),
-        ("compare", vec!["resolve", "--compare"]),
-        ("explain", vec!["resolve", "--explain", "config"]),
     ] {
         let page = report(name, &args);
         assert!(page.contains("<title>moai report: "), "{name}");

@@ -16,13 +16,54 @@ use indexmap::IndexMap;
 use maud::{Markup, html};
 
 use super::charts::{self, Frame, Layer};
-use super::{Chart, Section, graph};
+use super::{Chart, Section, graph, page};
 use crate::error::Error;
 use crate::report::table::{explanation_lines, value_text};
 use crate::report::{ComparisonReport, ExplanationReport, ResolveReport};
 use crate::resolve::compare::{KeyComparison, LostWrite, StrategySummary, VersionId};
 use crate::resolve::{Resolution, vector};
 use crate::scenario::{State, Strategy};
+
+/// Most keys that get a section of their own (graph and table); a page
+/// with more lists the next ones in one table, so a large scenario's page
+/// stays small (each graph is at most [`graph::MAX_NODES`] boxes).
+pub const MAX_KEYS_DRAWN: usize = 20;
+
+/// Most keys listed in the table of keys without a section; the others are
+/// counted (the terminal and JSON output list every key).
+pub const MAX_KEYS_LISTED: usize = 500;
+
+/// The section listing the keys after the first [`MAX_KEYS_DRAWN`]: one
+/// row per key (`row` gives its cells, under `head`), at most
+/// [`MAX_KEYS_LISTED`] rows, and how many more there are.
+fn other_keys<T>(keys: &[T], head: &[&str], row: impl Fn(&T) -> Vec<String>) -> Option<Section> {
+    let rest = keys.get(MAX_KEYS_DRAWN..).filter(|r| !r.is_empty())?;
+    let listed = &rest[..rest.len().min(MAX_KEYS_LISTED)];
+    let mut section = Section::new("Other keys");
+    let unlisted = rest.len() - listed.len();
+    section.intro = Some(format!(
+        "Only the first {MAX_KEYS_DRAWN} keys are drawn; the next {} are listed here{}.",
+        listed.len(),
+        if unlisted > 0 {
+            format!(
+                " and {unlisted} more are left out (the terminal and JSON output list every key)"
+            )
+        } else {
+            String::new()
+        }
+    ));
+    section.body = html! {
+        table.keys {
+            thead { tr { @for h in head { th { (h) } } } }
+            tbody {
+                @for key in listed {
+                    tr { @for cell in row(key) { td { (cell) } } }
+                }
+            }
+        }
+    };
+    Some(section)
+}
 
 /// The state a resolution resolved, rebuilt from its versions.
 fn state_of(resolution: &Resolution) -> State {
@@ -42,7 +83,7 @@ fn graph_chart(state: &State, resolution: &Resolution, whose: &str) -> Chart {
     Chart::new(
         &format!(
             "Causality of the versions of key {} ({whose})",
-            value_text(&serde_json::Value::String(state.key.clone()))
+            shown(&serde_json::Value::String(state.key.clone()))
         ),
         &graph::causality_svg(state, resolution),
     )
@@ -60,12 +101,13 @@ fn winner_text(resolution: &Resolution) -> String {
 
 /// `moai resolve --report`: one section per key.
 pub(super) fn resolve(report: &ResolveReport) -> Vec<Section> {
-    report
+    let mut sections: Vec<Section> = report
         .resolutions
         .iter()
+        .take(MAX_KEYS_DRAWN)
         .map(|resolution| {
             let state = state_of(resolution);
-            let mut section = Section::new(format!("Key {}", resolution.key));
+            let mut section = Section::new(format!("Key {}", page::cut(&resolution.key)));
             section.intro = Some(format!("{} versions.", resolution.versions.len()));
             section.charts.push(graph_chart(
                 &state,
@@ -74,7 +116,7 @@ pub(super) fn resolve(report: &ResolveReport) -> Vec<Section> {
             ));
             section.body = html! {
                 table.resolution {
-                    tr { th scope="row" { "value" } td { (value_text(&resolution.value)) } }
+                    tr { th scope="row" { "value" } td { (shown(&resolution.value)) } }
                     tr { th scope="row" { "winner" } td { (winner_text(resolution)) } }
                     tr {
                         th scope="row" { "strategy" }
@@ -88,14 +130,27 @@ pub(super) fn resolve(report: &ResolveReport) -> Vec<Section> {
             };
             section
         })
-        .collect()
+        .collect();
+    sections.extend(other_keys(
+        &report.resolutions,
+        &["key", "value", "winner", "strategy"],
+        |r| {
+            vec![
+                r.key.clone(),
+                shown(&r.value),
+                winner_text(r),
+                r.strategy.name().to_string(),
+            ]
+        },
+    ));
+    sections
 }
 
 /// `moai resolve --explain KEY --report`: the key's graph and why.
 pub(super) fn explanation(report: &ExplanationReport) -> Vec<Section> {
     let e = &report.explanation;
     let resolution = &report.resolution;
-    let mut section = Section::new(format!("Key {}", e.key));
+    let mut section = Section::new(format!("Key {}", page::cut(&e.key)));
     let how = match (&e.winner, e.crdt_type) {
         (Some(w), Some(t)) => format!("{} v{}, crdt {}", w.agent, w.version, t.name()),
         (Some(w), None) => format!("{} v{}, {}", w.agent, w.version, e.resolution_strategy),
@@ -105,10 +160,7 @@ pub(super) fn explanation(report: &ExplanationReport) -> Vec<Section> {
     let route = e.route.as_ref().map_or(String::new(), |r| {
         format!("; route {r} → {}", e.strategy.name())
     });
-    section.intro = Some(format!(
-        "Resolved: {} ({how}){route}.",
-        value_text(&e.value)
-    ));
+    section.intro = Some(format!("Resolved: {} ({how}){route}.", shown(&e.value)));
     section.charts.push(graph_chart(
         &state_of(resolution),
         resolution,
@@ -128,8 +180,8 @@ pub(super) fn explanation(report: &ExplanationReport) -> Vec<Section> {
 /// of writes lost and a table), then one section per key.
 pub(super) fn comparison(report: &ComparisonReport) -> Result<Vec<Section>, Error> {
     let mut sections = vec![summary(&report.summary, &report.omitted)?];
-    for (i, key) in report.comparison.iter().enumerate() {
-        let mut section = Section::new(format!("Key {}", key.key));
+    for (i, key) in report.comparison.iter().enumerate().take(MAX_KEYS_DRAWN) {
+        let mut section = Section::new(format!("Key {}", page::cut(&key.key)));
         let state = report.states.get(i).filter(|s| s.key == key.key);
         section.intro = Some(format!(
             "{} of {} versions maximal ({}). Recommended: {}{}: {}",
@@ -155,6 +207,17 @@ pub(super) fn comparison(report: &ComparisonReport) -> Result<Vec<Section>, Erro
         section.body = strategies_table(i, key, &report.omitted);
         sections.push(section);
     }
+    sections.extend(other_keys(
+        &report.comparison,
+        &["key", "recommended", "concurrent writes"],
+        |k| {
+            vec![
+                k.key.clone(),
+                k.recommendation.strategy.name().to_string(),
+                if k.concurrent_versions { "yes" } else { "no" }.to_string(),
+            ]
+        },
+    ));
     Ok(sections)
 }
 
@@ -201,8 +264,7 @@ fn summary(summary: &[StrategySummary], omitted: &IndexMap<String, u64>) -> Resu
                         td { (s.writes_lost) }
                         td { (s.keys_with_concurrent_versions) }
                         td {
-                            (s.lost.iter().map(|l| format!("{}: {}", l.key, lost_text(&l.write))).collect::<Vec<_>>().join("; "))
-                            (more(omitted, &format!("summary[{i}].lost")))
+                            (listed(s.lost.iter().map(|l| format!("{}: {}", l.key, lost_text(&l.write))), "; ", omitted, &format!("summary[{i}].lost")))
                         }
                     }
                 }
@@ -214,12 +276,6 @@ fn summary(summary: &[StrategySummary], omitted: &IndexMap<String, u64>) -> Resu
 
 /// One key's strategies side by side.
 fn strategies_table(i: usize, key: &KeyComparison, omitted: &IndexMap<String, u64>) -> Markup {
-    let ids = |list: &[VersionId]| {
-        list.iter()
-            .map(|v| format!("{} v{}", v.agent, v.version))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     html! {
         table.comparison {
             thead { tr { th { "strategy" } th { "value" } th { "kept" } th { "lost writes" } th { "siblings" } } }
@@ -236,13 +292,12 @@ fn strategies_table(i: usize, key: &KeyComparison, omitted: &IndexMap<String, u6
                             @if let Some(t) = row.crdt_type { " (" (t.name()) ")" }
                             @if recommended { " ★ recommended" }
                         }
-                        td { (value_text(&row.value)) }
-                        td { (ids(&row.kept)) (more(omitted, &format!("{at}.kept"))) }
+                        td { (shown(&row.value)) }
+                        td { (listed(row.kept.iter().map(id), ", ", omitted, &format!("{at}.kept"))) }
                         td {
-                            (row.lost.iter().map(lost_text).collect::<Vec<_>>().join(", "))
-                            (more(omitted, &format!("{at}.lost")))
+                            (listed(row.lost.iter().map(lost_text), ", ", omitted, &format!("{at}.lost")))
                         }
-                        td { (ids(&row.siblings)) (more(omitted, &format!("{at}.siblings"))) }
+                        td { (listed(row.siblings.iter().map(id), ", ", omitted, &format!("{at}.siblings"))) }
                     }
                 }
             }
@@ -262,9 +317,33 @@ fn lost_text(write: &LostWrite) -> String {
     text
 }
 
-/// ` … and N more` when `--list-limit` cut the list at `path`.
-fn more(omitted: &IndexMap<String, u64>, path: &str) -> String {
-    omitted
-        .get(path)
-        .map_or(String::new(), |n| format!(" … and {n} more"))
+/// Most items a table cell lists; the others are counted.
+const MAX_CELL_ITEMS: usize = 50;
+
+/// A version as the tables name it: `agent v3`.
+fn id(v: &VersionId) -> String {
+    format!("{} v{}", v.agent, v.version)
+}
+
+/// A value on one line, cut to the length the page header allows.
+fn shown(value: &serde_json::Value) -> String {
+    page::cut(&value_text(value))
+}
+
+/// The first [`MAX_CELL_ITEMS`] of `items` joined by `sep`, then
+/// ` … and N more` counting the rest and what `--list-limit` cut at `path`.
+fn listed(
+    items: impl ExactSizeIterator<Item = String>,
+    sep: &str,
+    omitted: &IndexMap<String, u64>,
+    path: &str,
+) -> String {
+    let total = items.len();
+    let shown: Vec<String> = items.take(MAX_CELL_ITEMS).collect();
+    let more = (total - shown.len()) as u64 + omitted.get(path).copied().unwrap_or(0);
+    let mut text = shown.join(sep);
+    if more > 0 {
+        text.push_str(&format!(" … and {more} more"));
+    }
+    text
 }
