@@ -225,3 +225,53 @@ fn explain_lists_the_explanation_under_the_graph() {
     let graph_at = page.find("<svg class=\"causality\"").unwrap();
     assert!(graph_at < page.find("<ul class=\"explanation\">").unwrap());
 }
+
+/// A scenario of `keys` states of 50 concurrent versions each.
+fn many_keys(dir: &std::path::Path, keys: usize) -> String {
+    let mut text =
+        String::from("algorithm = \"resolve\"\nname = \"many-keys\"\nstrategy = \"vector\"\n");
+    for k in 0..keys {
+        text.push_str(&format!("[[states]]\nkey = \"key-{k:03}\"\nversions = [\n"));
+        for a in 0..50 {
+            text.push_str(&format!(
+                "  {{ agent = \"agent-{a:02}\", value = \"value {a} of a longer text\", version = {} }},\n",
+                a + 1
+            ));
+        }
+        text.push_str("]\n");
+    }
+    let path = dir.join("many-keys.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn many_keys_draw_twenty_graphs_list_five_hundred_and_stay_under_a_mebibyte() {
+    let dir =
+        std::env::temp_dir().join(format!("moai-html-resolve-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = many_keys(&dir, 600);
+    for (name, extra) in [("many", None), ("many-compare", Some("--compare"))] {
+        let mut args = vec!["resolve", file.as_str()];
+        args.extend(extra);
+        let page = page(name, &args);
+        assert!(page.len() < 1 << 20, "{name}: {} bytes", page.len());
+        let shapes = graphs(&page);
+        assert_eq!(shapes.len(), 20, "{name}");
+        assert!(
+            shapes
+                .iter()
+                .all(|(roles, arrows)| roles.len() == 50 && *arrows == 0)
+        );
+        assert!(page.contains("<h2>Key key-019</h2>") && !page.contains("<h2>Key key-020</h2>"));
+        assert!(page.contains(
+            "Only the first 20 keys are drawn; the next 500 are listed here and 80 more are \
+             left out (the terminal and JSON output list every key)."
+        ));
+        let table = &page[page.find("<table class=\"keys\">").unwrap()..];
+        assert_eq!(table.matches("<tr>").count(), 501, "{name}");
+        assert!(table.contains("<td>key-020</td>") && table.contains("<td>key-519</td>"));
+        assert!(!page.contains("key-520"), "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
