@@ -91,9 +91,12 @@ fn graph_chart(state: &State, resolution: &Resolution, whose: &str) -> Chart {
 
 /// Who won a resolution: `agent v3`, or the merge.
 fn winner_text(resolution: &Resolution) -> String {
-    if resolution.strategy == Strategy::Crdt && resolution.metadata.resolution_strategy == "crdt" {
-        let merged = resolution.metadata.crdt_type.map_or("", |t| t.name());
-        format!("merge ({merged}) of {} versions", resolution.versions.len())
+    if resolution.strategy == Strategy::Crdt {
+        let merged = resolution
+            .metadata
+            .crdt_type
+            .map_or(String::new(), |t| format!(" ({})", t.name()));
+        format!("merge{merged} of {} versions", resolution.versions.len())
     } else {
         format!("{} v{}", resolution.agent, resolution.version)
     }
