@@ -79,6 +79,64 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
             },
         ],
     ),
+    // Causality graphs: a series is a role's chromatic paint (the winner's
+    // fill and its inner outline, a sibling's fill; grey dominated and
+    // discarded boxes and the grey arrows are none); labels are the boxes'
+    // three lines and the legend's rows.
+    (
+        "resolve",
+        &["resolve", "scenarios/vector-clocks.toml"],
+        &[
+            Expect {
+                series: 2,
+                labels: 9,
+            },
+            Expect {
+                series: 3,
+                labels: 8,
+            },
+            Expect {
+                series: 3,
+                labels: 11,
+            },
+        ],
+    ),
+    // The writes-lost bars (crdt's near-white fill is no series), then one graph per key.
+    (
+        "resolve --compare",
+        &["resolve", "scenarios/hybrid.toml", "--compare"],
+        &[
+            Expect {
+                series: 3,
+                labels: 12,
+            },
+            Expect {
+                series: 3,
+                labels: 8,
+            },
+            Expect {
+                series: 2,
+                labels: 9,
+            },
+            Expect {
+                series: 3,
+                labels: 8,
+            },
+        ],
+    ),
+    (
+        "resolve --explain",
+        &[
+            "resolve",
+            "scenarios/vector-clocks.toml",
+            "--explain",
+            "config",
+        ],
+        &[Expect {
+            series: 3,
+            labels: 11,
+        }],
+    ),
 ];
 
 #[test]

@@ -14,6 +14,7 @@ pub mod charts;
 mod check;
 pub mod graph;
 pub mod page;
+mod resolve;
 mod single;
 mod trials;
 
@@ -92,7 +93,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
         ),
         Report::Resolve(r) => (
             Header::of_resolve(&r.made_by, &r.scenario, r.description.as_deref(), "resolve"),
-            not_built("resolve", "the causality graph of each key's versions"),
+            resolve::resolve(r),
         ),
         Report::Explanation(r) => (
             Header::of_resolve(
@@ -101,10 +102,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
                 r.description.as_deref(),
                 "resolve --explain",
             ),
-            not_built(
-                "resolve --explain",
-                "the causality graph of the key's versions",
-            ),
+            resolve::explanation(r),
         ),
         Report::Comparison(r) => (
             Header::of_resolve(
@@ -113,10 +111,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
                 r.description.as_deref(),
                 "resolve --compare",
             ),
-            not_built(
-                "resolve --compare",
-                "the strategies side by side with their lost writes",
-            ),
+            resolve::comparison(r)?,
         ),
         Report::Scenarios(_) | Report::Text(_) => (
             Header::plain("moai", "listing"),
