@@ -43,6 +43,118 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
             },
         ],
     ),
+    (
+        "gossip trials with the exact law",
+        &["gossip", "--trials", "200", "--exact"],
+        &[
+            Expect {
+                series: 2,
+                labels: 19,
+            },
+            Expect {
+                series: 2,
+                labels: 19,
+            },
+            Expect {
+                series: 2,
+                labels: 25,
+            },
+            Expect {
+                series: 2,
+                labels: 15,
+            },
+        ],
+    ),
+    (
+        "gossip exact law",
+        &["gossip", "--exact"],
+        &[
+            Expect {
+                series: 2,
+                labels: 23,
+            },
+            Expect {
+                series: 2,
+                labels: 24,
+            },
+            Expect {
+                series: 2,
+                labels: 14,
+            },
+        ],
+    ),
+    (
+        "byzantine trials with the exact law",
+        &["byzantine", "random-voters", "--trials", "300", "--exact"],
+        &[
+            Expect {
+                series: 2,
+                labels: 16,
+            },
+            Expect {
+                series: 2,
+                labels: 16,
+            },
+        ],
+    ),
+    // Causality graphs: a series is a role's chromatic paint (the winner's
+    // fill and its inner outline, a sibling's fill; grey dominated and
+    // discarded boxes and the grey arrows are none); labels are the boxes'
+    // three lines and the legend's rows.
+    (
+        "resolve",
+        &["resolve", "scenarios/vector-clocks.toml"],
+        &[
+            Expect {
+                series: 2,
+                labels: 9,
+            },
+            Expect {
+                series: 3,
+                labels: 8,
+            },
+            Expect {
+                series: 3,
+                labels: 11,
+            },
+        ],
+    ),
+    // The writes-lost bars (crdt's near-white fill is no series), then one graph per key.
+    (
+        "resolve --compare",
+        &["resolve", "scenarios/hybrid.toml", "--compare"],
+        &[
+            Expect {
+                series: 3,
+                labels: 12,
+            },
+            Expect {
+                series: 3,
+                labels: 8,
+            },
+            Expect {
+                series: 2,
+                labels: 9,
+            },
+            Expect {
+                series: 3,
+                labels: 8,
+            },
+        ],
+    ),
+    (
+        "resolve --explain",
+        &[
+            "resolve",
+            "scenarios/vector-clocks.toml",
+            "--explain",
+            "config",
+        ],
+        &[Expect {
+            series: 3,
+            labels: 11,
+        }],
+    ),
 ];
 
 #[test]

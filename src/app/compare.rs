@@ -34,6 +34,7 @@ pub(super) fn run(
         description: scenario.description.clone(),
         comparison,
         summary,
+        states: config.states.clone(),
         omitted: Default::default(),
     }))
 }

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::report::{self, ExplanationReport, Report};
-use crate::resolve::explain::explain;
+use crate::resolve::{explain, resolve_state};
 use crate::scenario::{Algorithm, Document, Scenario, Strategy};
 
 /// How many of the file's keys a refusal of an unknown key lists.
@@ -16,8 +16,14 @@ pub(super) fn run(
     key: &str,
 ) -> Result<Report, Error> {
     let strategy = super::resolve_strategy(doc, scenario, strategy)?;
-    let explanation =
-        explain(&scenario.resolve, strategy, key).ok_or_else(|| unknown_key(doc, scenario, key))?;
+    let config = &scenario.resolve;
+    let state = config
+        .states
+        .iter()
+        .find(|s| s.key == key)
+        .ok_or_else(|| unknown_key(doc, scenario, key))?;
+    let resolution = resolve_state(config, state, strategy);
+    let explanation = explain::of(state, &resolution);
     Ok(Report::Explanation(Box::new(ExplanationReport {
         made_by: report::MadeBy::CURRENT,
         scenario: scenario.name.clone(),
@@ -25,6 +31,7 @@ pub(super) fn run(
         strategy,
         description: scenario.description.clone(),
         explanation,
+        resolution,
     })))
 }
 

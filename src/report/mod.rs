@@ -29,7 +29,7 @@ use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::Resolution;
 use crate::resolve::compare::{KeyComparison, StrategySummary};
 use crate::resolve::explain::Explanation;
-use crate::scenario::{Algorithm, ByzantineConfig, Decision, GossipConfig, Strategy, Swarm};
+use crate::scenario::{Algorithm, ByzantineConfig, Decision, GossipConfig, State, Strategy, Swarm};
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -401,6 +401,10 @@ pub struct ExplanationReport {
     pub description: Option<String>,
     /// The key's explanation.
     pub explanation: Explanation,
+    /// The key's resolution, which the explanation reads (for the HTML
+    /// report's causality graph; not printed).
+    #[serde(skip)]
+    pub resolution: Resolution,
 }
 
 /// `moai resolve --compare`: every strategy on every key, with the writes
@@ -421,6 +425,10 @@ pub struct ComparisonReport {
     pub comparison: Vec<KeyComparison>,
     /// One entry per strategy.
     pub summary: Vec<StrategySummary>,
+    /// The states compared, in file order (for the HTML report's causality
+    /// graphs; not printed).
+    #[serde(skip)]
+    pub states: Vec<State>,
     /// Lists of versions cut by `--list-limit`: JSON path -> versions left out.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub omitted: IndexMap<String, u64>,

@@ -23,7 +23,7 @@ use crate::exact::compare::ZScores;
 use crate::exact::{ExactSummary, GossipExactSummary};
 use crate::montecarlo::{ByzantineTrialsSummary, GossipTrialsSummary};
 use crate::resolve::crdt::KeyRule;
-use crate::resolve::explain::{EntryGap, LwwField, LwwLoss, Reasons, VersionRef};
+use crate::resolve::explain::{EntryGap, Explanation, LwwField, LwwLoss, Reasons, VersionRef};
 use crate::resolve::{Resolution, ResolutionMetadata};
 use crate::scenario::Topology;
 use indexmap::IndexMap;
@@ -819,7 +819,7 @@ fn exact_rounds(exact: &GossipExactSummary) -> Table {
 }
 
 /// A z-score with 2 decimals, `—` where there is none.
-fn z_text(z: Option<f64>) -> String {
+pub(super) fn z_text(z: Option<f64>) -> String {
     match z {
         // A z that rounds to 0 prints as 0.00, never -0.00.
         Some(z) if z.abs() < 0.005 => "0.00".to_string(),
@@ -1316,7 +1316,8 @@ fn exact_sweep_table(report: &SweepReport, param: &str) -> Table {
 
 /// A value as a person reads it: strings bare, anything else as JSON; its
 /// control characters escaped.
-fn value_text(value: &serde_json::Value) -> String {
+/// A value on one line: strings bare, the rest as JSON.
+pub(crate) fn value_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => one_line(s),
         other => one_line(&other.to_string()),
@@ -1473,6 +1474,15 @@ fn explanation(report: &ExplanationReport) -> String {
         let _ = writeln!(out, "Route: {} → {}", one_line(route), e.strategy.name());
     }
     let _ = writeln!(out, "Why:");
+    for line in explanation_lines(e) {
+        let _ = writeln!(out, "  {line}");
+    }
+    out
+}
+
+/// The lines of an explanation's "Why:": one per comparison that decided
+/// the key (or per part of a merge and where it came from).
+pub(crate) fn explanation_lines(e: &Explanation) -> Vec<String> {
     let mut lines = Vec::new();
     let winner = e.winner.as_ref();
     match &e.reasons {
@@ -1607,10 +1617,7 @@ fn explanation(report: &ExplanationReport) -> String {
     if lines.is_empty() {
         lines.push("it is the only version".to_string());
     }
-    for line in lines {
-        let _ = writeln!(out, "  {line}");
-    }
-    out
+    lines
 }
 
 /// A version as the explanation names it: `agent v3`.

@@ -250,7 +250,7 @@ pub fn explain(config: &ResolveConfig, strategy: Strategy, key: &str) -> Option<
 }
 
 /// Explains `resolution`, which resolved `state`.
-fn of(state: &State, resolution: &Resolution) -> Explanation {
+pub fn of(state: &State, resolution: &Resolution) -> Explanation {
     let versions = &state.versions;
     let winner = resolution
         .versions

@@ -14,7 +14,9 @@ pub mod charts;
 mod check;
 pub mod graph;
 pub mod page;
+mod resolve;
 mod single;
+mod trials;
 
 use maud::{Markup, html};
 
@@ -84,20 +86,14 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
             single::sequence(&r.outcome)?,
         ),
         Report::Check(r) => (Header::of_check(r), vec![check::results(r)]),
-        Report::Trials(r) => (
-            Header::of_trials(r),
-            not_built(
-                "trials",
-                "the distribution of converged rounds and the agreement fan chart",
-            ),
-        ),
+        Report::Trials(r) => (Header::of_trials(r), trials::sections(r)?),
         Report::Sweep(r) => (
             Header::of_sweep(r),
             not_built("sweeps", "each summary figure against the swept value"),
         ),
         Report::Resolve(r) => (
             Header::of_resolve(&r.made_by, &r.scenario, r.description.as_deref(), "resolve"),
-            not_built("resolve", "the causality graph of each key's versions"),
+            resolve::resolve(r),
         ),
         Report::Explanation(r) => (
             Header::of_resolve(
@@ -106,10 +102,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
                 r.description.as_deref(),
                 "resolve --explain",
             ),
-            not_built(
-                "resolve --explain",
-                "the causality graph of the key's versions",
-            ),
+            resolve::explanation(r),
         ),
         Report::Comparison(r) => (
             Header::of_resolve(
@@ -118,10 +111,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
                 r.description.as_deref(),
                 "resolve --compare",
             ),
-            not_built(
-                "resolve --compare",
-                "the strategies side by side with their lost writes",
-            ),
+            resolve::comparison(r)?,
         ),
         Report::Scenarios(_) | Report::Text(_) => (
             Header::plain("moai", "listing"),

@@ -190,7 +190,7 @@ fn value_text(value: &serde_json::Value) -> String {
 }
 
 /// `text`, cut to [`MAX_VALUE_CHARS`] characters with `…`.
-fn cut(text: &str) -> String {
+pub(super) fn cut(text: &str) -> String {
     if text.chars().count() <= MAX_VALUE_CHARS {
         return text.to_string();
     }

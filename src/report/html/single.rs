@@ -36,7 +36,7 @@ fn bins(rounds: usize) -> Vec<Range<usize>> {
 
 /// The x of a bin (its middle round, rounds counted from 1) and the mean
 /// of `value` over it.
-fn binned<T>(history: &[T], value: impl Fn(&T) -> f64) -> Vec<(f64, f64)> {
+pub(super) fn binned<T>(history: &[T], value: impl Fn(&T) -> f64) -> Vec<(f64, f64)> {
     bins(history.len())
         .into_iter()
         .map(|bin| {
@@ -48,7 +48,7 @@ fn binned<T>(history: &[T], value: impl Fn(&T) -> f64) -> Vec<(f64, f64)> {
 }
 
 /// The y axis label of a per-round count, saying when bars are bin means.
-fn per_round(unit: &str, history: usize) -> String {
+pub(super) fn per_round(unit: &str, history: usize) -> String {
     let width = history.div_ceil(MAX_BARS).max(1);
     if width == 1 {
         unit.to_string()
@@ -58,18 +58,18 @@ fn per_round(unit: &str, history: usize) -> String {
 }
 
 /// The bar width of a per-round chart, in rounds.
-fn bar_width(history: usize) -> f64 {
+pub(super) fn bar_width(history: usize) -> f64 {
     history.div_ceil(MAX_BARS).max(1) as f64 * 0.8
 }
 
 /// The x range of a per-round chart.
-fn rounds_range(rounds: usize) -> Range<f64> {
+pub(super) fn rounds_range(rounds: usize) -> Range<f64> {
     0.5..rounds.max(1) as f64 + 0.5
 }
 
 /// The highest of `values` (at least 1), with room above for a legend of
 /// `entries` lines.
-fn top(values: impl Iterator<Item = f64>, entries: usize) -> f64 {
+pub(super) fn top(values: impl Iterator<Item = f64>, entries: usize) -> f64 {
     values.fold(1.0_f64, f64::max) * (1.0 + LEGEND_ROOM * entries as f64)
 }
 
