@@ -15,6 +15,7 @@ mod check;
 pub mod graph;
 pub mod page;
 mod single;
+mod sweep;
 
 use maud::{Markup, html};
 
@@ -91,10 +92,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
                 "the distribution of converged rounds and the agreement fan chart",
             ),
         ),
-        Report::Sweep(r) => (
-            Header::of_sweep(r),
-            not_built("sweeps", "each summary figure against the swept value"),
-        ),
+        Report::Sweep(r) => (Header::of_sweep(r), sweep::sections(r)?),
         Report::Resolve(r) => (
             Header::of_resolve(&r.made_by, &r.scenario, r.description.as_deref(), "resolve"),
             not_built("resolve", "the causality graph of each key's versions"),
