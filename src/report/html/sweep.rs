@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::charts::{self, ErrorSeries, Frame, LegendAt, Line};
+use super::charts::{self, Band, ErrorSeries, Frame, LegendAt, Line};
 use super::{Chart, Section};
 use crate::error::Error;
 use crate::exact::{ByzantineExactSummary, ExactSummary, GossipExactSummary};
@@ -18,6 +18,11 @@ use crate::report::{Settings, SweepReport, SweepRow, TrialsSummary};
 
 /// Room above the data for each legend entry, as a share of the y range.
 const LEGEND_ROOM: f64 = 0.12;
+
+/// Most values a rate chart draws with an error bar each; a longer sweep
+/// draws each rate as a line in a shaded band of its interval, so the page
+/// stays small whatever the number of values.
+const MAX_ERROR_BARS: usize = 60;
 
 /// The top of a rate's y axis: a little over 1, so points at 1 show whole.
 const RATE_TOP: f64 = 1.05;
@@ -254,6 +259,35 @@ fn rounds_chart(axis: &Axis, title: String, lines: &[Line]) -> Result<Chart, Err
     charts::line_chart(&frame, lines, &[])
 }
 
+/// Rates against the swept value: points with error bars, or for more than
+/// [`MAX_ERROR_BARS`] values, lines in bands of their intervals (a series
+/// without intervals, the exact law's, is a line alone).
+fn rates(frame: &Frame, series: &[ErrorSeries]) -> Result<Chart, Error> {
+    if series.iter().all(|s| s.points.len() <= MAX_ERROR_BARS) {
+        return charts::error_bars(frame, series);
+    }
+    let lines: Vec<Line> = series
+        .iter()
+        .map(|s| Line {
+            name: s.name.clone(),
+            points: s.points.iter().map(|&(x, _, y, _)| (x, y)).collect(),
+        })
+        .collect();
+    let bands: Vec<Band> = series
+        .iter()
+        .filter(|s| s.points.iter().any(|&(_, low, _, high)| high > low))
+        .map(|s| Band {
+            name: format!("{}, 95% interval", s.name),
+            points: s
+                .points
+                .iter()
+                .map(|&(x, low, _, high)| (x, low, high))
+                .collect(),
+        })
+        .collect();
+    charts::line_chart(frame, &lines, &bands)
+}
+
 /// A gossip sweep's sections.
 fn gossip_sections(report: &SweepReport, axis: &Axis, what: &str) -> Result<Vec<Section>, Error> {
     let param = report.sweep.first().map_or("", |r| r.param.as_str());
@@ -291,9 +325,7 @@ fn gossip_sections(report: &SweepReport, axis: &Axis, what: &str) -> Result<Vec<
         "One point per value of {param}: {what}. Rounds to converge count only the runs \
          that converged; a value at which none did has no point."
     ));
-    convergence
-        .charts
-        .push(charts::error_bars(&rate_frame, &rate_series)?);
+    convergence.charts.push(rates(&rate_frame, &rate_series)?);
     if !trials.is_empty() {
         let lines = percentile_lines(&trials, "", |s| [s.rounds_p50, s.rounds_p90, s.rounds_p99]);
         let title = format!("Rounds to converge by {param}");
@@ -423,7 +455,7 @@ fn rates_chart(
         &points_with_intervals(&series),
         series.len(),
     );
-    charts::error_bars(&frame, &series)
+    rates(&frame, &series)
 }
 
 /// A Byzantine sweep's sections.
