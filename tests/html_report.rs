@@ -212,10 +212,6 @@ fn check_reports_one_row_per_scenario_failures_first() {
 fn kinds_without_charts_yet_get_the_header_and_say_so() {
     for (name, args) in [
         ("trials", vec!["gossip", "--trials", "20"]),
-        (
-            "sweep",
-            vec!["gossip", "--trials", "5", "--sweep", "fanout=2,3"],
-        ),
         ("resolve", vec!["resolve"]),
         ("compare", vec!["resolve", "--compare"]),
         ("explain", vec!["resolve", "--explain", "config"]),

@@ -181,13 +181,14 @@ pub(super) fn sections(report: &SweepReport) -> Result<Vec<Section>, Error> {
     );
     let what = match report.trials {
         Some(n) => format!(
-            "{n} trials per value (error bars: the 95% Wilson interval){}",
+            "{n} trials per value, each rate with its 95% Wilson interval (error bars, or a \
+             shaded band past {MAX_ERROR_BARS} values){}",
             if report
                 .sweep
                 .iter()
                 .any(|r| r.statistics.exact_summary.is_some())
             {
-                ", and the exact law (points without error bars)"
+                ", and the exact law (no interval)"
             } else {
                 ""
             }
