@@ -137,6 +137,82 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
             labels: 11,
         }],
     ),
+    (
+        "gossip sweep",
+        &[
+            "gossip",
+            "stubborn-lossy",
+            "--trials",
+            "200",
+            "--sweep",
+            "fanout=2..6",
+        ],
+        &[
+            Expect {
+                series: 1,
+                labels: 19,
+            },
+            Expect {
+                series: 3,
+                labels: 17,
+            },
+            Expect {
+                series: 1,
+                labels: 14,
+            },
+        ],
+    ),
+    (
+        "gossip sweep with the exact law",
+        &[
+            "gossip",
+            "--trials",
+            "100",
+            "--exact",
+            "--sweep",
+            "fanout=3..5",
+        ],
+        &[
+            Expect {
+                series: 2,
+                labels: 19,
+            },
+            Expect {
+                series: 3,
+                labels: 15,
+            },
+            Expect {
+                series: 3,
+                labels: 15,
+            },
+            Expect {
+                series: 2,
+                labels: 14,
+            },
+        ],
+    ),
+    (
+        "byzantine sweep with the exact law",
+        &[
+            "byzantine",
+            "random-voters",
+            "--trials",
+            "300",
+            "--exact",
+            "--sweep",
+            "rounds=3..6",
+        ],
+        &[
+            Expect {
+                series: 4,
+                labels: 22,
+            },
+            Expect {
+                series: 4,
+                labels: 22,
+            },
+        ],
+    ),
 ];
 
 #[test]

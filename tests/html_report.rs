@@ -209,19 +209,6 @@ fn check_reports_one_row_per_scenario_failures_first() {
 }
 
 #[test]
-fn kinds_without_charts_yet_get_the_header_and_say_so() {
-    for (name, args) in [(
-        "sweep",
-        vec!["gossip", "--trials", "5", "--sweep", "fanout=2,3"],
-    )] {
-        let page = report(name, &args);
-        assert!(page.contains("<title>moai report: "), "{name}");
-        assert!(page.contains("are not built yet"), "{name}");
-        assert_eq!(charts(&page), 0, "{name}");
-    }
-}
-
-#[test]
 fn a_million_agents_give_a_report_as_small_as_twenty() {
     let dir = fresh_dir("size");
     let size = |agents: &str| {
