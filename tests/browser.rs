@@ -20,11 +20,39 @@ use browser::{Browser, Expect, Rendered, TempDir};
 /// make it (the harness appends `--report FILE.html`), and the charts it
 /// must show, in page order. Adding a report is one line here.
 const REPORTS: &[(&str, &[&str], &[Expect])] = &[
-    // TODO(issue 14, helper A's `--report FILE.html`): one line per kind once
-    // the flag exists: gossip single run and trials, sweeps, byzantine single
-    // run, resolve (with and without --compare), check. For example:
-    // ("gossip trials", &["gossip", "scenarios/NAME.toml", "--trials", "200"],
-    //  &[Expect { series: 1, labels: 10 }, Expect { series: 2, labels: 10 }]),
+    (
+        "gossip single run",
+        &["gossip", "stubborn-lossy"],
+        &[
+            Expect {
+                series: 2,
+                labels: 23,
+            },
+            Expect {
+                series: 2,
+                labels: 19,
+            },
+            Expect {
+                series: 1,
+                labels: 19,
+            },
+        ],
+    ),
+    (
+        "byzantine single run",
+        &["byzantine", "random-voters"],
+        &[
+            Expect {
+                series: 4,
+                labels: 16,
+            },
+            Expect {
+                series: 2,
+                labels: 17,
+            },
+        ],
+    ),
+    ("check", &["check", "scenarios/"], &[]),
     (
         "gossip trials with the exact law",
         &["gossip", "--trials", "200", "--exact"],
