@@ -20,11 +20,39 @@ use browser::{Browser, Expect, Rendered, TempDir};
 /// make it (the harness appends `--report FILE.html`), and the charts it
 /// must show, in page order. Adding a report is one line here.
 const REPORTS: &[(&str, &[&str], &[Expect])] = &[
-    // TODO(issue 14, helper A's `--report FILE.html`): one line per kind once
-    // the flag exists: gossip single run and trials, sweeps, byzantine single
-    // run, resolve (with and without --compare), check. For example:
-    // ("gossip trials", &["gossip", "scenarios/NAME.toml", "--trials", "200"],
-    //  &[Expect { series: 1, labels: 10 }, Expect { series: 2, labels: 10 }]),
+    (
+        "gossip single run",
+        &["gossip", "stubborn-lossy"],
+        &[
+            Expect {
+                series: 2,
+                labels: 23,
+            },
+            Expect {
+                series: 2,
+                labels: 19,
+            },
+            Expect {
+                series: 1,
+                labels: 19,
+            },
+        ],
+    ),
+    (
+        "byzantine single run",
+        &["byzantine", "random-voters"],
+        &[
+            Expect {
+                series: 4,
+                labels: 16,
+            },
+            Expect {
+                series: 2,
+                labels: 17,
+            },
+        ],
+    ),
+    ("check", &["check", "scenarios/"], &[]),
     (
         "byzantine single run",
         &["byzantine", "infra"],
@@ -154,6 +182,82 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
             series: 3,
             labels: 11,
         }],
+    ),
+    (
+        "gossip sweep",
+        &[
+            "gossip",
+            "stubborn-lossy",
+            "--trials",
+            "200",
+            "--sweep",
+            "fanout=2..6",
+        ],
+        &[
+            Expect {
+                series: 1,
+                labels: 19,
+            },
+            Expect {
+                series: 3,
+                labels: 17,
+            },
+            Expect {
+                series: 1,
+                labels: 14,
+            },
+        ],
+    ),
+    (
+        "gossip sweep with the exact law",
+        &[
+            "gossip",
+            "--trials",
+            "100",
+            "--exact",
+            "--sweep",
+            "fanout=3..5",
+        ],
+        &[
+            Expect {
+                series: 2,
+                labels: 19,
+            },
+            Expect {
+                series: 3,
+                labels: 15,
+            },
+            Expect {
+                series: 3,
+                labels: 15,
+            },
+            Expect {
+                series: 2,
+                labels: 14,
+            },
+        ],
+    ),
+    (
+        "byzantine sweep with the exact law",
+        &[
+            "byzantine",
+            "random-voters",
+            "--trials",
+            "300",
+            "--exact",
+            "--sweep",
+            "rounds=3..6",
+        ],
+        &[
+            Expect {
+                series: 4,
+                labels: 22,
+            },
+            Expect {
+                series: 4,
+                labels: 22,
+            },
+        ],
     ),
 ];
 

@@ -210,17 +210,6 @@ fn check_reports_one_row_per_scenario_failures_first() {
 }
 
 #[test]
-fn kinds_without_charts_yet_get_the_header_and_say_so() {
-    let page = report(
-        "sweep",
-        &["gossip", "--trials", "5", "--sweep", "fanout=2,3"],
-    );
-    assert!(page.contains("<title>moai report: "));
-    assert!(page.contains("are not built yet"));
-    assert_eq!(charts(&page), 0);
-}
-
-#[test]
 fn a_million_agents_give_a_report_as_small_as_twenty() {
     let dir = fresh_dir("size");
     let size = |agents: &str| {

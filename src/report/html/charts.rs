@@ -276,14 +276,20 @@ pub fn bars(frame: &Frame, width: f64, layer: &Layer) -> Result<Chart, Error> {
 }
 
 /// Points with vertical error bars (a rate with its 95% interval), one
-/// series per entry, each with its own marker shape.
+/// series per entry, each with its own marker shape; a point whose low and
+/// high are equal (an exact value) has no bar.
 pub fn error_bars(frame: &Frame, series: &[ErrorSeries]) -> Result<Chart, Error> {
     draw(frame, series.len(), |plot| {
         for (i, s) in series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
-            plot.draw_series(s.points.iter().map(|&(x, low, value, high)| {
-                ErrorBar::new_vertical(x, low, value, high, color.stroke_width(2), 10)
-            }))?;
+            plot.draw_series(
+                s.points
+                    .iter()
+                    .filter(|&&(_, low, _, high)| high > low)
+                    .map(|&(x, low, value, high)| {
+                        ErrorBar::new_vertical(x, low, value, high, color.stroke_width(2), 10)
+                    }),
+            )?;
             let line = Line {
                 name: s.name.clone(),
                 points: s

@@ -16,6 +16,7 @@ pub mod graph;
 pub mod page;
 mod resolve;
 mod single;
+mod sweep;
 mod trials;
 
 use maud::{Markup, html};
@@ -87,10 +88,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
         ),
         Report::Check(r) => (Header::of_check(r), vec![check::results(r)]),
         Report::Trials(r) => (Header::of_trials(r), trials::sections(r)?),
-        Report::Sweep(r) => (
-            Header::of_sweep(r),
-            not_built("sweeps", "each summary figure against the swept value"),
-        ),
+        Report::Sweep(r) => (Header::of_sweep(r), sweep::sections(r)?),
         Report::Resolve(r) => (
             Header::of_resolve(&r.made_by, &r.scenario, r.description.as_deref(), "resolve"),
             resolve::resolve(r),
