@@ -43,7 +43,7 @@ page() {
 
 page gossip-run 1100 gossip partitioned-swarm
 page gossip-trials 1080 gossip stubborn-lossy --trials 2000
-page sweep 1500 gossip stubborn-lossy --trials 2000 --sweep fanout=2..6
+page sweep 1180 gossip stubborn-lossy --trials 2000 --sweep fanout=2..6
 page byzantine-run 1700 byzantine infra
 page resolve-compare 1320 resolve scenarios/hybrid.toml --compare
 # check: the shipped scenarios and one whose expectation fails (listed
