@@ -50,6 +50,10 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
                 series: 2,
                 labels: 17,
             },
+            Expect {
+                series: 1,
+                labels: 8,
+            },
         ],
     ),
     ("check", &["check", "scenarios/"], &[]),
