@@ -402,16 +402,20 @@ fn draw_into(
         .label(&rule.name)
         .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 20, y)], 6, 4, style));
     }
-    for mark in &frame.marks {
+    // One colour for every mark (they are one kind of reference), each its
+    // own dash pattern, so p50, p90 and p99 stay apart in greyscale too.
+    const MARK_DASHES: [(u32, u32); 4] = [(2, 3), (8, 3), (14, 4), (4, 8)];
+    for (i, mark) in frame.marks.iter().enumerate() {
+        let (dash, gap) = MARK_DASHES[i % MARK_DASHES.len()];
         let style = RGBColor(0xb2, 0x18, 0x2b).stroke_width(2);
         plot.draw_series(DashedLineSeries::new(
             vec![(mark.x, y_low), (mark.x, y_high)],
-            2,
-            3,
+            dash,
+            gap,
             style,
         ))?
         .label(&mark.name)
-        .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 20, y)], 2, 3, style));
+        .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 20, y)], dash, gap, style));
     }
     if series + frame.reference_entries() >= 2 {
         let position = match frame.legend {
