@@ -4,7 +4,8 @@
 //!
 //! The modules, by floor: each uses only the floors below it (checked by
 //! `tests/layers.rs`), so the data model never depends on what reads it.
-//! - [`error`] and [`rng`]: error types, and the one place generators are made;
+//! - [`error`], [`pmf`] and [`rng`]: error types, probability mass functions
+//!   computed with relative accuracy, and the one place generators are made;
 //! - [`budget`]: the memory limit in force (`MOAI_MAX_MEMORY`);
 //! - [`scenario`]: plain data: the TOML scenario model, its parsing and
 //!   validation, the algorithms' settings, the states to resolve and the
@@ -29,6 +30,7 @@ pub mod exact;
 pub mod expect;
 pub mod memory;
 pub mod montecarlo;
+pub mod pmf;
 pub mod report;
 pub mod resolve;
 pub mod rng;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// The floors, lowest first; modules on one floor do not use each other.
 const FLOORS: &[&[&str]] = &[
-    &["error", "rng"],
+    &["error", "pmf", "rng"],
     &["budget"],
     &["scenario"],
     &["consensus", "resolve", "work"],

@@ -31,10 +31,10 @@
 
 use serde::Serialize;
 
-use super::pmf::{binomial, window};
 use super::{DROP_BELOW, DecisionProbabilities};
 use crate::consensus::VoteCounts;
 use crate::consensus::byzantine::is_faulty;
+use crate::pmf::{binomial, window};
 use crate::scenario::{Behavior, ByzantineConfig, Decision, Swarm};
 
 /// The most random voters and equivocators (together) the exact law takes.

@@ -38,10 +38,10 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::pmf::{binomial, hypergeometric, window};
 use super::{DROP_BELOW, DecisionProbabilities};
 use crate::consensus::VoteCounts;
 use crate::consensus::gossip::decide;
+use crate::pmf::{binomial, hypergeometric, window};
 use crate::scenario::{Behavior, Decision, GossipConfig, Swarm, Topology};
 
 /// One round of the exact law.

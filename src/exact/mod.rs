@@ -13,7 +13,6 @@
 pub mod byzantine;
 pub mod compare;
 pub mod gossip;
-mod pmf;
 
 use indexmap::IndexMap;
 use serde::Serialize;

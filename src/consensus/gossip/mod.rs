@@ -35,25 +35,45 @@
 //! vote and is reported in the round's `lost_exchanges`.
 //!
 //! Draws: the graph first, from the run's generator (see [`topology`]; none
-//! for `complete`). Then each round is cut into blocks of [`BLOCK`] agents,
-//! and block `b` of round `r` draws from its own window of the run's ChaCha
-//! stream (word position `(1 + (r-1)·blocks + b)·2^36`), so blocks can run on
-//! any number of threads and give the same bytes. Within a block, per honest
-//! agent in order: its peers — `k = min(fanout, candidates)` distinct
-//! candidates drawn uniformly with `rand`'s `Uniform` over the candidates,
-//! redrawing a repeat (when `2k` exceeds the candidates, Floyd's algorithm
-//! instead; none when `k` is every candidate) — then, when `loss > 0`, one
-//! `f64` per sampled peer in the order sampled, drawn even when the exchange
-//! fails for another reason. (moai 0.1 drew every round from one sequential
-//! stream with Floyd's algorithm; runs of the same seed differ from those.)
+//! for `complete` and `ring`, which are never built). Then each round is
+//! cut into blocks of [`BLOCK`] agents, and block `b` of round `r` draws
+//! from its own window of the run's ChaCha stream (word position
+//! `(1 + (r-1)·blocks + b)·2^36`), so blocks can run on any number of
+//! threads and give the same bytes. Within a block, per honest agent in
+//! order, with `k = min(fanout, candidates)` exchanges (see `sampler.rs`):
+//!
+//! - when `loss > 0`, how many are lost, `L` ~ Binomial(`k`, `loss`), by
+//!   inversion of one 32-bit word (two in fewer than `k` of 2^32 draws);
+//! - then its `m = k - L` peers, distinct and uniform among its candidates:
+//!   on a graph or ring whose agent has at most 255 neighbours and at most
+//!   4,096 ways to choose `m` of them, one `Uniform` draw among those ways
+//!   (listed in lexicographic order); otherwise, when `2k` is at most the
+//!   candidates, `k` candidates drawn with `rand`'s `Uniform`, each repeat
+//!   drawn again, of which the first `m` are heard; otherwise every
+//!   candidate in order when all are wanted (no draw), else Floyd's
+//!   algorithm for `m`.
+//!
+//! Losing each of `k` uniformly drawn distinct peers independently leaves a
+//! uniform set of `k - L` of them, so this is the law of one coin per
+//! exchange with far fewer draws. moai 0.1 drew every round from one
+//! sequential stream with Floyd's algorithm, and until stream 4 one `f64`
+//! per exchange for loss and peers by redraws on every network; runs of the
+//! same seed differ from those.
 
 use std::collections::HashMap;
 
-use rand::distr::{Distribution, Uniform};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rayon::prelude::*;
 use serde::Serialize;
 
+mod sampler;
+
+/// The integration tests' chi-square test, for the sampler's laws.
+#[cfg(test)]
+#[path = "../../../tests/support/chi_square.rs"]
+mod chi_square;
+
+use self::sampler::{Candidates, Everyone, PeerSampler, Ring, Tables};
 use super::topology::{self, Graph};
 use super::{VoteCounts, require_agents};
 use crate::error::InvalidSetting;
@@ -551,7 +571,10 @@ pub fn run_blocks(
         resolve_partitions(&config.partitions, agents).expect("partitions were validated");
     let network = match config.topology {
         Topology::Complete => Network::Complete(Everyone(n)),
-        Topology::Ring => Network::Graph(topology::ring(n, config.degree)),
+        Topology::Ring => Network::Ring(Ring {
+            agents: n,
+            half: config.degree / 2,
+        }),
         Topology::RandomRegular => Network::Graph(topology::random_regular(n, config.degree, rng)),
         Topology::SmallWorld => {
             Network::Graph(topology::small_world(n, config.degree, config.rewire, rng))
@@ -559,10 +582,13 @@ pub fn run_blocks(
     };
     let behaviors = agents.behaviors();
     let anyone_silent = behaviors.contains(&Behavior::Silent);
-    let width = config.fanout.min(match &network {
-        Network::Complete(everyone) => everyone.most(),
-        Network::Graph(graph) => graph.most(),
-    }) as usize;
+    let sizes = match &network {
+        Network::Complete(everyone) => everyone.sizes(n),
+        Network::Ring(ring) => ring.sizes(n),
+        Network::Graph(graph) => graph.sizes(n),
+    };
+    let width = config.fanout.min(sizes.most) as usize;
+    let tables = Tables::new(&sizes, config.fanout, config.loss);
     // One abstaining slot past the last agent: "nobody" (see Blocks::play).
     let mut current: Vec<Vote> = agents.votes().to_vec();
     current.push(Vote::Abstain);
@@ -600,27 +626,27 @@ pub fn run_blocks(
             behaviors,
             fanout: config.fanout,
             width,
+            tables: &tables,
             base: &base,
             round,
             blocks,
         };
-        let faultless = config.loss == 0.0 && !anyone_silent && active.is_empty();
-        let always = |_, _, _: &mut ReadAhead| true;
-        let succeeds = |me: u32, peer: u32, rng: &mut ReadAhead| {
-            let lost = config.loss > 0.0 && rng.random::<f64>() < config.loss;
-            !lost
-                && behaviors[peer as usize] != Behavior::Silent
-                && !active.iter().any(|p| p.separates(me, peer))
-        };
-        // A copy of the block loop per network and for the usual fault-free
-        // run, which checks nothing per exchange.
+        // Exchanges that fail for want of a peer, not of the network; None
+        // when none can.
+        let fails = (anyone_silent || !active.is_empty()).then_some(|me: u32, peer: u32| {
+            behaviors[peer as usize] == Behavior::Silent
+                || active.iter().any(|p| p.separates(me, peer))
+        });
+        // A copy of the block loop per network, with and without loss, and
+        // for the usual run without silent agents or partitions, which
+        // checks no exchange.
+        let lossy = tables.losses.is_some();
         let play = |heard: &mut Vec<u32>, (block, out): (usize, &mut [Vote])| {
             let blocks = &blocks_of_round;
-            match (&network, faultless) {
-                (Network::Complete(all), true) => blocks.play(all, block, out, heard, always),
-                (Network::Complete(all), false) => blocks.play(all, block, out, heard, succeeds),
-                (Network::Graph(graph), true) => blocks.play(graph, block, out, heard, always),
-                (Network::Graph(graph), false) => blocks.play(graph, block, out, heard, succeeds),
+            match &network {
+                Network::Complete(all) => blocks.play_any(all, block, out, heard, lossy, fails),
+                Network::Ring(ring) => blocks.play_any(ring, block, out, heard, lossy, fails),
+                Network::Graph(graph) => blocks.play_any(graph, block, out, heard, lossy, fails),
             }
         };
         let agents_next = &mut next[..n as usize];
@@ -723,6 +749,8 @@ struct Blocks<'a> {
     fanout: u32,
     /// The most peers any agent gets.
     width: usize,
+    /// The tables the peer draws read.
+    tables: &'a Tables,
     /// The run's generator, where the round's draws start.
     base: &'a SimRng,
     round: u32,
@@ -731,28 +759,49 @@ struct Blocks<'a> {
 }
 
 impl Blocks<'_> {
+    /// [`Self::play`], with the loop made for this run: with or without
+    /// loss, and checking each exchange with `fails` if there is one.
+    fn play_any(
+        &self,
+        candidates: &impl Candidates,
+        block: usize,
+        next: &mut [Vote],
+        heard: &mut Vec<u32>,
+        lossy: bool,
+        fails: Option<impl Fn(u32, u32) -> bool>,
+    ) -> (u64, VoteCounts) {
+        let never = |_, _| false;
+        match (lossy, fails) {
+            (false, None) => self.play::<false>(candidates, block, next, heard, never),
+            (true, None) => self.play::<true>(candidates, block, next, heard, never),
+            (false, Some(f)) => self.play::<false>(candidates, block, next, heard, f),
+            (true, Some(f)) => self.play::<true>(candidates, block, next, heard, f),
+        }
+    }
+
     /// Plays block `block` of the round into `next` (the block's slice):
     /// each honest agent hears its peers and adopts the majority; the others
-    /// keep their votes. `succeeds(me, peer, rng)` decides each exchange,
-    /// after the agent's peers are drawn. Returns how many exchanges failed
-    /// and the block's votes after the round.
+    /// keep their votes. The sampler draws how many of an agent's exchanges
+    /// are lost and the peers of the others; `fails(me, peer)` then says
+    /// whether an exchange fails for another reason. Returns how many
+    /// exchanges failed and the block's votes after the round.
     ///
     /// Each pass first draws the peers of a run of agents into `heard`, one
     /// row of `width` slots per agent with nobody in the unused and failed
     /// slots, then tallies the rows. The tally's reads of the peers' votes
     /// depend on nothing drawn meanwhile, so the memory system serves many
     /// at once.
-    fn play(
+    fn play<const LOSSY: bool>(
         &self,
         candidates: &impl Candidates,
         block: usize,
         next: &mut [Vote],
         heard: &mut Vec<u32>,
-        succeeds: impl Fn(u32, u32, &mut ReadAhead) -> bool,
+        fails: impl Fn(u32, u32) -> bool,
     ) -> (u64, VoteCounts) {
         let current = self.current;
         let nobody = (current.len() - 1) as u32;
-        let mut sampler = PeerSampler::new(candidates, self.fanout);
+        let mut sampler = PeerSampler::new(candidates, self.fanout, self.tables, nobody);
         let width = self.width.max(1);
         let pass = (PASS_SLOTS / width).clamp(1, next.len());
         // The block's window of the run's stream (window 0 is the graph's).
@@ -769,18 +818,18 @@ impl Blocks<'_> {
             heard.resize(next.len() * width, nobody);
             for (offset, row) in heard.chunks_exact_mut(width).enumerate() {
                 let me = (first + offset) as u32;
-                let drawn = if self.behaviors[me as usize] == Behavior::Honest {
-                    sampler.sample(me, rng, row)
-                } else {
-                    0
-                };
-                for slot in &mut row[..drawn] {
-                    if !succeeds(me, *slot, rng) {
-                        *slot = nobody;
-                        failed += 1;
+                if self.behaviors[me as usize] == Behavior::Honest {
+                    let (lost, drawn) = sampler.sample::<LOSSY>(me, rng, row);
+                    failed += u64::from(lost);
+                    for slot in &mut row[..drawn] {
+                        if fails(me, *slot) {
+                            *slot = nobody;
+                            failed += 1;
+                        }
                     }
+                } else {
+                    row.fill(nobody);
                 }
-                row[drawn..].fill(nobody);
             }
             let votes = &current[first..first + next.len()];
             // A width known at compile time unrolls the tally.
@@ -868,224 +917,10 @@ pub fn decide(counts: &VoteCounts, threshold: f64) -> Decision {
 enum Network {
     /// Every other agent.
     Complete(Everyone),
-    /// The agent's neighbours.
+    /// The ring's nearest agents.
+    Ring(Ring),
+    /// The agent's neighbours in a built graph.
     Graph(Graph),
-}
-
-/// Whom each agent may sample as peers: its candidates.
-trait Candidates {
-    /// How many candidates agent `me` has, and which agent its candidate
-    /// number `c` is.
-    fn of(&self, me: u32) -> (u32, impl Fn(u32) -> u32);
-
-    /// The most candidates any agent has.
-    fn most(&self) -> u32;
-}
-
-/// Every other agent of a complete network of this many agents, never
-/// materialised: candidate `c` of agent `me` is agent `c`, or `c+1` at and
-/// after `me`.
-struct Everyone(u32);
-
-impl Candidates for Everyone {
-    #[inline(always)]
-    fn of(&self, me: u32) -> (u32, impl Fn(u32) -> u32) {
-        (self.0 - 1, move |c| if c < me { c } else { c + 1 })
-    }
-
-    fn most(&self) -> u32 {
-        self.0.saturating_sub(1)
-    }
-}
-
-/// An agent's neighbours, in the graph's order.
-impl Candidates for Graph {
-    #[inline(always)]
-    fn of(&self, me: u32) -> (u32, impl Fn(u32) -> u32) {
-        let neighbours = self.neighbours(me);
-        (neighbours.len() as u32, |c| neighbours[c as usize])
-    }
-
-    fn most(&self) -> u32 {
-        self.max_degree()
-    }
-}
-
-/// Draws each round's peers of an agent: `k = min(fanout, candidates)`
-/// distinct candidates, uniformly.
-struct PeerSampler<'a, C> {
-    candidates: &'a C,
-    fanout: u32,
-    /// The uniform draw over the last candidate count (rebuilt only when the
-    /// count changes, which it never does on a complete network).
-    uniform: Option<UniformCandidate>,
-}
-
-impl<'a, C: Candidates> PeerSampler<'a, C> {
-    fn new(candidates: &'a C, fanout: u32) -> Self {
-        PeerSampler {
-            candidates,
-            fanout,
-            uniform: None,
-        }
-    }
-
-    /// Draws the peers of agent `me` for one round into the start of `peers`
-    /// (at least `min(fanout, candidates.most())` long) and returns how many
-    /// there are.
-    // Inlined into the round loop: measurably faster with 10^6 agents.
-    #[inline(always)]
-    fn sample(&mut self, me: u32, rng: &mut ReadAhead, peers: &mut [u32]) -> usize {
-        let (count, agent) = self.candidates.of(me);
-        self.choose(count, agent, rng, peers)
-    }
-
-    /// Writes `agent(c)` for `min(fanout, count)` distinct candidates `c` in
-    /// `0..count`, uniformly, to the start of `peers` and returns how many:
-    /// by redrawing repeats when at most half the candidates are wanted, by
-    /// Floyd's algorithm otherwise, and in order with no draw when every
-    /// candidate is wanted.
-    #[inline(always)]
-    fn choose(
-        &mut self,
-        count: u32,
-        agent: impl Fn(u32) -> u32,
-        rng: &mut ReadAhead,
-        peers: &mut [u32],
-    ) -> usize {
-        let k = self.fanout.min(count) as usize;
-        let peers = &mut peers[..k];
-        if k == count as usize {
-            for (c, slot) in peers.iter_mut().enumerate() {
-                *slot = agent(c as u32);
-            }
-        } else if 2 * k <= count as usize {
-            let uniform = match self.uniform {
-                Some(u) if u.count == count => u,
-                _ => {
-                    let u = UniformCandidate::new(count);
-                    self.uniform = Some(u);
-                    u
-                }
-            };
-            // A fanout known at compile time unrolls the draws and the
-            // repeat check.
-            match k {
-                1 => draw_distinct::<1>(peers, rng, &uniform, agent),
-                2 => draw_distinct::<2>(peers, rng, &uniform, agent),
-                3 => draw_distinct::<3>(peers, rng, &uniform, agent),
-                4 => draw_distinct::<4>(peers, rng, &uniform, agent),
-                5 => draw_distinct::<5>(peers, rng, &uniform, agent),
-                6 => draw_distinct::<6>(peers, rng, &uniform, agent),
-                7 => draw_distinct::<7>(peers, rng, &uniform, agent),
-                8 => draw_distinct::<8>(peers, rng, &uniform, agent),
-                _ => draw_distinct_any(peers, || agent(uniform.draw(rng))),
-            }
-        } else {
-            for (chosen, j) in ((count - k as u32)..count).enumerate() {
-                let t = agent(rng.random_range(0..=j));
-                peers[chosen] = if peers[..chosen].contains(&t) {
-                    agent(j)
-                } else {
-                    t
-                };
-            }
-        }
-        k
-    }
-}
-
-/// A uniform draw of one of `count` candidates, exactly as `rand`'s
-/// `Uniform` makes it, which can also turn several words of the stream
-/// into draws at once.
-#[derive(Clone, Copy)]
-struct UniformCandidate {
-    count: u32,
-    uniform: Uniform<u32>,
-    /// `Uniform`'s rejection zone (rand 0.9, Lemire's method): a word `w`
-    /// gives candidate `(w·count) >> 32` unless the low half of `w·count`
-    /// is below this, when `Uniform` takes the next word instead.
-    reject_below: u32,
-}
-
-impl UniformCandidate {
-    fn new(count: u32) -> Self {
-        UniformCandidate {
-            count,
-            uniform: Uniform::new(0, count).expect("count > 0"),
-            reject_below: count.wrapping_neg() % count,
-        }
-    }
-
-    /// One draw.
-    #[inline(always)]
-    fn draw(&self, rng: &mut impl Rng) -> u32 {
-        self.uniform.sample(rng)
-    }
-
-    /// The draws these words give, when `Uniform` would take each of them:
-    /// the same values, in order, as `K` calls of [`Self::draw`] reading
-    /// them. `None` if any word is rejected.
-    #[inline(always)]
-    fn draws_from<const K: usize>(&self, words: [u32; K]) -> Option<[u32; K]> {
-        let mut taken = true;
-        let drawn = words.map(|word| {
-            let product = u64::from(word) * u64::from(self.count);
-            taken &= product as u32 >= self.reject_below;
-            (product >> 32) as u32
-        });
-        taken.then_some(drawn)
-    }
-}
-
-/// Fills `peers` (`K` long) with `K` distinct candidates `agent(c)`, `c`
-/// drawn by `uniform`, redrawing each repeat. The usual case among many
-/// candidates, `K` words in the buffer that give `K` distinct candidates, is
-/// drawn in one go without branches; otherwise the draws are made one by
-/// one. Both read the same words and give the same peers.
-#[inline(always)]
-fn draw_distinct<const K: usize>(
-    peers: &mut [u32],
-    rng: &mut ReadAhead,
-    uniform: &UniformCandidate,
-    agent: impl Fn(u32) -> u32,
-) {
-    let peers: &mut [u32; K] = peers.try_into().expect("K peers");
-    // Among fewer candidates repeats are common, and drawing one by one
-    // from the start again would cost more than the batch saves.
-    let repeats_rare = uniform.count as usize >= 8 * K * K;
-    if let Some(drawn) = rng
-        .peek::<K>()
-        .filter(|_| repeats_rare)
-        .and_then(|words| uniform.draws_from(words))
-    {
-        let drawn = drawn.map(&agent);
-        let mut repeat = false;
-        for j in 1..K {
-            for i in 0..j {
-                repeat |= drawn[i] == drawn[j];
-            }
-        }
-        if !repeat {
-            *peers = drawn;
-            rng.skip(K);
-            return;
-        }
-    }
-    draw_distinct_any(peers, || agent(uniform.draw(rng)));
-}
-
-/// Fills `peers` with distinct values from `draw`, one by one, redrawing
-/// each repeat.
-fn draw_distinct_any(peers: &mut [u32], mut draw: impl FnMut() -> u32) {
-    let mut chosen = 0;
-    while chosen < peers.len() {
-        let peer = draw();
-        if !peers[..chosen].contains(&peer) {
-            peers[chosen] = peer;
-            chosen += 1;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1138,156 +973,6 @@ mod tests {
             Abstain,
             "all abstaining keeps the vote"
         );
-    }
-
-    /// Agent `me`'s peers for one round.
-    fn peers_of(
-        sampler: &mut PeerSampler<impl Candidates>,
-        me: u32,
-        rng: &mut ReadAhead,
-    ) -> Vec<u32> {
-        let mut row = vec![0; 64];
-        let k = sampler.sample(me, rng, &mut row);
-        row.truncate(k);
-        row
-    }
-
-    #[test]
-    fn words_give_the_candidates_uniform_draws_from_them() {
-        // Counts near 2^31 reject about half the words.
-        for count in [
-            1,
-            2,
-            3,
-            7,
-            1000,
-            999_983,
-            (1 << 31) + 1,
-            u32::MAX - 1,
-            u32::MAX,
-        ] {
-            let uniform = UniformCandidate::new(count);
-            let (mut taken, mut rejected) = (0, 0);
-            for seed in 0..200 {
-                let mut words = generator(seed);
-                let batch: [u32; 4] = std::array::from_fn(|_| words.next_u32());
-                let mut one_by_one = generator(seed);
-                let drawn: Vec<u32> = (0..4).map(|_| uniform.draw(&mut one_by_one)).collect();
-                assert!(drawn.iter().all(|&c| c < count));
-                match uniform.draws_from(batch) {
-                    Some(batch_drawn) => {
-                        taken += 1;
-                        assert_eq!(batch_drawn.to_vec(), drawn, "count {count} seed {seed}");
-                        // Uniform read exactly these four words.
-                        assert_eq!(one_by_one.next_u32(), words.next_u32());
-                    }
-                    None => rejected += 1,
-                }
-            }
-            assert!(taken > 0, "count {count}");
-            if count == (1 << 31) + 1 {
-                assert!(rejected > 100, "{rejected} of 200 batches rejected");
-            }
-        }
-    }
-
-    #[test]
-    fn batch_draws_give_the_one_by_one_peers() {
-        // The batch is tried from 128 candidates for 4 peers; there a
-        // repeat spoils about 1 batch in 40, and near 2^31 candidates a
-        // rejected word about 15 in 16. 9 candidates: one by one only.
-        for count in [9, 128, 200, 1 << 20, (1 << 31) + 1] {
-            let uniform = UniformCandidate::new(count);
-            let agent = |c: u32| c + 7;
-            let (mut fast_generator, mut fast_words) = (generator(3), [0; READ_AHEAD_WORDS]);
-            let mut fast = ReadAhead::new(&mut fast_generator, &mut fast_words);
-            let (mut slow_generator, mut slow_words) = (generator(3), [0; READ_AHEAD_WORDS]);
-            let mut slow = ReadAhead::new(&mut slow_generator, &mut slow_words);
-            for _ in 0..2_000 {
-                let (mut a, mut b) = ([0; 4], [0; 4]);
-                draw_distinct::<4>(&mut a, &mut fast, &uniform, agent);
-                draw_distinct_any(&mut b, || agent(uniform.draw(&mut slow)));
-                assert_eq!(a, b, "count {count}");
-                let mut distinct = a.to_vec();
-                distinct.sort_unstable();
-                distinct.dedup();
-                assert_eq!(distinct.len(), 4);
-            }
-            assert_eq!(fast.next_u64(), slow.next_u64(), "same words read");
-        }
-    }
-
-    #[test]
-    fn every_fanout_samples_the_peers_of_one_by_one_draws() {
-        // The reference: one `Uniform` draw per peer, a repeat drawn again,
-        // read straight from the generator.
-        for fanout in 1..=10u32 {
-            // From the fewest candidates that redraw (2·fanout) to many.
-            for n in [
-                2 * fanout + 1,
-                8 * fanout * fanout + 1,
-                1000,
-                1 << 20,
-                (1 << 31) + 2,
-            ] {
-                let everyone = Everyone(n);
-                let mut sampler = PeerSampler::new(&everyone, fanout);
-                let (mut generator13, mut words) = (generator(13), [0; READ_AHEAD_WORDS]);
-                let mut rng = ReadAhead::new(&mut generator13, &mut words);
-                let mut reference = generator(13);
-                let uniform = Uniform::new(0, n - 1).unwrap();
-                for me in (0..300).map(|i| (u64::from(n) * i / 300) as u32) {
-                    let mut expected = Vec::new();
-                    while expected.len() < fanout as usize {
-                        let c = uniform.sample(&mut reference);
-                        let peer = if c < me { c } else { c + 1 };
-                        if !expected.contains(&peer) {
-                            expected.push(peer);
-                        }
-                    }
-                    let peers = peers_of(&mut sampler, me, &mut rng);
-                    assert_eq!(peers, expected, "fanout {fanout}, {n} agents, agent {me}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn peers_are_distinct_and_never_the_agent_itself() {
-        let (mut generator, mut words) = (generator(5), [0; READ_AHEAD_WORDS]);
-        let mut rng = ReadAhead::new(&mut generator, &mut words);
-        for (n, fanout) in [(20, 5), (6, 5), (6, 9), (2, 1), (1000, 40), (1000, 8)] {
-            let everyone = Everyone(n);
-            let mut sampler = PeerSampler::new(&everyone, fanout);
-            for me in 0..n {
-                let mut peers = peers_of(&mut sampler, me, &mut rng);
-                assert_eq!(peers.len() as u32, fanout.min(n - 1));
-                assert!(peers.iter().all(|&p| p != me && p < n));
-                peers.sort_unstable();
-                peers.dedup();
-                assert_eq!(peers.len() as u32, fanout.min(n - 1));
-            }
-        }
-    }
-
-    #[test]
-    fn peer_sampling_is_uniform() {
-        // 10 agents, fanout 3: each of the 9 candidates of agent 0 is chosen
-        // with probability 1/3; over 30,000 draws expect 10,000 each.
-        let (mut generator, mut words) = (generator(11), [0; READ_AHEAD_WORDS]);
-        let mut rng = ReadAhead::new(&mut generator, &mut words);
-        let mut sampler = PeerSampler::new(&Everyone(10), 3);
-        let mut hits = [0u32; 10];
-        for _ in 0..30_000 {
-            for p in peers_of(&mut sampler, 0, &mut rng) {
-                hits[p as usize] += 1;
-            }
-        }
-        assert_eq!(hits[0], 0);
-        for &h in &hits[1..] {
-            // Standard deviation is about 82; allow 5 of them.
-            assert!((9_590..=10_410).contains(&h), "{hits:?}");
-        }
     }
 
     #[test]
@@ -1481,6 +1166,55 @@ mod tests {
                 (8, 1949, 51, 0)
             ]
         );
+
+        // Stream 4: loss drawn as a count per agent, and a ring's peers
+        // from a table of the ways to choose them.
+        let agents = swarm(&[(Vote::For, 60), (Vote::Against, 40)]);
+        let lossy = GossipConfig {
+            loss: 0.3,
+            ..config(3, 10)
+        };
+        let out = run(&agents, &lossy, &mut generator(8));
+        assert_eq!(
+            history(&out),
+            [
+                (1, 66, 34, 0),
+                (2, 77, 23, 0),
+                (3, 82, 18, 0),
+                (4, 91, 9, 0),
+                (5, 96, 4, 0)
+            ]
+        );
+        let lost: Vec<u64> = out
+            .metadata
+            .round_history
+            .iter()
+            .map(|r| r.lost_exchanges)
+            .collect();
+        assert_eq!(lost, [89, 96, 80, 80, 88]);
+        let ring = GossipConfig {
+            topology: Topology::Ring,
+            degree: 6,
+            loss: 0.2,
+            ..config(3, 4)
+        };
+        let out = run(&agents, &ring, &mut generator(8));
+        assert_eq!(
+            history(&out),
+            [
+                (1, 60, 40, 0),
+                (2, 60, 40, 0),
+                (3, 61, 39, 0),
+                (4, 61, 39, 0)
+            ]
+        );
+        let lost: Vec<u64> = out
+            .metadata
+            .round_history
+            .iter()
+            .map(|r| r.lost_exchanges)
+            .collect();
+        assert_eq!(lost, [67, 51, 58, 49]);
     }
 
     #[test]
@@ -1866,50 +1600,6 @@ mod tests {
     }
 
     #[test]
-    fn peers_come_from_the_neighbours_only() {
-        let ring = topology::ring(12, 4);
-        let mut sampler = PeerSampler::new(&ring, 3);
-        let (mut generator6, mut words) = (generator(6), [0; READ_AHEAD_WORDS]);
-        let mut rng = ReadAhead::new(&mut generator6, &mut words);
-        for me in 0..12 {
-            let mut peers = peers_of(&mut sampler, me, &mut rng);
-            peers.sort_unstable();
-            peers.dedup();
-            assert_eq!(peers.len(), 3);
-            assert!(peers.iter().all(|p| ring.neighbours(me).contains(p)));
-        }
-        // Fanout at least the degree: every neighbour, in order, no draw.
-        let mut sampler = PeerSampler::new(&ring, 9);
-        let mut generator6 = generator(6);
-        let mut rng = ReadAhead::new(&mut generator6, &mut words);
-        assert_eq!(peers_of(&mut sampler, 5, &mut rng), ring.neighbours(5));
-        assert_eq!(generator6.next_u64(), generator(6).next_u64());
-    }
-
-    #[test]
-    fn neighbour_sampling_is_uniform() {
-        // Each of agent 0's 6 ring neighbours is chosen with probability
-        // 2/6; over 30,000 draws expect 10,000 each (deviation ~82).
-        let ring = topology::ring(20, 6);
-        let mut sampler = PeerSampler::new(&ring, 2);
-        let (mut generator, mut words) = (generator(12), [0; READ_AHEAD_WORDS]);
-        let mut rng = ReadAhead::new(&mut generator, &mut words);
-        let mut hits = [0u32; 20];
-        for _ in 0..30_000 {
-            for p in peers_of(&mut sampler, 0, &mut rng) {
-                hits[p as usize] += 1;
-            }
-        }
-        for (agent, &h) in hits.iter().enumerate() {
-            if [1, 2, 3, 17, 18, 19].contains(&agent) {
-                assert!((9_590..=10_410).contains(&h), "{hits:?}");
-            } else {
-                assert_eq!(h, 0, "{hits:?}");
-            }
-        }
-    }
-
-    #[test]
     fn a_ring_with_full_fanout_and_no_loss_draws_nothing() {
         let agents = swarm(&[(Vote::For, 30), (Vote::Against, 20)]);
         let c = GossipConfig {
@@ -1923,27 +1613,35 @@ mod tests {
     }
 
     #[test]
-    fn loss_is_drawn_for_every_sampled_peer_even_across_a_partition() {
-        // The partition changes which exchanges fail, not the draws.
+    fn a_partition_changes_which_exchanges_fail_not_the_draws() {
         let agents = swarm(&[(Vote::For, 50), (Vote::Against, 50)]);
         let lossy = GossipConfig {
             loss: 0.3,
             ..config(3, 2)
         };
-        let split = GossipConfig {
+        let partitioned = |groups| GossipConfig {
             partitions: vec![PartitionConfig {
-                groups: vec![ids(1..=30)],
+                groups,
                 from: 1,
                 until: 2,
             }],
             ..lossy.clone()
         };
-        let (mut a, mut b) = (generator(5), generator(5));
-        let plain = run(&agents, &lossy, &mut a);
-        let cut = run(&agents, &split, &mut b);
-        assert_eq!(plain.metadata.rounds_completed, 2);
+        let plain = run(&agents, &lossy, &mut generator(5));
+        // One group of everyone cuts nothing: the same draws, the same run.
+        let whole = run(&agents, &partitioned(vec![ids(1..=100)]), &mut generator(5));
+        assert_eq!(history(&whole), history(&plain));
+        for (w, p) in whole
+            .metadata
+            .round_history
+            .iter()
+            .zip(&plain.metadata.round_history)
+        {
+            assert_eq!((w.lost_exchanges, w.partitioned), (p.lost_exchanges, true));
+        }
+        // A real cut fails more exchanges.
+        let cut = run(&agents, &partitioned(vec![ids(1..=30)]), &mut generator(5));
         assert_eq!(cut.metadata.rounds_completed, 2);
-        assert_eq!(a.next_u64(), b.next_u64());
         assert!(
             cut.metadata.round_history[0].lost_exchanges
                 > plain.metadata.round_history[0].lost_exchanges
