@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use divan::{Bencher, black_box};
-use moai::consensus::{byzantine, gossip};
+use moai::consensus::{byzantine, gossip, topology};
 use moai::exact;
 use moai::resolve::{crdt, vector};
 use moai::rng::generator;
 use moai::scenario::{
-    Agent, AgentOrigin, Behavior, ByzantineConfig, CrdtType, GossipConfig, State, Swarm, Version,
-    Vote,
+    Agent, AgentOrigin, Behavior, ByzantineConfig, CrdtType, GossipConfig, State, Swarm, Topology,
+    Version, Vote,
 };
 use rand::seq::SliceRandom;
 use serde_json::json;
@@ -113,6 +113,57 @@ fn gossip_100k_fanout5_20_rounds(bencher: Bencher) {
         ..GossipConfig::default()
     };
     bencher.bench(|| gossip::run(black_box(&agents), &config, &mut generator(42)));
+}
+
+/// The faults and networks of the 1M-agent comparison: 750,000 approving,
+/// fanout 5, 20 rounds without early stop.
+const FAULTS: [&str; 6] = [
+    "fault-free",
+    "loss 0.1",
+    "loss 0.5",
+    "ring 10",
+    "small-world 10",
+    "random-regular 10",
+];
+
+fn faulty_config(run: &str) -> GossipConfig {
+    let base = GossipConfig {
+        fanout: 5,
+        max_rounds: 20,
+        early_stop: false,
+        ..GossipConfig::default()
+    };
+    let on = |topology| GossipConfig {
+        topology,
+        degree: 10,
+        rewire: 0.1,
+        ..base.clone()
+    };
+    match run {
+        "loss 0.1" => GossipConfig { loss: 0.1, ..base },
+        "loss 0.5" => GossipConfig { loss: 0.5, ..base },
+        "ring 10" => on(Topology::Ring),
+        "small-world 10" => on(Topology::SmallWorld),
+        "random-regular 10" => on(Topology::RandomRegular),
+        _ => base,
+    }
+}
+
+/// One thread (the blocks of each round in turn), graph building included.
+#[divan::bench(args = FAULTS, sample_count = 5)]
+fn gossip_1m_fanout5_20_rounds_one_thread(bencher: Bencher, run: &str) {
+    let agents = Swarm::generated(1_000_000, 750_000, 0, Behavior::Honest);
+    let config = faulty_config(run);
+    bencher.bench(|| gossip::run_blocks(black_box(&agents), &config, &mut generator(42), false));
+}
+
+/// Building a graph of 1M agents, degree 10 (small-world rewired at 0.1).
+#[divan::bench(args = ["small-world", "random-regular"], sample_count = 5)]
+fn graph_build_1m_degree_10(bencher: Bencher, topology: &str) {
+    bencher.bench(|| match topology {
+        "small-world" => topology::small_world(1_000_000, 10, 0.1, &mut generator(42)),
+        _ => topology::random_regular(1_000_000, 10, &mut generator(42)),
+    });
 }
 
 #[divan::bench(sample_count = 5)]

@@ -370,7 +370,7 @@ fn networks_too_large_to_build_are_refused_naming_the_limit() {
         "--agents",
         "10000000",
         "--topology",
-        "ring",
+        "small-world",
         "--degree",
         "20",
     ]);
