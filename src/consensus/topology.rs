@@ -33,7 +33,9 @@
 //!   slot `t`, drawn uniformly in `s+1..N` again and again until it is one
 //!   not yet matched (about `N` draws in all), which gives every one of the
 //!   `(N-1)!!` perfect matchings the same chance; the slots of agent `a` are
-//!   `a*k..(a+1)*k`, and each holds the agent at the other end of its pair.
+//!   `a*k..(a+1)*k`, and each holds the agent at the other end of its pair
+//!   (which slots are matched is kept in a bit per slot when `k <= 32`, so
+//!   within 4 bytes per agent, else read from the slots: the same draws).
 //!   Conditioned on having no self loop and no repeated pair, that graph is
 //!   exactly uniform over the simple `k`-regular graphs on `n` labelled
 //!   agents, but for `k >= 4` most pairings have a few defects (about
@@ -251,6 +253,67 @@ pub fn random_regular(n: u32, degree: u32, rng: &mut SimRng) -> Graph {
 /// A slot of the pairing not matched yet.
 const UNMATCHED: u32 = u32::MAX;
 
+/// Which slots of a pairing are matched; a slot is asked about only after
+/// every slot before it is matched, and only the later slot of a pair is
+/// added.
+trait Matched {
+    /// Whether `slot` is matched, given the rows filled so far.
+    fn has(&self, rows: &[u32], slot: u32) -> bool;
+    /// Marks `slot` matched.
+    fn add(&mut self, slot: u32);
+    /// The first slot from `from` on not matched, if any.
+    fn next(&self, rows: &[u32], from: u32) -> Option<u32>;
+}
+
+/// A bit per slot, set when it is matched.
+struct Bits(Vec<u64>);
+
+impl Matched for Bits {
+    #[inline(always)]
+    fn has(&self, _: &[u32], slot: u32) -> bool {
+        self.0[slot as usize / 64] >> (slot % 64) & 1 != 0
+    }
+
+    #[inline(always)]
+    fn add(&mut self, slot: u32) {
+        self.0[slot as usize / 64] |= 1 << (slot % 64);
+    }
+
+    #[inline(always)]
+    fn next(&self, rows: &[u32], from: u32) -> Option<u32> {
+        let mut word = from as usize / 64;
+        // The bits past the slots count as matched.
+        let mut free = !self.0.get(word)? & (u64::MAX << (from % 64));
+        while free == 0 {
+            word += 1;
+            free = !*self.0.get(word)?;
+        }
+        let slot = word as u32 * 64 + free.trailing_zeros();
+        (slot < rows.len() as u32).then_some(slot)
+    }
+}
+
+/// The rows themselves: a slot is matched once its entry is not
+/// [`UNMATCHED`].
+struct Entries;
+
+impl Matched for Entries {
+    #[inline(always)]
+    fn has(&self, rows: &[u32], slot: u32) -> bool {
+        rows[slot as usize] != UNMATCHED
+    }
+
+    #[inline(always)]
+    fn add(&mut self, _: u32) {}
+
+    #[inline(always)]
+    fn next(&self, rows: &[u32], from: u32) -> Option<u32> {
+        let after = rows.get(from as usize..)?;
+        let at = after.iter().position(|&x| x == UNMATCHED)?;
+        Some(from + at as u32)
+    }
+}
+
 /// A `degree`-regular multigraph on agents `0..n` (self loops count twice in
 /// their agent's row) that switches keep regular.
 #[derive(Debug)]
@@ -264,20 +327,36 @@ struct RegularMultigraph {
 impl RegularMultigraph {
     /// The pairing (configuration) model: `degree` slots per agent matched
     /// uniformly, each slot not matched yet to a later one drawn until it
-    /// is not matched yet either.
+    /// is not matched yet either. Which slots are matched is kept in a bit
+    /// per slot when that takes at most 4 bytes per agent (degree 32 or
+    /// less), else in the rows themselves: the same draws either way.
     fn pairing(n: u32, degree: u32, rng: &mut SimRng) -> Self {
-        let mut rows = vec![UNMATCHED; n as usize * degree as usize];
+        let slots = n as usize * degree as usize;
+        if degree <= 32 {
+            Self::pair(
+                degree,
+                vec![0; slots],
+                Bits(vec![0; slots.div_ceil(64)]),
+                rng,
+            )
+        } else {
+            Self::pair(degree, vec![UNMATCHED; slots], Entries, rng)
+        }
+    }
+
+    /// The pairing into `rows`, with `matched` telling the slots matched.
+    fn pair(degree: u32, mut rows: Vec<u32>, mut matched: impl Matched, rng: &mut SimRng) -> Self {
         let slots = rows.len() as u32;
-        for s in 0..slots {
-            if rows[s as usize] != UNMATCHED {
-                continue;
-            }
+        let mut from = 0;
+        while let Some(s) = matched.next(&rows, from) {
+            from = s + 1;
             let t = loop {
                 let t = rng.random_range(s + 1..slots);
-                if rows[t as usize] == UNMATCHED {
+                if !matched.has(&rows, t) {
                     break t;
                 }
             };
+            matched.add(t);
             rows[s as usize] = t / degree;
             rows[t as usize] = s / degree;
         }
@@ -319,11 +398,23 @@ impl RegularMultigraph {
     /// The defective edges `a — b`, `a <= b`: each self loop once and each
     /// copy of a repeated edge, by agent `a`, then by first place in its row.
     fn defects(&self) -> Vec<(u32, u32)> {
+        let k = self.degree as usize;
         let mut defects = Vec::new();
-        for (a, row) in self.rows.chunks_exact(self.degree as usize).enumerate() {
+        // A row twice over: entry `i` against entry `i + r` (mod `k`) for
+        // `r = 1..=k/2` compares every pair of entries.
+        let mut twice = vec![0; 2 * k];
+        for (a, row) in self.rows.chunks_exact(k).enumerate() {
             let a = a as u32;
-            // Loops and repeated edges alike repeat an entry.
-            if !(1..row.len()).any(|i| row[..i].contains(&row[i])) {
+            // Loops and repeated edges alike repeat an entry (looked for
+            // without a branch per pair: rows seldom have one).
+            twice[..k].copy_from_slice(row);
+            twice[k..].copy_from_slice(row);
+            let repeats = (1..=k / 2).fold(0, |seen, r| {
+                row.iter()
+                    .zip(&twice[r..r + k])
+                    .fold(seen, |seen, (x, y)| seen | u32::from(x == y))
+            });
+            if repeats == 0 {
                 continue;
             }
             for (i, &b) in row.iter().enumerate() {
@@ -502,6 +593,7 @@ mod tests {
             (101, 6),
             (1000, 7),
             (500, 20),
+            (200, 40),
         ];
         for (n, k) in cases {
             for seed in 0..8 {
@@ -567,6 +659,24 @@ mod tests {
                 chi2 < df + 6.0 * (2.0 * df).sqrt(),
                 "n={n} k={k}: chi-square {chi2:.1} with {df} degrees of freedom"
             );
+        }
+    }
+
+    #[test]
+    fn the_pairing_draws_the_same_with_bits_or_entries() {
+        for (n, k) in [(8, 1), (4, 2), (50, 6), (101, 10), (40, 33)] {
+            let slots = n as usize * k as usize;
+            let bits = |seed| {
+                let matched = Bits(vec![0; slots.div_ceil(64)]);
+                RegularMultigraph::pair(k, vec![0; slots], matched, &mut generator(seed)).rows
+            };
+            let entries = |seed| {
+                let rows = vec![UNMATCHED; slots];
+                RegularMultigraph::pair(k, rows, Entries, &mut generator(seed)).rows
+            };
+            for seed in 0..4 {
+                assert_eq!(bits(seed), entries(seed), "n={n} k={k} seed {seed}");
+            }
         }
     }
 
