@@ -138,7 +138,10 @@ impl Graph {
         // fill with an agent reaching it, from the row's end down.
         for a in (0..n).rev() {
             let (start, end) = (offsets[a] as usize, offsets[a + 1] as usize);
-            neighbours.copy_within(a * h..(a + 1) * h, start);
+            // Last far end first, as the row may overlap the far ends.
+            for i in (0..h).rev() {
+                neighbours[start + i] = neighbours[a * h + i];
+            }
             if end > start + h {
                 neighbours[start + h] = end as u32 - 1;
             }
@@ -147,11 +150,10 @@ impl Graph {
             let start = offsets[a] as usize;
             for i in start..start + h {
                 let first = offsets[neighbours[i] as usize] as usize + h;
-                let at = neighbours[first] as usize;
-                neighbours[at] = a as u32;
-                if at > first {
-                    neighbours[first] = at as u32 - 1;
-                }
+                let at = neighbours[first];
+                // The cursor moves down; the last agent placed overwrites it.
+                neighbours[first] = at - 1;
+                neighbours[at as usize] = a as u32;
             }
         }
         Graph {
@@ -176,7 +178,8 @@ fn ring_far_ends(n: u32, half: u32) -> (Vec<u32>, Vec<u32>) {
         .enumerate()
     {
         for (j, far) in (1..=half).zip(row) {
-            *far = (u as u32 + j) % n;
+            let v = u as u32 + j;
+            *far = if v >= n { v - n } else { v };
         }
     }
     (neighbours, vec![2 * half; n as usize + 1])
