@@ -259,6 +259,32 @@ pub fn random_regular(n: u32, degree: u32, rng: &mut SimRng) -> Graph {
     circulant.into_graph()
 }
 
+/// Whether `row` holds some entry twice.
+fn repeats(row: &[u32]) -> bool {
+    // Rows seldom do, so every pair is compared without a branch; rows up
+    // to 16 wide at their exact width, which unrolls the comparisons.
+    macro_rules! by_width {
+        ($($k:literal)*) => {
+            match row.len() {
+                $($k => repeats_in::<$k>(row.try_into().expect("the width matched")),)*
+                _ => (1..row.len()).any(|i| row[..i].contains(&row[i])),
+            }
+        };
+    }
+    by_width!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+}
+
+/// [`repeats`] for rows `K` wide.
+fn repeats_in<const K: usize>(row: &[u32; K]) -> bool {
+    let mut seen = false;
+    for i in 1..K {
+        for j in 0..i {
+            seen |= row[i] == row[j];
+        }
+    }
+    seen
+}
+
 /// A slot of the pairing not matched yet.
 const UNMATCHED: u32 = u32::MAX;
 
@@ -407,23 +433,11 @@ impl RegularMultigraph {
     /// The defective edges `a — b`, `a <= b`: each self loop once and each
     /// copy of a repeated edge, by agent `a`, then by first place in its row.
     fn defects(&self) -> Vec<(u32, u32)> {
-        let k = self.degree as usize;
         let mut defects = Vec::new();
-        // A row twice over: entry `i` against entry `i + r` (mod `k`) for
-        // `r = 1..=k/2` compares every pair of entries.
-        let mut twice = vec![0; 2 * k];
-        for (a, row) in self.rows.chunks_exact(k).enumerate() {
+        for (a, row) in self.rows.chunks_exact(self.degree as usize).enumerate() {
             let a = a as u32;
-            // Loops and repeated edges alike repeat an entry (looked for
-            // without a branch per pair: rows seldom have one).
-            twice[..k].copy_from_slice(row);
-            twice[k..].copy_from_slice(row);
-            let repeats = (1..=k / 2).fold(0, |seen, r| {
-                row.iter()
-                    .zip(&twice[r..r + k])
-                    .fold(seen, |seen, (x, y)| seen | u32::from(x == y))
-            });
-            if repeats == 0 {
+            // Loops and repeated edges alike repeat an entry.
+            if !repeats(row) {
                 continue;
             }
             for (i, &b) in row.iter().enumerate() {
@@ -685,6 +699,18 @@ mod tests {
             };
             for seed in 0..4 {
                 assert_eq!(bits(seed), entries(seed), "n={n} k={k} seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_entries_are_found_at_every_width() {
+        let mut rng = generator(5);
+        for width in 0..40u32 {
+            for _ in 0..200 {
+                let row: Vec<u32> = (0..width).map(|_| rng.random_range(0..3 * width)).collect();
+                let naive = (0..row.len()).any(|i| (0..i).any(|j| row[i] == row[j]));
+                assert_eq!(repeats(&row), naive, "{row:?}");
             }
         }
     }
