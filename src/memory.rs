@@ -216,14 +216,11 @@ fn network_bytes(n: u64, config: &GossipConfig) -> u64 {
     let nk = n.saturating_mul(u64::from(config.degree));
     match config.topology {
         Topology::Complete => 0,
-        // Offsets and a cursor per agent, a neighbour per entry.
-        Topology::Ring => nk * 4 + n * 8,
-        // The far end of every edge (half an entry per agent), the degrees,
-        // then the graph built from them.
-        Topology::SmallWorld => nk * 6 + n * 12,
-        // The pairing's points, then its edges (8 bytes per edge, two
-        // entries) beside the rows of the multigraph, then the offsets.
-        Topology::RandomRegular => nk * 8 + n * 12,
+        // The rows, a neighbour per entry, built in place, and 4 bytes per
+        // agent: a ring's or small-world graph's degrees, then offsets (a
+        // ring drops them once built); a random-regular pairing's bit per
+        // slot (for degree 32 at most), then the list of its few defects.
+        Topology::Ring | Topology::SmallWorld | Topology::RandomRegular => nk * 4 + (n + 1) * 4,
     }
 }
 
@@ -390,10 +387,14 @@ mod tests {
             ..GossipConfig::default()
         };
         assert_eq!(network_bytes(1000, &config(Topology::Complete, 8)), 0);
-        assert_eq!(network_bytes(1000, &config(Topology::Ring, 8)), 40_000);
+        assert_eq!(network_bytes(1000, &config(Topology::Ring, 8)), 36_004);
+        assert_eq!(
+            network_bytes(1000, &config(Topology::SmallWorld, 10)),
+            44_004
+        );
         assert_eq!(
             network_bytes(1_000_000, &config(Topology::RandomRegular, 100)),
-            812_000_000
+            404_000_004
         );
     }
 

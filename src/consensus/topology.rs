@@ -14,41 +14,72 @@
 //!   that loop, each agent `u = 0..n`, the ring edge `u — u+j` is rewired with
 //!   probability `p` to `u — w`, `w` uniform among the agents that are not `u`
 //!   and not yet linked to `u` (drawn by rejection among the `n-1` others; an
-//!   agent already linked to everyone keeps its edge). Draws, in that order:
-//!   one `f64` per ring edge, each followed, when the edge is rewired, by the
-//!   draws for `w`; nothing at all when `p` is 0, which gives the ring. The
-//!   graph keeps `n*k/2` edges; degrees vary but stay at least `k/2`.
+//!   agent already linked to everyone keeps its edge). The edges are taken in
+//!   that order, numbered `e = (j-1)*n + u`, and the rewired ones are found
+//!   by drawing the gap to the next one: a geometric number of edges kept,
+//!   `⌊ln U / ln(1-p)⌋` with `U = 1 - x` for one `f64` draw `x` (so `U` is in
+//!   `(0, 1]`), which is `g` with probability `(1-p)^g p`, exactly the law of
+//!   flipping a `p`-coin per edge up to the `f64` resolution. Draws, in
+//!   order: one `f64` per edge taken and one more for the gap that runs past
+//!   the last edge, each taken edge's gap followed by the draws for its `w`
+//!   (none when its agent is already linked to everyone); no gap draws when
+//!   `p` is 1 (every edge is taken) and nothing at all when `p` is 0, which
+//!   gives the ring. The graph keeps `n*k/2` edges; degrees vary but stay
+//!   at least `k/2`.
 //! - **random-regular** (degree `k`, `n*k` even): every agent has exactly `k`
-//!   neighbours. Built with the pairing (configuration) model: `k` points
-//!   per agent are shuffled (Fisher–Yates, `n*k - 1` draws) and paired in
-//!   order. Conditioned on having no self loop and no repeated pair, that
-//!   graph is exactly uniform over the simple `k`-regular graphs on `n`
-//!   labelled agents, but for `k >= 4` most pairings have a few defects
-//!   (about `(k²-1)/4` on average for large `n`), and restarting until none
-//!   is left grows exponentially in `k²`. So instead each defective edge, in
-//!   edge order, is switched with a partner edge drawn uniformly (one draw
-//!   below `n*k` per proposal, which also picks the partner's orientation):
+//!   neighbours. Built with the pairing (configuration) model: `k` slots per
+//!   agent, `N = n*k` in all, are matched uniformly at random: going through
+//!   the slots `s = 0..N` in order, each slot not yet matched is matched to
+//!   slot `t`, drawn uniformly in `s+1..N` again and again until it is one
+//!   not yet matched (about `N` draws in all), which gives every one of the
+//!   `(N-1)!!` perfect matchings the same chance; the slots of agent `a` are
+//!   `a*k..(a+1)*k`, and each holds the agent at the other end of its pair
+//!   (which slots are matched is kept in a bit per slot when `k <= 32`, so
+//!   within 4 bytes per agent, else read from the slots: the same draws).
+//!   Conditioned on having no self loop and no repeated pair, that graph is
+//!   exactly uniform over the simple `k`-regular graphs on `n` labelled
+//!   agents, but for `k >= 4` most pairings have a few defects (about
+//!   `(k²-1)/4` on average for large `n`), and restarting until none is left
+//!   grows exponentially in `k²`. So instead the defective edges (each
+//!   loop once, each copy of a repeated edge) are listed, put in a uniformly
+//!   random order (Fisher–Yates, one draw per defect but the first), and
+//!   each in turn, while it is still defective, is switched with a partner
+//!   edge drawn uniformly (one draw below `N` per proposal: a slot, which
+//!   also picks the partner's orientation, from its agent to its entry):
 //!   `a — b` and `c — d` become `a — d` and `c — b` when neither is a loop
 //!   nor already present, which removes one defect and creates none. The
 //!   result is close to uniform for sparse graphs, where only a few pairings
-//!   change (with 1,000 agents of degree 4 or 8, the mean number of
-//!   triangles is within 2% of the uniform model's `(k-1)³/6`), but not
-//!   exactly uniform: tiny graphs show a clear bias (6 agents of degree 2
-//!   come out as two triangles about 9% of the time, against 1 in 7 under
+//!   change (over 400 graphs of 1,000 agents, the mean number of triangles
+//!   is 4.53 for degree 4 and 58.0 for degree 8, 0.7% and 1.5% above the
+//!   uniform model's `(k-1)³/6`, 4.5 and 57.2), but not exactly uniform:
+//!   tiny graphs show a clear bias (6 agents of degree 2 come out as two
+//!   triangles 9.4% of the time over 200,000 seeds, against 1 in 7 under
 //!   uniform). If the repair needs more than
 //!   [`SWITCH_PROPOSALS_PER_EDGE`]` × n*k/2` proposals (seen only in small
 //!   or dense graphs, where few partners fit), the build starts over from
 //!   the circulant graph linking `i` to `i±1` … `i±⌊k/2⌋` (and, for odd `k`,
 //!   to `i+n/2`) and runs the switch chain for as many proposals, each
-//!   drawing a uniform first edge, then its partner as above. That chain's
-//!   stationary distribution is uniform over simple `k`-regular graphs, and
-//!   every step keeps the graph simple and `k`-regular; no mixing bound is
-//!   claimed. Either way the build always ends, within a bounded number of
-//!   draws, with a simple `k`-regular graph.
+//!   drawing a uniform first edge (a slot, as for the partner), then its
+//!   partner as above. That chain's stationary distribution is uniform over
+//!   simple `k`-regular graphs, and every step keeps the graph simple and
+//!   `k`-regular; no mixing bound is claimed. Either way the build always
+//!   ends, within a bounded number of draws, with a simple `k`-regular graph.
 //!
-//! Graphs are stored in compressed sparse row form, each agent's neighbours
-//! in ascending order, so the engine reads them without per-agent
-//! allocations.
+//! Graphs are stored as rows of neighbours, so the engine reads them without
+//! per-agent allocations: in compressed sparse row form (`u32` offsets, one
+//! per agent and one more, and `u32` neighbours), or, when every agent has
+//! the same degree, as rows of that width with no offsets at all. Each
+//! build holds at most the graph itself at its peak: 4 bytes per neighbour
+//! entry and 4 per agent. A ring or small-world graph is built in its own
+//! buffer: the far ends of each agent's ring edges packed at its start while
+//! they are rewired, the degrees kept where the offsets go, then each
+//! agent's far ends moved to the front of its row (last agent first, so none
+//! is overwritten unread) and each agent written into its far ends' rows
+//! from their ends down. Rows are not sorted. A ring or small-world row
+//! lists the agent's own edges first, `u+1` … `u+k/2` or what each was
+//! rewired to, then the agents whose own edges reach it, in descending order;
+//! a random-regular row lists the agent's slots in order (after the switches
+//! that changed some of them).
 
 use rand::Rng;
 
@@ -58,73 +89,113 @@ use crate::rng::SimRng;
 /// a pairing may use, and the proposals per edge of the fallback switch chain.
 pub const SWITCH_PROPOSALS_PER_EDGE: u64 = 10;
 
-/// An undirected simple graph on agents `0..n` in compressed sparse row form.
+/// An undirected simple graph on agents `0..n`, as rows of neighbours.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Graph {
-    /// Agent `a`'s neighbours are `neighbours[offsets[a]..offsets[a + 1]]`.
+    /// Agent `a`'s neighbours are `neighbours[offsets[a]..offsets[a + 1]]`;
+    /// empty when every agent has `degree` neighbours, at
+    /// `neighbours[a * degree..(a + 1) * degree]`.
     offsets: Vec<u32>,
-    /// Every agent's neighbours, ascending within each agent.
+    /// The largest number of neighbours any agent has.
+    degree: u32,
+    /// Every agent's neighbours, row after row.
     neighbours: Vec<u32>,
 }
 
 impl Graph {
-    /// The neighbours of `agent`, in ascending order.
+    /// The neighbours of `agent`, in the order of its row (see the module
+    /// documentation).
+    #[inline(always)]
     pub fn neighbours(&self, agent: u32) -> &[u32] {
         let a = agent as usize;
-        &self.neighbours[self.offsets[a] as usize..self.offsets[a + 1] as usize]
+        let (start, end) = if self.offsets.is_empty() {
+            let k = self.degree as usize;
+            (a * k, a * k + k)
+        } else {
+            (self.offsets[a] as usize, self.offsets[a + 1] as usize)
+        };
+        &self.neighbours[start..end]
     }
 
     /// The largest number of neighbours any agent has.
     pub fn max_degree(&self) -> u32 {
-        self.offsets
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .max()
-            .unwrap_or(0)
+        self.degree
     }
 
-    /// Builds the graph with the given undirected edges, each listed once.
-    /// `edges` is walked twice: to count degrees, then to place neighbours.
-    fn from_edges(n: u32, edges: impl Iterator<Item = (u32, u32)> + Clone) -> Self {
-        let mut offsets = vec![0u32; n as usize + 1];
-        for (a, b) in edges.clone() {
-            offsets[a as usize + 1] += 1;
-            offsets[b as usize + 1] += 1;
+    /// Builds the graph in which agent `u` owns the `half` edges to
+    /// `neighbours[u*half..(u+1)*half]` (its far ends), in the buffer that
+    /// holds them, `n * 2 * half` long: `degrees[a]` is agent `a`'s degree
+    /// for `a < n` (`degrees` is `n + 1` long and becomes the offsets). Each
+    /// row gets its own far ends first, then the agents whose far end it is.
+    fn from_far_ends(n: u32, half: u32, mut neighbours: Vec<u32>, mut degrees: Vec<u32>) -> Self {
+        let (n, h) = (n as usize, half as usize);
+        let mut most = 0;
+        let mut start = 0;
+        for d in &mut degrees[..n] {
+            most = most.max(*d);
+            start += std::mem::replace(d, start);
         }
-        for i in 1..offsets.len() {
-            offsets[i] += offsets[i - 1];
-        }
-        let mut next = offsets.clone();
-        let mut neighbours = vec![0u32; offsets[n as usize] as usize];
-        for (a, b) in edges {
-            for (from, to) in [(a, b), (b, a)] {
-                neighbours[next[from as usize] as usize] = to;
-                next[from as usize] += 1;
+        degrees[n] = start;
+        let offsets = degrees;
+        // Far ends to the front of their rows, last agent first: a row never
+        // starts before its agent's far ends (every agent has at least
+        // `half` edges), so no far end is overwritten before it is moved.
+        // Each row's first slot past its far ends holds the next slot to
+        // fill with an agent reaching it, from the row's end down.
+        for a in (0..n).rev() {
+            let (start, end) = (offsets[a] as usize, offsets[a + 1] as usize);
+            // Last far end first, as the row may overlap the far ends.
+            for i in (0..h).rev() {
+                neighbours[start + i] = neighbours[a * h + i];
+            }
+            if end > start + h {
+                neighbours[start + h] = end as u32 - 1;
             }
         }
-        let mut graph = Graph {
-            offsets,
+        for a in 0..n {
+            let start = offsets[a] as usize;
+            for i in start..start + h {
+                let first = offsets[neighbours[i] as usize] as usize + h;
+                let at = neighbours[first];
+                // The cursor moves down; the last agent placed overwrites it.
+                neighbours[first] = at - 1;
+                neighbours[at as usize] = a as u32;
+            }
+        }
+        Graph {
+            // Every degree is `2 * half` when none is more.
+            offsets: if most as usize == 2 * h {
+                Vec::new()
+            } else {
+                offsets
+            },
+            degree: most,
             neighbours,
-        };
-        graph.sort_rows();
-        graph
-    }
-
-    fn sort_rows(&mut self) {
-        for w in self.offsets.windows(2) {
-            self.neighbours[w[0] as usize..w[1] as usize].sort_unstable();
         }
     }
+}
+
+/// The ring's far ends, `u+1` … `u+half` for each agent `u` (in a buffer
+/// `n * 2 * half` long), and its degrees (see [`Graph::from_far_ends`]).
+fn ring_far_ends(n: u32, half: u32) -> (Vec<u32>, Vec<u32>) {
+    let mut neighbours = vec![0u32; n as usize * 2 * half as usize];
+    for (u, row) in neighbours[..(n * half) as usize]
+        .chunks_exact_mut(half as usize)
+        .enumerate()
+    {
+        for (j, far) in (1..=half).zip(row) {
+            let v = u as u32 + j;
+            *far = if v >= n { v - n } else { v };
+        }
+    }
+    (neighbours, vec![2 * half; n as usize + 1])
 }
 
 /// The ring of `n` agents where each is linked to the `degree / 2` nearest on
 /// each side. Needs an even `degree` with `2 <= degree < n`.
 pub fn ring(n: u32, degree: u32) -> Graph {
-    let half = degree / 2;
-    Graph::from_edges(
-        n,
-        (1..=half).flat_map(move |j| (0..n).map(move |u| (u, (u + j) % n))),
-    )
+    let (far_ends, degrees) = ring_far_ends(n, degree / 2);
+    Graph::from_far_ends(n, degree / 2, far_ends, degrees)
 }
 
 /// A Watts–Strogatz small-world graph: the ring of `degree`, each edge
@@ -132,22 +203,28 @@ pub fn ring(n: u32, degree: u32) -> Graph {
 /// draws). Needs an even `degree` with `2 <= degree < n`, `rewire` in [0, 1].
 pub fn small_world(n: u32, degree: u32, rewire: f64, rng: &mut SimRng) -> Graph {
     let half = degree / 2;
-    // Each edge belongs to the agent `u` whose ring edge `u — u+j` it was:
-    // `far_ends[u * half + j - 1]` is its other end.
-    let mut far_ends: Vec<u32> = (0..n)
-        .flat_map(|u| (1..=half).map(move |j| (u + j) % n))
-        .collect();
+    // Ring edge `u — u+j` is agent `u`'s: `far_ends[u*half + j-1]` is its
+    // other end.
+    let (mut far_ends, mut degrees) = ring_far_ends(n, half);
     if rewire > 0.0 {
-        let mut degrees = vec![degree; n as usize];
+        let row = |x: u32| (x * half) as usize..((x + 1) * half) as usize;
         let linked = |far_ends: &[u32], u: u32, w: u32| {
-            let row = |x: u32| &far_ends[(x * half) as usize..((x + 1) * half) as usize];
-            row(u).contains(&w) || row(w).contains(&u)
+            far_ends[row(u)].contains(&w) || far_ends[row(w)].contains(&u)
         };
-        for j in 1..=half {
-            for u in 0..n {
-                if rng.random::<f64>() >= rewire || degrees[u as usize] >= n - 1 {
-                    continue;
-                }
+        // ln(1 - p), for the gaps between rewired edges.
+        let log_keep = (-rewire).ln_1p();
+        let gap = |rng: &mut SimRng| {
+            if rewire >= 1.0 {
+                0
+            } else {
+                ((1.0 - rng.random::<f64>()).ln() / log_keep) as u64
+            }
+        };
+        let edges = u64::from(n) * u64::from(half);
+        let mut e = gap(rng);
+        while e < edges {
+            let (j, u) = ((e / u64::from(n)) as u32 + 1, (e % u64::from(n)) as u32);
+            if degrees[u as usize] < n - 1 {
                 let w = loop {
                     let c = rng.random_range(0..n - 1);
                     let w = if c < u { c } else { c + 1 };
@@ -160,15 +237,10 @@ pub fn small_world(n: u32, degree: u32, rewire: f64, rng: &mut SimRng) -> Graph 
                 degrees[w as usize] += 1;
                 far_ends[slot] = w;
             }
+            e = e.saturating_add(1).saturating_add(gap(rng));
         }
     }
-    Graph::from_edges(
-        n,
-        far_ends
-            .iter()
-            .enumerate()
-            .map(|(slot, &w)| (slot as u32 / half, w)),
-    )
+    Graph::from_far_ends(n, half, far_ends, degrees)
 }
 
 /// A random `degree`-regular simple graph: the pairing model with its defects
@@ -187,63 +259,156 @@ pub fn random_regular(n: u32, degree: u32, rng: &mut SimRng) -> Graph {
     circulant.into_graph()
 }
 
+/// Whether `row` holds some entry twice.
+fn repeats(row: &[u32]) -> bool {
+    // Rows seldom do, so every pair is compared without a branch; rows up
+    // to 16 wide at their exact width, which unrolls the comparisons.
+    macro_rules! by_width {
+        ($($k:literal)*) => {
+            match row.len() {
+                $($k => repeats_in::<$k>(row.try_into().expect("the width matched")),)*
+                _ => (1..row.len()).any(|i| row[..i].contains(&row[i])),
+            }
+        };
+    }
+    by_width!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+}
+
+/// [`repeats`] for rows `K` wide.
+fn repeats_in<const K: usize>(row: &[u32; K]) -> bool {
+    let mut seen = false;
+    for i in 1..K {
+        for j in 0..i {
+            seen |= row[i] == row[j];
+        }
+    }
+    seen
+}
+
+/// A slot of the pairing not matched yet.
+const UNMATCHED: u32 = u32::MAX;
+
+/// Which slots of a pairing are matched; a slot is asked about only after
+/// every slot before it is matched, and only the later slot of a pair is
+/// added.
+trait Matched {
+    /// Whether `slot` is matched, given the rows filled so far.
+    fn has(&self, rows: &[u32], slot: u32) -> bool;
+    /// Marks `slot` matched.
+    fn add(&mut self, slot: u32);
+    /// The first slot from `from` on not matched, if any.
+    fn next(&self, rows: &[u32], from: u32) -> Option<u32>;
+}
+
+/// A bit per slot, set when it is matched.
+struct Bits(Vec<u64>);
+
+impl Matched for Bits {
+    #[inline(always)]
+    fn has(&self, _: &[u32], slot: u32) -> bool {
+        self.0[slot as usize / 64] >> (slot % 64) & 1 != 0
+    }
+
+    #[inline(always)]
+    fn add(&mut self, slot: u32) {
+        self.0[slot as usize / 64] |= 1 << (slot % 64);
+    }
+
+    #[inline(always)]
+    fn next(&self, rows: &[u32], from: u32) -> Option<u32> {
+        let mut word = from as usize / 64;
+        // The bits past the slots count as matched.
+        let mut free = !self.0.get(word)? & (u64::MAX << (from % 64));
+        while free == 0 {
+            word += 1;
+            free = !*self.0.get(word)?;
+        }
+        let slot = word as u32 * 64 + free.trailing_zeros();
+        (slot < rows.len() as u32).then_some(slot)
+    }
+}
+
+/// The rows themselves: a slot is matched once its entry is not
+/// [`UNMATCHED`].
+struct Entries;
+
+impl Matched for Entries {
+    #[inline(always)]
+    fn has(&self, rows: &[u32], slot: u32) -> bool {
+        rows[slot as usize] != UNMATCHED
+    }
+
+    #[inline(always)]
+    fn add(&mut self, _: u32) {}
+
+    #[inline(always)]
+    fn next(&self, rows: &[u32], from: u32) -> Option<u32> {
+        let after = rows.get(from as usize..)?;
+        let at = after.iter().position(|&x| x == UNMATCHED)?;
+        Some(from + at as u32)
+    }
+}
+
 /// A `degree`-regular multigraph on agents `0..n` (self loops count twice in
 /// their agent's row) that switches keep regular.
+#[derive(Debug)]
 struct RegularMultigraph {
-    n: u32,
     degree: u32,
-    /// Every edge once, in the order switches draw them.
-    edges: Vec<[u32; 2]>,
-    /// Agent `a`'s neighbours, with repeats, are `rows[a*degree..(a+1)*degree]`.
+    /// Agent `a`'s neighbours, with repeats, are `rows[a*degree..(a+1)*degree]`
+    /// (its slots).
     rows: Vec<u32>,
 }
 
 impl RegularMultigraph {
-    fn new(n: u32, degree: u32, edges: Vec<[u32; 2]>) -> Self {
-        let k = degree as usize;
-        let mut rows = vec![0u32; n as usize * k];
-        let mut filled = vec![0u32; n as usize];
-        for &[a, b] in &edges {
-            for (from, to) in [(a, b), (b, a)] {
-                rows[from as usize * k + filled[from as usize] as usize] = to;
-                filled[from as usize] += 1;
-            }
-        }
-        RegularMultigraph {
-            n,
-            degree,
-            edges,
-            rows,
+    /// The pairing (configuration) model: `degree` slots per agent matched
+    /// uniformly, each slot not matched yet to a later one drawn until it
+    /// is not matched yet either. Which slots are matched is kept in a bit
+    /// per slot when that takes at most 4 bytes per agent (degree 32 or
+    /// less), else in the rows themselves: the same draws either way.
+    fn pairing(n: u32, degree: u32, rng: &mut SimRng) -> Self {
+        let slots = n as usize * degree as usize;
+        if degree <= 32 {
+            Self::pair(
+                degree,
+                vec![0; slots],
+                Bits(vec![0; slots.div_ceil(64)]),
+                rng,
+            )
+        } else {
+            Self::pair(degree, vec![UNMATCHED; slots], Entries, rng)
         }
     }
 
-    /// The pairing (configuration) model: `degree` points per agent,
-    /// shuffled (Fisher–Yates, one draw per point but the first), paired in
-    /// order.
-    fn pairing(n: u32, degree: u32, rng: &mut SimRng) -> Self {
-        let mut points: Vec<u32> = (0..n)
-            .flat_map(|a| std::iter::repeat_n(a, degree as usize))
-            .collect();
-        for i in (1..points.len() as u32).rev() {
-            let j = rng.random_range(0..=i);
-            points.swap(i as usize, j as usize);
+    /// The pairing into `rows`, with `matched` telling the slots matched.
+    fn pair(degree: u32, mut rows: Vec<u32>, mut matched: impl Matched, rng: &mut SimRng) -> Self {
+        let slots = rows.len() as u32;
+        let mut from = 0;
+        while let Some(s) = matched.next(&rows, from) {
+            from = s + 1;
+            let t = loop {
+                let t = rng.random_range(s + 1..slots);
+                if !matched.has(&rows, t) {
+                    break t;
+                }
+            };
+            matched.add(t);
+            rows[s as usize] = t / degree;
+            rows[t as usize] = s / degree;
         }
-        let edges = points.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
-        // Freed before the rows are built: the peak is the edges and rows.
-        drop(points);
-        RegularMultigraph::new(n, degree, edges)
+        RegularMultigraph { degree, rows }
     }
 
     /// The simple circulant graph linking `a` to `a±1` … `a±⌊degree/2⌋` and,
     /// for odd `degree` (so `n` is even), to `a+n/2`.
     fn circulant(n: u32, degree: u32) -> Self {
-        let mut edges: Vec<[u32; 2]> = (1..=degree / 2)
-            .flat_map(|j| (0..n).map(move |a| [a, (a + j) % n]))
-            .collect();
-        if degree % 2 == 1 {
-            edges.extend((0..n / 2).map(|a| [a, a + n / 2]));
+        let mut rows = Vec::with_capacity(n as usize * degree as usize);
+        for a in 0..n {
+            rows.extend((1..=degree / 2).flat_map(|j| [(a + j) % n, (a + n - j) % n]));
+            if degree % 2 == 1 {
+                rows.push((a + n / 2) % n);
+            }
         }
-        RegularMultigraph::new(n, degree, edges)
+        RegularMultigraph { degree, rows }
     }
 
     fn row(&self, a: u32) -> &[u32] {
@@ -255,23 +420,51 @@ impl RegularMultigraph {
         self.row(a).contains(&b)
     }
 
-    /// Whether edge `e` is a self loop or one of several between its ends.
-    fn is_defective(&self, e: u32) -> bool {
-        let [a, b] = self.edges[e as usize];
-        a == b || self.row(a).iter().filter(|&&x| x == b).count() > 1
+    /// Whether `a — b` is a self loop or one of several edges between `a`
+    /// and `b`.
+    fn is_defective(&self, a: u32, b: u32) -> bool {
+        if a == b {
+            self.linked(a, a)
+        } else {
+            self.row(a).iter().filter(|&&x| x == b).count() > 1
+        }
     }
 
-    /// Proposes replacing edge `first` (`a — b`) and edge `pick / 2`, taken
-    /// as `c — d` or, for odd `pick`, as `d — c`, with `a — d` and `c — b`.
-    /// Switches only when both new edges are new, distinct and not loops, so
-    /// no defect appears; returns whether it switched.
-    fn switch(&mut self, first: u32, pick: u32) -> bool {
-        let second = pick / 2;
-        let [a, b] = self.edges[first as usize];
-        let [c, d] = match self.edges[second as usize] {
-            [c, d] if pick.is_multiple_of(2) => [c, d],
-            [c, d] => [d, c],
-        };
+    /// The defective edges `a — b`, `a <= b`: each self loop once and each
+    /// copy of a repeated edge, by agent `a`, then by first place in its row.
+    fn defects(&self) -> Vec<(u32, u32)> {
+        let mut defects = Vec::new();
+        for (a, row) in self.rows.chunks_exact(self.degree as usize).enumerate() {
+            let a = a as u32;
+            // Loops and repeated edges alike repeat an entry.
+            if !repeats(row) {
+                continue;
+            }
+            for (i, &b) in row.iter().enumerate() {
+                if b < a || row[..i].contains(&b) {
+                    continue;
+                }
+                let copies = row.iter().filter(|&&x| x == b).count();
+                let edges = if b == a { copies / 2 } else { copies };
+                if b == a || copies > 1 {
+                    defects.extend(std::iter::repeat_n((a, b), edges));
+                }
+            }
+        }
+        defects
+    }
+
+    /// The edge from slot `slot`'s agent to its entry.
+    fn edge_at(&self, slot: u32) -> (u32, u32) {
+        (slot / self.degree, self.rows[slot as usize])
+    }
+
+    /// Proposes replacing `a — b` and the edge at slot `slot`, `c — d`, with
+    /// `a — d` and `c — b`. Switches only when both new edges are new,
+    /// distinct and not loops, so no defect appears; returns whether it
+    /// switched.
+    fn switch(&mut self, (a, b): (u32, u32), slot: u32) -> bool {
+        let (c, d) = self.edge_at(slot);
         let same_pair = (a == c && d == b) || (a == b && c == d);
         if a == d || c == b || same_pair || self.linked(a, d) || self.linked(c, b) {
             return false;
@@ -280,8 +473,6 @@ impl RegularMultigraph {
         self.replace(b, a, c);
         self.replace(c, d, b);
         self.replace(d, c, a);
-        self.edges[first as usize] = [a, d];
-        self.edges[second as usize] = [c, b];
         true
     }
 
@@ -296,81 +487,89 @@ impl RegularMultigraph {
         self.rows[a as usize * k + at] = new;
     }
 
-    /// Switches every defective edge, in edge order, with partners drawn
-    /// uniformly (one draw per proposal), until the graph is simple; gives
-    /// up (returns false) after [`SWITCH_PROPOSALS_PER_EDGE`] proposals per
-    /// edge.
+    /// Switches every defective edge, in a uniformly random order, with
+    /// partners drawn uniformly (one draw per proposal), until the graph is
+    /// simple; gives up (returns false) after [`SWITCH_PROPOSALS_PER_EDGE`]
+    /// proposals per edge.
     fn repair(&mut self, rng: &mut SimRng) -> bool {
-        let edge_count = self.edges.len() as u32;
-        let suspects: Vec<u32> = (0..edge_count).filter(|&e| self.is_defective(e)).collect();
-        let mut budget = SWITCH_PROPOSALS_PER_EDGE * u64::from(edge_count);
-        for e in suspects {
-            while self.is_defective(e) {
+        let mut defects = self.defects();
+        for i in (1..defects.len() as u32).rev() {
+            let j = rng.random_range(0..=i);
+            defects.swap(i as usize, j as usize);
+        }
+        let slots = self.rows.len() as u32;
+        let mut budget = SWITCH_PROPOSALS_PER_EDGE * u64::from(slots / 2);
+        for (a, b) in defects {
+            while self.is_defective(a, b) {
                 if budget == 0 {
                     return false;
                 }
                 budget -= 1;
-                let pick = rng.random_range(0..2 * edge_count);
-                self.switch(e, pick);
+                let slot = rng.random_range(0..slots);
+                self.switch((a, b), slot);
             }
         }
         true
     }
 
     /// Runs the switch chain: [`SWITCH_PROPOSALS_PER_EDGE`] proposals per
-    /// edge, each drawing its first edge and then its second with an
-    /// orientation.
+    /// edge, each drawing a slot for its first edge and then one for its
+    /// second.
     fn mix(&mut self, rng: &mut SimRng) {
-        let edge_count = self.edges.len() as u32;
-        for _ in 0..SWITCH_PROPOSALS_PER_EDGE * u64::from(edge_count) {
-            let first = rng.random_range(0..edge_count);
-            let pick = rng.random_range(0..2 * edge_count);
-            self.switch(first, pick);
+        let slots = self.rows.len() as u32;
+        for _ in 0..SWITCH_PROPOSALS_PER_EDGE * u64::from(slots / 2) {
+            let first = self.edge_at(rng.random_range(0..slots));
+            let slot = rng.random_range(0..slots);
+            self.switch(first, slot);
         }
     }
 
     fn into_graph(self) -> Graph {
-        let RegularMultigraph {
-            n,
-            degree,
-            rows,
-            edges,
-        } = self;
-        drop(edges);
-        let mut graph = Graph {
-            offsets: (0..=n).map(|a| a * degree).collect(),
-            neighbours: rows,
-        };
-        graph.sort_rows();
-        graph
+        Graph {
+            offsets: Vec::new(),
+            degree: self.degree,
+            neighbours: self.rows,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use rand::RngCore;
 
     use super::*;
     use crate::rng::generator;
 
-    /// Checks the graph is undirected and simple, and returns its edge count.
+    /// Checks the graph is undirected and simple and its representation
+    /// consistent, and returns its edge count.
     fn edge_count_of_simple_graph(graph: &Graph, n: u32) -> u64 {
-        assert_eq!(graph.offsets.len() as u32, n + 1);
+        if graph.offsets.is_empty() {
+            assert_eq!(graph.neighbours.len() as u64, u64::from(n * graph.degree));
+        } else {
+            assert_eq!(graph.offsets.len() as u32, n + 1);
+            assert_eq!(graph.offsets[n as usize] as usize, graph.neighbours.len());
+        }
+        let mut most = 0;
         for a in 0..n {
             let row = graph.neighbours(a);
+            most = most.max(row.len() as u32);
+            let mut sorted = row.to_vec();
+            sorted.sort_unstable();
             assert!(
-                row.windows(2).all(|w| w[0] < w[1]),
+                sorted.windows(2).all(|w| w[0] < w[1]),
                 "duplicate edge at {a}: {row:?}"
             );
             assert!(!row.contains(&a), "self loop at {a}");
             for &b in row {
                 assert!(b < n);
-                assert!(
-                    graph.neighbours(b).binary_search(&a).is_ok(),
-                    "{a}—{b} one-way"
-                );
+                assert!(graph.neighbours(b).contains(&a), "{a}—{b} one-way");
             }
         }
+        assert_eq!(graph.max_degree(), most);
+        let regular = (0..n).all(|a| graph.neighbours(a).len() as u32 == most);
+        assert_eq!(graph.offsets.is_empty(), regular, "rows without offsets");
         graph.neighbours.len() as u64 / 2
     }
 
@@ -389,7 +588,13 @@ mod tests {
                         .flat_map(|j| [(a + j) % n, (a + n - j) % n])
                         .collect();
                     nearest.sort_unstable();
-                    assert_eq!(graph.neighbours(a), nearest, "n={n} k={k} agent {a}");
+                    let row = graph.neighbours(a);
+                    let own: Vec<u32> = (1..=k / 2).map(|j| (a + j) % n).collect();
+                    assert_eq!(row[..own.len()], own, "own edges first");
+                    assert!(row[own.len()..].windows(2).all(|w| w[0] > w[1]));
+                    let mut sorted = row.to_vec();
+                    sorted.sort_unstable();
+                    assert_eq!(sorted, nearest, "n={n} k={k} agent {a}");
                 }
                 assert_eq!(graph.max_degree(), k);
             }
@@ -411,6 +616,7 @@ mod tests {
             (101, 6),
             (1000, 7),
             (500, 20),
+            (200, 40),
         ];
         for (n, k) in cases {
             for seed in 0..8 {
@@ -421,15 +627,106 @@ mod tests {
         }
     }
 
+    /// Every perfect matching of `slots` slots, as each slot's partner.
+    fn matchings(slots: u32) -> Vec<Vec<u32>> {
+        fn extend(partner: &mut Vec<u32>, all: &mut Vec<Vec<u32>>) {
+            let Some(s) = partner.iter().position(|&p| p == UNMATCHED) else {
+                all.push(partner.clone());
+                return;
+            };
+            for t in s + 1..partner.len() {
+                if partner[t] == UNMATCHED {
+                    (partner[s], partner[t]) = (t as u32, s as u32);
+                    extend(partner, all);
+                    (partner[s], partner[t]) = (UNMATCHED, UNMATCHED);
+                }
+            }
+        }
+        let mut all = Vec::new();
+        extend(&mut vec![UNMATCHED; slots as usize], &mut all);
+        all
+    }
+
+    #[test]
+    fn the_pairing_is_a_uniform_perfect_matching() {
+        // With degree 1 a slot is its agent, so the rows are the matching
+        // itself: each of the 7!! = 105 matchings of 8 slots must come up
+        // equally often. With more slots per agent, each row content comes
+        // up as often as the matchings giving it.
+        for (n, k) in [(8, 1), (4, 2), (2, 3)] {
+            let all = matchings(n * k);
+            let mut expected: BTreeMap<Vec<u32>, f64> = BTreeMap::new();
+            for partner in &all {
+                let rows: Vec<u32> = partner.iter().map(|&t| t / k).collect();
+                *expected.entry(rows).or_default() += 1.0 / all.len() as f64;
+            }
+            let runs = 400 * all.len() as u32;
+            let mut seen: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
+            let mut rng = generator(u64::from(n));
+            for _ in 0..runs {
+                let pairing = RegularMultigraph::pairing(n, k, &mut rng);
+                *seen.entry(pairing.rows).or_default() += 1;
+            }
+            assert!(seen.keys().all(|rows| expected.contains_key(rows)));
+            // Chi-square with (cells - 1) degrees of freedom: its mean plus
+            // six standard deviations.
+            let chi2: f64 = expected
+                .iter()
+                .map(|(rows, q)| {
+                    let e = q * f64::from(runs);
+                    (f64::from(seen.get(rows).copied().unwrap_or(0)) - e).powi(2) / e
+                })
+                .sum();
+            let df = (expected.len() - 1) as f64;
+            assert!(
+                chi2 < df + 6.0 * (2.0 * df).sqrt(),
+                "n={n} k={k}: chi-square {chi2:.1} with {df} degrees of freedom"
+            );
+        }
+    }
+
+    #[test]
+    fn the_pairing_draws_the_same_with_bits_or_entries() {
+        for (n, k) in [(8, 1), (4, 2), (50, 6), (101, 10), (40, 33)] {
+            let slots = n as usize * k as usize;
+            let bits = |seed| {
+                let matched = Bits(vec![0; slots.div_ceil(64)]);
+                RegularMultigraph::pair(k, vec![0; slots], matched, &mut generator(seed)).rows
+            };
+            let entries = |seed| {
+                let rows = vec![UNMATCHED; slots];
+                RegularMultigraph::pair(k, rows, Entries, &mut generator(seed)).rows
+            };
+            for seed in 0..4 {
+                assert_eq!(bits(seed), entries(seed), "n={n} k={k} seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_entries_are_found_at_every_width() {
+        let mut rng = generator(5);
+        for width in 0..40u32 {
+            for _ in 0..200 {
+                let row: Vec<u32> = (0..width).map(|_| rng.random_range(0..3 * width)).collect();
+                let naive = (0..row.len()).any(|i| (0..i).any(|j| row[i] == row[j]));
+                assert_eq!(repeats(&row), naive, "{row:?}");
+            }
+        }
+    }
+
     #[test]
     fn repair_switches_loops_and_repeated_edges_away() {
         // Two loops and a doubled edge on 4 agents of degree 2: the only
         // simple results are the three 4-cycles.
-        let mut multigraph = RegularMultigraph::new(4, 2, vec![[0, 0], [1, 1], [2, 3], [2, 3]]);
+        let mut multigraph = RegularMultigraph {
+            degree: 2,
+            rows: vec![0, 0, 1, 1, 3, 3, 2, 2],
+        };
         assert_eq!(
-            (0..4).filter(|&e| multigraph.is_defective(e)).count(),
-            4,
-            "both loops and both copies of 2—3 are suspects"
+            multigraph.defects(),
+            [(0, 0), (1, 1), (2, 3), (2, 3)],
+            "both loops and both copies of 2—3 are defects"
         );
         assert!(multigraph.repair(&mut generator(3)));
         let graph = multigraph.into_graph();
@@ -441,7 +738,7 @@ mod tests {
     fn the_fallback_switch_chain_keeps_circulants_simple_and_regular() {
         for (n, k) in [(2, 1), (5, 2), (6, 3), (6, 5), (9, 8), (50, 7), (64, 10)] {
             let circulant = RegularMultigraph::circulant(n, k);
-            assert!((0..n * k / 2).all(|e| !circulant.is_defective(e)));
+            assert_eq!(circulant.defects(), []);
             let start = circulant.into_graph();
             assert_eq!(edge_count_of_simple_graph(&start, n), u64::from(n * k / 2));
             let mut mixed = RegularMultigraph::circulant(n, k);
@@ -461,7 +758,9 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for seed in 0..60 {
             let graph = random_regular(4, 2, &mut generator(seed));
-            seen.insert(graph.neighbours(0).to_vec());
+            let mut row = graph.neighbours(0).to_vec();
+            row.sort_unstable();
+            seen.insert(row);
         }
         assert_eq!(seen.len(), 3, "{seen:?}");
     }
@@ -472,6 +771,119 @@ mod tests {
             let mut rng = generator(9);
             assert_eq!(small_world(n, k, 0.0, &mut rng), ring(n, k));
             assert_eq!(rng.next_u64(), generator(9).next_u64());
+        }
+    }
+
+    /// The exact law of the one-by-one rule on a small ring of `n` agents of
+    /// degree `k`: the probability of each final list of far ends.
+    fn one_by_one_law(n: u32, k: u32, p: f64) -> BTreeMap<Vec<u32>, f64> {
+        struct Walk {
+            n: u32,
+            half: u32,
+            p: f64,
+            far: Vec<u32>,
+            degrees: Vec<u32>,
+            law: BTreeMap<Vec<u32>, f64>,
+        }
+        impl Walk {
+            fn linked(&self, u: u32, w: u32) -> bool {
+                let h = self.half as usize;
+                self.far[u as usize * h..][..h].contains(&w)
+                    || self.far[w as usize * h..][..h].contains(&u)
+            }
+            fn step(&mut self, e: u32, chance: f64) {
+                if e == self.n * self.half {
+                    *self.law.entry(self.far.clone()).or_default() += chance;
+                    return;
+                }
+                let (j, u) = (e / self.n + 1, e % self.n);
+                if self.degrees[u as usize] >= self.n - 1 {
+                    return self.step(e + 1, chance);
+                }
+                self.step(e + 1, chance * (1.0 - self.p));
+                let free: Vec<u32> = (0..self.n)
+                    .filter(|&w| w != u && !self.linked(u, w))
+                    .collect();
+                let slot = (u * self.half + j - 1) as usize;
+                let old = self.far[slot];
+                for &w in &free {
+                    self.far[slot] = w;
+                    self.degrees[old as usize] -= 1;
+                    self.degrees[w as usize] += 1;
+                    self.step(e + 1, chance * self.p / free.len() as f64);
+                    self.degrees[w as usize] -= 1;
+                    self.degrees[old as usize] += 1;
+                }
+                self.far[slot] = old;
+            }
+        }
+        let half = k / 2;
+        let mut walk = Walk {
+            n,
+            half,
+            p,
+            far: (0..n)
+                .flat_map(|u| (1..=half).map(move |j| (u + j) % n))
+                .collect(),
+            degrees: vec![k; n as usize],
+            law: BTreeMap::new(),
+        };
+        walk.step(0, 1.0);
+        walk.law
+    }
+
+    #[test]
+    fn small_world_gaps_rewire_by_the_one_by_one_law() {
+        // The number of rewired edges, and each edge's far end, counted
+        // over many builds against their exact probabilities under the
+        // one-by-one rule (a p-coin per edge, in edge order).
+        for (n, k, p) in [(7, 2, 0.3), (6, 4, 0.5), (5, 2, 1.0), (6, 2, 0.1)] {
+            let half = k / 2;
+            let ring_far: Vec<u32> = (0..n)
+                .flat_map(|u| (1..=half).map(move |j| (u + j) % n))
+                .collect();
+            let rewired = |far: &[u32]| far.iter().zip(&ring_far).filter(|(a, b)| a != b).count();
+            let mut exact_count = vec![0.0; ring_far.len() + 1];
+            let mut exact_end = vec![vec![0.0; n as usize]; ring_far.len()];
+            for (far, q) in one_by_one_law(n, k, p) {
+                exact_count[rewired(&far)] += q;
+                for (slot, &w) in far.iter().enumerate() {
+                    exact_end[slot][w as usize] += q;
+                }
+            }
+            let runs = 20_000u32;
+            let mut count = vec![0u32; ring_far.len() + 1];
+            let mut end = vec![vec![0u32; n as usize]; ring_far.len()];
+            let mut rng = generator(u64::from(n * k));
+            for _ in 0..runs {
+                let graph = small_world(n, k, p, &mut rng);
+                let far: Vec<u32> = (0..n)
+                    .flat_map(|u| graph.neighbours(u)[..half as usize].to_vec())
+                    .collect();
+                count[rewired(&far)] += 1;
+                for (slot, &w) in far.iter().enumerate() {
+                    end[slot][w as usize] += 1;
+                }
+            }
+            // Within five standard deviations of each exact count.
+            let close = |seen: u32, q: f64| {
+                let e = q * f64::from(runs);
+                (f64::from(seen) - e).abs() <= 5.0 * (e * (1.0 - q)).sqrt() + 1e-9
+            };
+            for (r, (&seen, &q)) in count.iter().zip(&exact_count).enumerate() {
+                assert!(
+                    close(seen, q),
+                    "n={n} k={k} p={p}: {r} rewired {seen} times, p={q}"
+                );
+            }
+            for (slot, (seen, exact)) in end.iter().zip(&exact_end).enumerate() {
+                for (w, (&seen, &q)) in seen.iter().zip(exact).enumerate() {
+                    assert!(
+                        close(seen, q),
+                        "n={n} k={k} p={p}: slot {slot} to {w} {seen} times, p={q}"
+                    );
+                }
+            }
         }
     }
 
