@@ -215,12 +215,13 @@ fn participants(agents: &Swarm, layout: &Layout) -> u64 {
 fn network_bytes(n: u64, config: &GossipConfig) -> u64 {
     let nk = n.saturating_mul(u64::from(config.degree));
     match config.topology {
-        Topology::Complete => 0,
+        // Never built: neighbours are computed.
+        Topology::Complete | Topology::Ring => 0,
         // The rows, a neighbour per entry, built in place, and 4 bytes per
-        // agent: a ring's or small-world graph's degrees, then offsets (a
-        // ring drops them once built); a random-regular pairing's bit per
-        // slot (for degree 32 at most), then the list of its few defects.
-        Topology::Ring | Topology::SmallWorld | Topology::RandomRegular => nk * 4 + (n + 1) * 4,
+        // agent: a small-world graph's degrees, then offsets; a
+        // random-regular pairing's bit per slot (for degree 32 at most),
+        // then the list of its few defects.
+        Topology::SmallWorld | Topology::RandomRegular => nk * 4 + (n + 1) * 4,
     }
 }
 
@@ -387,7 +388,7 @@ mod tests {
             ..GossipConfig::default()
         };
         assert_eq!(network_bytes(1000, &config(Topology::Complete, 8)), 0);
-        assert_eq!(network_bytes(1000, &config(Topology::Ring, 8)), 36_004);
+        assert_eq!(network_bytes(1000, &config(Topology::Ring, 8)), 0);
         assert_eq!(
             network_bytes(1000, &config(Topology::SmallWorld, 10)),
             44_004

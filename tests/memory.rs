@@ -80,15 +80,15 @@ fn a_random_regular_network_is_counted_at_the_peak_of_its_build() {
 
 #[test]
 fn every_trial_in_flight_is_counted_once_per_thread() {
-    // Six trials at once, each with a ring of 2,000,000 neighbour entries
-    // (8 MB): the old estimate counted one.
+    // Six trials at once, each with a small-world network of 2,000,000
+    // neighbour entries (8 MB): the old estimate counted one.
     let args = |threads: &'static str, trials: &'static str| {
         [
             "gossip",
             "--agents",
             "20000",
             "--topology",
-            "ring",
+            "small-world",
             "--degree",
             "100",
             "--rounds",
