@@ -4,8 +4,9 @@
 //! sparser networks, and how those are wired changes how fast (and whether)
 //! a majority spreads. This module builds such networks as undirected simple
 //! graphs (no self loops, no duplicate edges) on agents `0..n`, once per run,
-//! drawing from the run's generator. The complete network is never built: the
-//! gossip engine samples it directly.
+//! drawing from the run's generator. The complete network and the ring are
+//! never built: the gossip engine computes an agent's candidates from its
+//! number (the ring is built here only for tests to check that against).
 //!
 //! - **ring** (degree `k`, even): agent `i` is linked to the `k/2` nearest
 //!   agents on each side, `i±1` … `i±k/2` modulo `n`. No draws.
@@ -192,8 +193,11 @@ fn ring_far_ends(n: u32, half: u32) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// The ring of `n` agents where each is linked to the `degree / 2` nearest on
-/// each side. Needs an even `degree` with `2 <= degree < n`.
-pub fn ring(n: u32, degree: u32) -> Graph {
+/// each side, built: the gossip engine computes a ring's neighbours instead,
+/// and tests check it against this. Needs an even `degree` with
+/// `2 <= degree < n`.
+#[cfg(test)]
+pub(crate) fn ring(n: u32, degree: u32) -> Graph {
     let (far_ends, degrees) = ring_far_ends(n, degree / 2);
     Graph::from_far_ends(n, degree / 2, far_ends, degrees)
 }
