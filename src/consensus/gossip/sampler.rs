@@ -114,20 +114,20 @@ impl Candidates for Graph {
     }
 
     fn sizes(&self, agents: u32) -> Sizes {
-        let mut sizes = Sizes {
-            fewest: u32::MAX,
-            most: 0,
-            tabled: BTreeSet::new(),
-        };
+        let (mut fewest, mut most) = (u32::MAX, 0);
+        let mut seen = [false; MAX_TABLE_DEGREE as usize + 1];
         for degree in (0..agents).map(|a| self.neighbours(a).len() as u32) {
-            sizes.fewest = sizes.fewest.min(degree);
-            sizes.most = sizes.most.max(degree);
-            if degree <= MAX_TABLE_DEGREE {
-                sizes.tabled.insert(degree);
+            fewest = fewest.min(degree);
+            most = most.max(degree);
+            if let Some(seen) = seen.get_mut(degree as usize) {
+                *seen = true;
             }
         }
-        sizes.fewest = sizes.fewest.min(sizes.most);
-        sizes
+        Sizes {
+            fewest: fewest.min(most),
+            most,
+            tabled: (0..).zip(seen).filter(|&(_, seen)| seen).map(|(d, _)| d).collect(),
+        }
     }
 }
 
