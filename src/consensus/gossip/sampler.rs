@@ -126,7 +126,11 @@ impl Candidates for Graph {
         Sizes {
             fewest: fewest.min(most),
             most,
-            tabled: (0..).zip(seen).filter(|&(_, seen)| seen).map(|(d, _)| d).collect(),
+            tabled: (0..)
+                .zip(seen)
+                .filter(|&(_, seen)| seen)
+                .map(|(d, _)| d)
+                .collect(),
         }
     }
 }
