@@ -1130,6 +1130,15 @@ mod tests {
             .collect()
     }
 
+    /// Each round's lost exchanges.
+    fn lost(out: &GossipOutcome) -> Vec<u64> {
+        out.metadata
+            .round_history
+            .iter()
+            .map(|r| r.lost_exchanges)
+            .collect()
+    }
+
     #[test]
     fn a_seed_gives_the_run_recorded_for_it() {
         // Pins the documented random stream: a change here changes every
@@ -1186,13 +1195,7 @@ mod tests {
                 (5, 96, 4, 0)
             ]
         );
-        let lost: Vec<u64> = out
-            .metadata
-            .round_history
-            .iter()
-            .map(|r| r.lost_exchanges)
-            .collect();
-        assert_eq!(lost, [89, 96, 80, 80, 88]);
+        assert_eq!(lost(&out), [89, 96, 80, 80, 88]);
         let ring = GossipConfig {
             topology: Topology::Ring,
             degree: 6,
@@ -1209,13 +1212,7 @@ mod tests {
                 (4, 61, 39, 0)
             ]
         );
-        let lost: Vec<u64> = out
-            .metadata
-            .round_history
-            .iter()
-            .map(|r| r.lost_exchanges)
-            .collect();
-        assert_eq!(lost, [67, 51, 58, 49]);
+        assert_eq!(lost(&out), [67, 51, 58, 49]);
     }
 
     #[test]

@@ -947,16 +947,21 @@ mod tests {
         assert_eq!(Thresholds::new(3, 1.0).high, [0; 3]);
     }
 
+    /// Numbers of exchanges and losses the loss law is tested at: one
+    /// exchange, the usual fanout, past the unrolled widths, near 0 and 1.
+    const LOSS_CASES: [(u32, f64); 7] = [
+        (1, 0.3),
+        (5, 0.1),
+        (5, 0.5),
+        (8, 0.9),
+        (20, 0.25),
+        (300, 0.5),
+        (3, 1e-6),
+    ];
+
     #[test]
     fn the_guide_gives_what_the_thresholds_give() {
-        for (k, loss) in [
-            (1, 0.3),
-            (5, 0.1),
-            (5, 0.5),
-            (8, 0.9),
-            (20, 0.25),
-            (300, 0.5),
-        ] {
+        for (k, loss) in LOSS_CASES {
             let t = Thresholds::new(k, loss);
             let searched = t.guide.iter().filter(|&&g| g == SEARCH).count();
             assert!(
@@ -995,14 +1000,7 @@ mod tests {
 
     #[test]
     fn lost_exchanges_follow_the_binomial_law() {
-        for (k, loss) in [
-            (1, 0.3),
-            (5, 0.1),
-            (5, 0.5),
-            (8, 0.9),
-            (20, 0.25),
-            (3, 1e-6),
-        ] {
+        for (k, loss) in LOSS_CASES {
             let p = loss_law_p(k, loss, 200_000, 7);
             assert!(p > 0.001, "k {k}, loss {loss}: chi-square p = {p}");
         }
