@@ -103,15 +103,20 @@ fn crdt_merge_1m(bencher: Bencher, crdt_type: CrdtType) {
     bencher.bench(|| crdt::resolve(black_box(&state)));
 }
 
+/// Fanout 5 for `rounds` rounds, every one run.
+fn fanout_5_without_early_stop(rounds: u32) -> GossipConfig {
+    GossipConfig {
+        fanout: 5,
+        max_rounds: rounds,
+        early_stop: false,
+        ..GossipConfig::default()
+    }
+}
+
 #[divan::bench(sample_count = 5)]
 fn gossip_100k_fanout5_20_rounds(bencher: Bencher) {
     let agents = Swarm::generated(100_000, 75_000, 0, Behavior::Honest);
-    let config = GossipConfig {
-        fanout: 5,
-        max_rounds: 20,
-        early_stop: false,
-        ..GossipConfig::default()
-    };
+    let config = fanout_5_without_early_stop(20);
     bencher.bench(|| gossip::run(black_box(&agents), &config, &mut generator(42)));
 }
 
@@ -127,12 +132,7 @@ const FAULTS: [&str; 6] = [
 ];
 
 fn faulty_config(run: &str) -> GossipConfig {
-    let base = GossipConfig {
-        fanout: 5,
-        max_rounds: 20,
-        early_stop: false,
-        ..GossipConfig::default()
-    };
+    let base = fanout_5_without_early_stop(20);
     let on = |topology| GossipConfig {
         topology,
         degree: 10,
@@ -225,12 +225,7 @@ fn exact_gossip_1000_agents_30_rounds(bencher: Bencher) {
     // 520 for and 480 against: the hardest start for the chain, every one
     // of the 30 rounds computed (no early stop).
     let agents = Swarm::generated(1_000, 520, 0, Behavior::Honest);
-    let config = GossipConfig {
-        fanout: 5,
-        max_rounds: 30,
-        early_stop: false,
-        ..GossipConfig::default()
-    };
+    let config = fanout_5_without_early_stop(30);
     bencher.bench(|| exact::gossip::law(black_box(&agents), &config).unwrap());
 }
 

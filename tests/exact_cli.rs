@@ -55,6 +55,17 @@ fn example_2(expect: &str) -> String {
     )
 }
 
+/// Checks that `v` has a z-score for exactly these figures, in this order,
+/// each within 4 standard errors.
+fn assert_z_scores(v: &Value, figures: &[&str]) {
+    let z = v["z_scores"].as_object().unwrap();
+    assert_eq!(z.keys().collect::<Vec<_>>(), figures);
+    for (key, z) in z {
+        let z = z.as_f64().unwrap_or_else(|| panic!("{key}: {z}"));
+        assert!(z.abs() < 4.0, "{key}: z = {z}");
+    }
+}
+
 fn is_f64(v: &Value) -> bool {
     v.is_f64() || v.is_u64()
 }
@@ -207,21 +218,16 @@ fn exact_with_trials_has_a_z_score_for_every_figure() {
     let v = json_of(&["gossip", "--exact", "--trials", "2000", "--loss", "0.3"]);
     assert_eq!(v["trials_summary"]["trials"], 2000);
     assert!(v["exact_summary"]["convergence_rate"].is_f64());
-    let z = v["z_scores"].as_object().unwrap();
-    assert_eq!(
-        z.keys().collect::<Vec<_>>(),
-        [
+    assert_z_scores(
+        &v,
+        &[
             "convergence_rate",
             "rounds_mean",
             "decisions.approved",
             "decisions.rejected",
-            "mean_final_agreement"
-        ]
+            "mean_final_agreement",
+        ],
     );
-    for (key, z) in z {
-        let z = z.as_f64().unwrap_or_else(|| panic!("{key}: {z}"));
-        assert!(z.abs() < 4.0, "{key}: z = {z}");
-    }
     let out = stdout_of(&["gossip", "--exact", "--trials", "2000", "--loss", "0.3"]);
     assert!(out.starts_with("=== Gossip Monte Carlo: 2000 trials, and the exact law ===\n"));
     assert!(out.contains("\n=== Monte Carlo against the exact law ===\n"));
@@ -588,10 +594,9 @@ fn byzantine_exact_json_and_its_z_scores() {
     // some one escapes with 1 - (3/4)^4 = 175/256.
     assert_eq!(e["missed_rate"], 175.0 / 256.0);
     let v = json_of(&["byzantine", "random-voters", "--exact", "--trials", "2000"]);
-    let z = v["z_scores"].as_object().unwrap();
-    assert_eq!(
-        z.keys().collect::<Vec<_>>(),
-        [
+    assert_z_scores(
+        &v,
+        &[
             "decisions.approved",
             "decisions.rejected",
             "decisions.timeout",
@@ -599,13 +604,9 @@ fn byzantine_exact_json_and_its_z_scores() {
             "false_positive_rate",
             "byzantine_unsafe_rate",
             "against_honest_majority_rate",
-            "mean_malicious_detected"
-        ]
+            "mean_malicious_detected",
+        ],
     );
-    for (key, z) in z {
-        let z = z.as_f64().unwrap_or_else(|| panic!("{key}: {z}"));
-        assert!(z.abs() < 4.0, "{key}: z = {z}");
-    }
     let out = stdout_of(&["byzantine", "random-voters", "--exact"]);
     assert!(out.starts_with("=== Byzantine exact law ===\n"), "{out}");
     assert_eq!(row(&out, "Missed rate (a faulty agent tallied)"), "68.36%");

@@ -449,9 +449,7 @@ mod tests {
     use serde_json::json;
 
     fn clocked(agent: &str, value: Value, second: Option<i64>, clock: &[(&str, u64)]) -> Version {
-        let mut v = version(agent, value, 1, second);
-        v.vector_clock = Some(clock.iter().map(|(a, c)| (a.to_string(), *c)).collect());
-        v
+        with_clock(version(agent, value, 1, second), clock)
     }
 
     fn config_of(states: Vec<State>) -> ResolveConfig {
@@ -541,30 +539,7 @@ mod tests {
 
     #[test]
     fn three_way_concurrency_loses_two_siblings_under_vector_and_lww() {
-        let key = one(state(
-            "doc",
-            None,
-            vec![
-                clocked(
-                    "agent-1",
-                    json!("A"),
-                    Some(2),
-                    &[("agent-1", 5), ("agent-2", 2), ("agent-3", 1)],
-                ),
-                clocked(
-                    "agent-2",
-                    json!("B"),
-                    Some(1),
-                    &[("agent-1", 2), ("agent-2", 6), ("agent-3", 1)],
-                ),
-                clocked(
-                    "agent-3",
-                    json!("C"),
-                    Some(0),
-                    &[("agent-1", 1), ("agent-2", 2), ("agent-3", 5)],
-                ),
-            ],
-        ));
+        let key = one(three_way_concurrency());
         assert_eq!(key.maximal_versions, 3);
         assert_eq!(lost(&key, Strategy::Vector), ["agent-2/1", "agent-3/1"]);
         assert_eq!(lost(&key, Strategy::Lww), ["agent-2/1", "agent-3/1"]);

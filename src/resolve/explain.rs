@@ -514,14 +514,8 @@ mod tests {
         second: Option<i64>,
         clock: &[(&str, u64)],
     ) -> Version {
-        let mut v = version(
-            agent,
-            json!(format!("{agent}{version_number}")),
-            version_number,
-            second,
-        );
-        v.vector_clock = Some(clock.iter().map(|(a, c)| (a.to_string(), *c)).collect());
-        v
+        let value = json!(format!("{agent}{version_number}"));
+        with_clock(version(agent, value, version_number, second), clock)
     }
 
     fn config(states: Vec<State>) -> ResolveConfig {
@@ -662,30 +656,7 @@ mod tests {
 
     #[test]
     fn three_way_concurrency_names_the_conflicting_entries_then_the_last_write() {
-        let s = state(
-            "config",
-            None,
-            vec![
-                clocked(
-                    "agent-1",
-                    1,
-                    Some(2),
-                    &[("agent-1", 5), ("agent-2", 2), ("agent-3", 1)],
-                ),
-                clocked(
-                    "agent-2",
-                    2,
-                    Some(1),
-                    &[("agent-1", 2), ("agent-2", 6), ("agent-3", 1)],
-                ),
-                clocked(
-                    "agent-3",
-                    3,
-                    Some(0),
-                    &[("agent-1", 1), ("agent-2", 2), ("agent-3", 5)],
-                ),
-            ],
-        );
+        let s = three_way_concurrency();
         let e = explained(s, Strategy::Vector);
         assert_eq!(e.resolution_strategy, "vector_concurrent_lww");
         let Reasons::Causal {

@@ -278,6 +278,45 @@ pub(crate) mod testing {
         }
     }
 
+    /// `version` with this vector clock.
+    pub fn with_clock(mut version: Version, clock: &[(&str, u64)]) -> Version {
+        version.vector_clock = Some(clock.iter().map(|(a, c)| (a.to_string(), *c)).collect());
+        version
+    }
+
+    /// Example 4's three concurrent writes of `config`: "Config A" by
+    /// agent-1 (the latest, second 2), "Config B" by agent-2 and "Config C"
+    /// by agent-3, each ahead on its own clock entry, all version 1.
+    pub fn three_way_concurrency() -> State {
+        let write = |agent, value, second, clock: &[(&str, u64)]| {
+            with_clock(version(agent, Value::from(value), 1, Some(second)), clock)
+        };
+        state(
+            "config",
+            None,
+            vec![
+                write(
+                    "agent-1",
+                    "Config A",
+                    2,
+                    &[("agent-1", 5), ("agent-2", 2), ("agent-3", 1)],
+                ),
+                write(
+                    "agent-2",
+                    "Config B",
+                    1,
+                    &[("agent-1", 2), ("agent-2", 6), ("agent-3", 1)],
+                ),
+                write(
+                    "agent-3",
+                    "Config C",
+                    0,
+                    &[("agent-1", 1), ("agent-2", 2), ("agent-3", 5)],
+                ),
+            ],
+        )
+    }
+
     /// A state with the given versions.
     pub fn state(key: &str, crdt_type: Option<CrdtType>, versions: Vec<Version>) -> State {
         State {

@@ -258,9 +258,7 @@ mod tests {
     use serde_json::json;
 
     fn clocked(agent: &str, value: &str, second: Option<i64>, clock: &[(&str, u64)]) -> Version {
-        let mut v = version(agent, json!(value), 0, second);
-        v.vector_clock = Some(clock.iter().map(|(a, c)| (a.to_string(), *c)).collect());
-        v
+        with_clock(version(agent, json!(value), 0, second), clock)
     }
 
     fn resolve_all_orders(s: &State) -> Resolution {
@@ -405,30 +403,7 @@ mod tests {
 
     #[test]
     fn three_way_concurrency_picks_config_a() {
-        let s = state(
-            "config",
-            None,
-            vec![
-                clocked(
-                    "agent-1",
-                    "Config A",
-                    Some(2),
-                    &[("agent-1", 5), ("agent-2", 2), ("agent-3", 1)],
-                ),
-                clocked(
-                    "agent-2",
-                    "Config B",
-                    Some(1),
-                    &[("agent-1", 2), ("agent-2", 6), ("agent-3", 1)],
-                ),
-                clocked(
-                    "agent-3",
-                    "Config C",
-                    Some(0),
-                    &[("agent-1", 1), ("agent-2", 2), ("agent-3", 5)],
-                ),
-            ],
-        );
+        let s = three_way_concurrency();
         let r = resolve_all_orders(&s);
         assert_eq!(r.value, json!("Config A"));
         assert_eq!(r.metadata.siblings.as_ref().unwrap().len(), 3);

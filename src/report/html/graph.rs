@@ -676,15 +676,13 @@ fn xml(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::testing::{state, version};
+    use crate::resolve::testing::{state, three_way_concurrency, version, with_clock};
     use crate::resolve::{crdt, lww};
     use crate::scenario::{CrdtType, Version};
     use serde_json::json;
 
     fn clocked(agent: &str, value: &str, second: Option<i64>, clock: &[(&str, u64)]) -> Version {
-        let mut v = version(agent, json!(value), 1, second);
-        v.vector_clock = Some(clock.iter().map(|(a, c)| (a.to_string(), *c)).collect());
-        v
+        with_clock(version(agent, json!(value), 1, second), clock)
     }
 
     /// A box as drawn: its agent line, class and outline.
@@ -872,30 +870,7 @@ mod tests {
 
     #[test]
     fn three_way_concurrency_draws_no_arrow_and_marks_the_siblings() {
-        let s = state(
-            "config",
-            None,
-            vec![
-                clocked(
-                    "agent-1",
-                    "Config A",
-                    Some(2),
-                    &[("agent-1", 5), ("agent-2", 2), ("agent-3", 1)],
-                ),
-                clocked(
-                    "agent-2",
-                    "Config B",
-                    Some(1),
-                    &[("agent-1", 2), ("agent-2", 6), ("agent-3", 1)],
-                ),
-                clocked(
-                    "agent-3",
-                    "Config C",
-                    Some(0),
-                    &[("agent-1", 1), ("agent-2", 2), ("agent-3", 5)],
-                ),
-            ],
-        );
+        let s = three_way_concurrency();
         let svg = vector_svg(&s);
         let (boxes, arrows) = drawn(&svg);
         assert!(arrows.is_empty());
