@@ -2,86 +2,17 @@
 //! (`--exact`) and of both: the charts each page has, checked from its HTML
 //! text (tests/browser.rs renders them).
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use assert_cmd::Command;
+#[path = "support/html.rs"]
+mod html;
 
-/// A report's size bound, whatever the swarm or the trial count (README,
-/// "Reports").
-const MAX_REPORT_BYTES: usize = 1 << 20;
-
-fn moai() -> Command {
-    let mut cmd = Command::cargo_bin("moai").unwrap();
-    cmd.timeout(Duration::from_secs(600));
-    cmd
-}
-
-/// A new empty directory outside the repository.
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("moai-html-trials-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-/// Runs `args` with `--report` and returns the page, after checking that
-/// stdout is what the same run prints without it and that the page is
-/// self-contained.
-fn report(name: &str, args: &[&str]) -> String {
-    let file = fresh_dir(name).join("report.html");
-    let plain = moai().args(args).output().unwrap();
-    let reported = moai()
-        .args(args)
-        .args(["--report", s(&file)])
-        .output()
-        .unwrap();
-    assert_eq!(reported.status.code(), Some(0), "{args:?}");
-    assert_eq!(reported.stdout, plain.stdout, "{args:?}");
-    assert_eq!(reported.stderr, plain.stderr, "{args:?}");
-    let page = std::fs::read_to_string(&file).unwrap();
-    assert!(page.starts_with("<!DOCTYPE html>"));
-    for external in [
-        "http://", "https://", "src=", "href=", "@import", "url(", "<script", "<link",
-    ] {
-        assert!(
-            !page.contains(external),
-            "{external} in the page of {args:?}"
-        );
-    }
-    assert!(!page.contains("not built yet"), "{args:?}");
-    page
-}
-
-/// How plotters writes a text element's content.
-fn label(text: &str) -> String {
-    format!(">\n{text}\n</text>")
-}
-
-fn charts(page: &str) -> usize {
-    page.matches("<svg").count()
-}
-
-fn assert_labels(page: &str, labels: &[&str]) {
-    for text in labels {
-        assert!(page.contains(&label(text)), "label {text} missing");
-    }
-}
-
-fn assert_no_labels(page: &str, labels: &[&str]) {
-    for text in labels {
-        assert!(!page.contains(&label(text)), "label {text} present");
-    }
-}
+use html::{MAX_REPORT_BYTES, assert_labels, assert_no_labels, fresh_dir, moai, report, s, svgs};
 
 #[test]
 fn gossip_trials_show_the_converged_round_the_agreement_fan_and_decisions() {
     let page = report("gossip", &["gossip", "--trials", "200"]);
-    assert_eq!(charts(&page), 3);
+    assert_eq!(svgs(&page).len(), 3);
     assert_labels(
         &page,
         &[
@@ -119,7 +50,7 @@ fn gossip_trials_show_the_converged_round_the_agreement_fan_and_decisions() {
 #[test]
 fn gossip_trials_with_the_exact_law_overlay_it_and_list_the_z_scores() {
     let page = report("gossip-exact", &["gossip", "--trials", "200", "--exact"]);
-    assert_eq!(charts(&page), 4);
+    assert_eq!(svgs(&page).len(), 4);
     assert_labels(
         &page,
         &[
@@ -140,7 +71,7 @@ fn gossip_trials_with_the_exact_law_overlay_it_and_list_the_z_scores() {
 #[test]
 fn the_gossip_exact_law_alone_is_drawn_without_trials() {
     let page = report("gossip-exact-alone", &["gossip", "--exact"]);
-    assert_eq!(charts(&page), 3);
+    assert_eq!(svgs(&page).len(), 3);
     assert_labels(
         &page,
         &[
@@ -164,7 +95,7 @@ fn byzantine_trials_show_the_rates_with_intervals_and_decisions() {
         "byzantine",
         &["byzantine", "random-voters", "--trials", "300"],
     );
-    assert_eq!(charts(&page), 2);
+    assert_eq!(svgs(&page).len(), 2);
     assert_labels(
         &page,
         &[
@@ -185,7 +116,7 @@ fn byzantine_trials_show_the_rates_with_intervals_and_decisions() {
         "byzantine-exact",
         &["byzantine", "random-voters", "--trials", "300", "--exact"],
     );
-    assert_eq!(charts(&page), 2);
+    assert_eq!(svgs(&page).len(), 2);
     assert_labels(
         &page,
         &[
@@ -201,7 +132,7 @@ fn byzantine_trials_show_the_rates_with_intervals_and_decisions() {
         "byzantine-exact-alone",
         &["byzantine", "random-voters", "--exact"],
     );
-    assert_eq!(charts(&page), 2);
+    assert_eq!(svgs(&page).len(), 2);
     assert_labels(&page, &["source (1: exact law)"]);
     assert!(!page.contains("Trials against the exact law"));
 }
@@ -299,7 +230,7 @@ fn trials_that_never_converge_have_no_converged_round_chart() {
     );
     assert!(page.contains("0 of 20 trials converged (0.00%, 95% interval 0.00%–16.11%)."));
     assert_no_labels(&page, &["Converged round across trials"]);
-    assert_eq!(charts(&page), 2);
+    assert_eq!(svgs(&page).len(), 2);
     assert_labels(
         &page,
         &["Agreement per round across trials", "Decision shares"],
