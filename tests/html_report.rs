@@ -5,8 +5,8 @@
 mod html;
 
 use html::{
-    EQUIVOCATORS, MAX_REPORT_BYTES, assert_labels, fresh_dir, label, moai, report, reported, s,
-    svgs,
+    EQUIVOCATORS, MAX_REPORT_BYTES, assert_labels, fresh_dir, label, moai, report, report_once,
+    reported, s, svgs,
 };
 
 struct Run {
@@ -145,20 +145,12 @@ fn check_reports_one_row_per_scenario_failures_first() {
 
 #[test]
 fn a_million_agents_give_a_report_as_small_as_twenty() {
-    let dir = fresh_dir("size");
     let size = |agents: &str| {
-        let file = dir.join(format!("{agents}.html"));
-        let out = run(&[
-            "gossip",
-            "--agents",
-            agents,
-            "--rounds",
-            "3",
-            "--report",
-            s(&file),
-        ]);
-        assert_eq!(out.code, Some(0), "{}", out.stderr);
-        std::fs::read_to_string(&file).unwrap().len()
+        report_once(
+            &format!("size-{agents}"),
+            &["gossip", "--agents", agents, "--rounds", "3"],
+        )
+        .len()
     };
     let (small, large) = (size("20"), size("1000000"));
     assert!(large < MAX_REPORT_BYTES, "{large} bytes");
@@ -170,32 +162,25 @@ fn a_million_agents_give_a_report_as_small_as_twenty() {
 
 #[test]
 fn a_long_run_is_drawn_in_bins_and_stays_small() {
-    let dir = fresh_dir("long");
-    let file = dir.join("long.html");
-    let out = run(&[
-        "gossip",
-        "--agents",
-        "20",
-        "--rounds",
-        "5000",
-        "--no-early-stop",
-        "--report",
-        s(&file),
-    ]);
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    let page = std::fs::read_to_string(&file).unwrap();
+    let page = report_once(
+        "long",
+        &[
+            "gossip",
+            "--agents",
+            "20",
+            "--rounds",
+            "5000",
+            "--no-early-stop",
+        ],
+    );
     assert!(page.len() < MAX_REPORT_BYTES, "{} bytes", page.len());
     assert!(page.contains(&label("agents (mean of 42 rounds)")));
 }
 
 #[test]
 fn the_same_run_gives_the_same_report() {
-    let dir = fresh_dir("same");
-    let (a, b) = (dir.join("a.html"), dir.join("b.html"));
-    for file in [&a, &b] {
-        run(&["gossip", "partitioned-swarm", "--report", s(file)]);
-    }
-    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let args = ["gossip", "partitioned-swarm"];
+    assert_eq!(report_once("same-a", &args), report_once("same-b", &args));
 }
 
 #[test]

@@ -2,12 +2,10 @@
 //! (`--exact`) and of both: the charts each page has, checked from its HTML
 //! text (tests/browser.rs renders them).
 
-use std::path::Path;
-
 #[path = "support/html.rs"]
 mod html;
 
-use html::{MAX_REPORT_BYTES, assert_labels, assert_no_labels, fresh_dir, moai, report, s, svgs};
+use html::{MAX_REPORT_BYTES, assert_labels, assert_no_labels, report, report_once, svgs};
 
 #[test]
 fn gossip_trials_show_the_converged_round_the_agreement_fan_and_decisions() {
@@ -157,38 +155,21 @@ fn long_trials_are_drawn_in_bins_of_rounds() {
 }
 
 /// The size of the report of `gossip ARGS`.
-fn size(dir: &Path, name: &str, args: &[&str]) -> usize {
-    let file = dir.join(format!("{name}.html"));
-    let out = moai()
-        .arg("gossip")
-        .args(args)
-        .args(["--report", s(&file)])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(&file).unwrap().len()
+fn size(name: &str, args: &[&str]) -> usize {
+    report_once(&format!("size-{name}"), &[&["gossip"], args].concat()).len()
 }
 
 #[test]
 fn a_million_agents_or_a_million_trials_give_a_report_as_small_as_twenty() {
-    let dir = fresh_dir("size");
     let small = size(
-        &dir,
         "small",
         &["--agents", "20", "--trials", "3", "--rounds", "3"],
     );
     let agents = size(
-        &dir,
         "agents",
         &["--agents", "1000000", "--trials", "3", "--rounds", "3"],
     );
     let trials = size(
-        &dir,
         "trials",
         &["--agents", "5", "--trials", "1000000", "--rounds", "3"],
     );
@@ -203,16 +184,8 @@ fn a_million_agents_or_a_million_trials_give_a_report_as_small_as_twenty() {
 
 #[test]
 fn the_same_trials_give_the_same_report() {
-    let dir = fresh_dir("same");
-    let (a, b) = (dir.join("a.html"), dir.join("b.html"));
-    for file in [&a, &b] {
-        let out = moai()
-            .args(["gossip", "--trials", "50", "--exact", "--report", s(file)])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0));
-    }
-    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let args = ["gossip", "--trials", "50", "--exact"];
+    assert_eq!(report_once("same-a", &args), report_once("same-b", &args));
 }
 
 #[test]

@@ -117,6 +117,27 @@ pub fn report(name: &str, args: &[&str]) -> String {
     reported(name, args, 0).page
 }
 
+/// Runs `moai ARGS --report FILE.html` once (no run without it to compare
+/// with), expects exit 0, and returns the page.
+pub fn report_once(name: &str, args: &[&str]) -> String {
+    let dir = fresh_dir(name);
+    let file = dir.join("report.html");
+    let out = moai()
+        .args(args)
+        .args(["--report", s(&file)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    page
+}
+
 /// An HTML page with no script and no reference to anything outside it.
 fn assert_self_contained(page: &str, args: &[&str]) {
     assert!(page.starts_with("<!DOCTYPE html>"), "{args:?}");
