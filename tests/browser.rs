@@ -18,6 +18,11 @@ use std::time::Duration;
 
 use browser::{Browser, Expect, Rendered, TempDir};
 
+/// A chart of `series` series and at least `labels` labels.
+const fn chart(series: usize, labels: usize) -> Expect {
+    Expect { series, labels }
+}
+
 /// Every report kind the browser opens: its name, the moai arguments that
 /// make it (the harness appends `--report FILE.html`), and the charts it
 /// must show, in page order. Adding a report is one line here.
@@ -25,111 +30,33 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
     (
         "gossip single run",
         &["gossip", "stubborn-lossy"],
-        &[
-            Expect {
-                series: 2,
-                labels: 23,
-            },
-            Expect {
-                series: 2,
-                labels: 19,
-            },
-            Expect {
-                series: 1,
-                labels: 19,
-            },
-        ],
+        &[chart(2, 23), chart(2, 19), chart(1, 19)],
     ),
     (
         "byzantine single run",
         &["byzantine", "random-voters"],
-        &[
-            Expect {
-                series: 4,
-                labels: 16,
-            },
-            Expect {
-                series: 2,
-                labels: 17,
-            },
-            Expect {
-                series: 1,
-                labels: 8,
-            },
-        ],
+        &[chart(4, 16), chart(2, 17), chart(1, 8)],
     ),
     ("check", &["check", "scenarios/"], &[]),
     (
         "byzantine single run",
         &["byzantine", "infra"],
-        &[
-            Expect {
-                series: 4,
-                labels: 10,
-            },
-            Expect {
-                series: 2,
-                labels: 10,
-            },
-            Expect {
-                series: 1,
-                labels: 8,
-            },
-        ],
+        &[chart(4, 10), chart(2, 10), chart(1, 8)],
     ),
     (
         "gossip trials with the exact law",
         &["gossip", "--trials", "200", "--exact"],
-        &[
-            Expect {
-                series: 2,
-                labels: 19,
-            },
-            Expect {
-                series: 2,
-                labels: 19,
-            },
-            Expect {
-                series: 2,
-                labels: 25,
-            },
-            Expect {
-                series: 2,
-                labels: 15,
-            },
-        ],
+        &[chart(2, 19), chart(2, 19), chart(2, 25), chart(2, 15)],
     ),
     (
         "gossip exact law",
         &["gossip", "--exact"],
-        &[
-            Expect {
-                series: 2,
-                labels: 23,
-            },
-            Expect {
-                series: 2,
-                labels: 24,
-            },
-            Expect {
-                series: 2,
-                labels: 14,
-            },
-        ],
+        &[chart(2, 23), chart(2, 24), chart(2, 14)],
     ),
     (
         "byzantine trials with the exact law",
         &["byzantine", "random-voters", "--trials", "300", "--exact"],
-        &[
-            Expect {
-                series: 2,
-                labels: 16,
-            },
-            Expect {
-                series: 2,
-                labels: 16,
-            },
-        ],
+        &[chart(2, 16), chart(2, 16)],
     ),
     // Causality graphs: a series is a role's chromatic paint (the winner's
     // fill and its inner outline, a sibling's fill; grey dominated and
@@ -138,43 +65,13 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
     (
         "resolve",
         &["resolve", "scenarios/vector-clocks.toml"],
-        &[
-            Expect {
-                series: 2,
-                labels: 9,
-            },
-            Expect {
-                series: 3,
-                labels: 8,
-            },
-            Expect {
-                series: 3,
-                labels: 11,
-            },
-        ],
+        &[chart(2, 9), chart(3, 8), chart(3, 11)],
     ),
     // The writes-lost bars (crdt's near-white fill is no series), then one graph per key.
     (
         "resolve --compare",
         &["resolve", "scenarios/hybrid.toml", "--compare"],
-        &[
-            Expect {
-                series: 3,
-                labels: 12,
-            },
-            Expect {
-                series: 3,
-                labels: 8,
-            },
-            Expect {
-                series: 2,
-                labels: 9,
-            },
-            Expect {
-                series: 3,
-                labels: 8,
-            },
-        ],
+        &[chart(3, 12), chart(3, 8), chart(2, 9), chart(3, 8)],
     ),
     (
         "resolve --explain",
@@ -184,28 +81,12 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
             "--explain",
             "config",
         ],
-        &[Expect {
-            series: 3,
-            labels: 11,
-        }],
+        &[chart(3, 11)],
     ),
     (
         "gossip sweep",
         html::GOSSIP_SWEEP,
-        &[
-            Expect {
-                series: 1,
-                labels: 19,
-            },
-            Expect {
-                series: 3,
-                labels: 17,
-            },
-            Expect {
-                series: 1,
-                labels: 14,
-            },
-        ],
+        &[chart(1, 19), chart(3, 17), chart(1, 14)],
     ),
     (
         "gossip sweep with the exact law",
@@ -217,38 +98,12 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
             "--sweep",
             "fanout=3..5",
         ],
-        &[
-            Expect {
-                series: 2,
-                labels: 19,
-            },
-            Expect {
-                series: 3,
-                labels: 15,
-            },
-            Expect {
-                series: 3,
-                labels: 15,
-            },
-            Expect {
-                series: 2,
-                labels: 14,
-            },
-        ],
+        &[chart(2, 19), chart(3, 15), chart(3, 15), chart(2, 14)],
     ),
     (
         "byzantine sweep with the exact law",
         html::BYZANTINE_SWEEP,
-        &[
-            Expect {
-                series: 4,
-                labels: 22,
-            },
-            Expect {
-                series: 4,
-                labels: 22,
-            },
-        ],
+        &[chart(4, 22), chart(4, 22)],
     ),
 ];
 
@@ -290,16 +145,7 @@ fn fixture() -> PathBuf {
 
 /// What the good fixture must show: the agreement chart's two lines (the
 /// grey threshold rule is no series) and the stacked bars' three votes.
-const FIXTURE_CHARTS: [Expect; 2] = [
-    Expect {
-        series: 2,
-        labels: 18,
-    },
-    Expect {
-        series: 3,
-        labels: 16,
-    },
-];
+const FIXTURE_CHARTS: [Expect; 2] = [chart(2, 18), chart(3, 16)];
 
 /// Renders `page`, failing the test when the browser does.
 fn render(browser: &Browser, page: &Path) -> Rendered {
@@ -346,10 +192,7 @@ fn a_good_page_passes_with_its_counts() {
             rendered.problems(&expected_more),
             ["2 charts rendered, 3 expected"]
         );
-        let more_series = [Expect {
-            series: 3,
-            labels: 19,
-        }];
+        let more_series = [chart(3, 19)];
         assert_eq!(
             rendered.problems(&more_series)[1..],
             [

@@ -5,7 +5,10 @@
 #[path = "support/html.rs"]
 mod html;
 
-use html::{MAX_REPORT_BYTES, assert_labels, assert_no_labels, report, report_once, svgs};
+use html::{
+    MAX_REPORT_BYTES, assert_as_small, assert_labels, assert_no_labels, assert_same_report, report,
+    report_once, svgs,
+};
 
 #[test]
 fn gossip_trials_show_the_converged_round_the_agreement_fan_and_decisions() {
@@ -173,19 +176,13 @@ fn a_million_agents_or_a_million_trials_give_a_report_as_small_as_twenty() {
         "trials",
         &["--agents", "5", "--trials", "1000000", "--rounds", "3"],
     );
-    for (what, bytes) in [("a million agents", agents), ("a million trials", trials)] {
-        assert!(bytes < MAX_REPORT_BYTES, "{what}: {bytes} bytes");
-        assert!(
-            bytes < small * 2,
-            "{small} bytes for 20 agents and 3 trials, {bytes} for {what}"
-        );
-    }
+    assert_as_small("a million agents", agents, small);
+    assert_as_small("a million trials", trials, small);
 }
 
 #[test]
 fn the_same_trials_give_the_same_report() {
-    let args = ["gossip", "--trials", "50", "--exact"];
-    assert_eq!(report_once("same-a", &args), report_once("same-b", &args));
+    assert_same_report(&["gossip", "--trials", "50", "--exact"]);
 }
 
 #[test]

@@ -138,6 +138,21 @@ pub fn report_once(name: &str, args: &[&str]) -> String {
     page
 }
 
+/// Asserts that `args` give the same page twice ([`report`]).
+pub fn assert_same_report(args: &[&str]) {
+    assert_eq!(report("same-a", args), report("same-b", args), "{args:?}");
+}
+
+/// Asserts that a report of `bytes` for `what` stays under
+/// [`MAX_REPORT_BYTES`] and under twice `small`, the bytes of a small run's.
+pub fn assert_as_small(what: &str, bytes: usize, small: usize) {
+    assert!(bytes < MAX_REPORT_BYTES, "{what}: {bytes} bytes");
+    assert!(
+        bytes < small * 2,
+        "{small} bytes for a small run, {bytes} for {what}"
+    );
+}
+
 /// An HTML page with no script and no reference to anything outside it.
 fn assert_self_contained(page: &str, args: &[&str]) {
     assert!(page.starts_with("<!DOCTYPE html>"), "{args:?}");
