@@ -5,8 +5,8 @@
 mod html;
 
 use html::{
-    EQUIVOCATORS, MAX_REPORT_BYTES, assert_as_small, assert_labels, assert_same_report, fresh_dir,
-    label, moai, report, report_once, reported, s, svgs,
+    EQUIVOCATORS, LONG_RUN, MAX_REPORT_BYTES, assert_as_small, assert_labels, assert_same_report,
+    fresh_dir, label, moai, report, report_once, reported, s, svgs,
 };
 
 struct Run {
@@ -158,17 +158,7 @@ fn a_million_agents_give_a_report_as_small_as_twenty() {
 
 #[test]
 fn a_long_run_is_drawn_in_bins_and_stays_small() {
-    let page = report_once(
-        "long",
-        &[
-            "gossip",
-            "--agents",
-            "20",
-            "--rounds",
-            "5000",
-            "--no-early-stop",
-        ],
-    );
+    let page = report_once("long", LONG_RUN);
     assert!(page.len() < MAX_REPORT_BYTES, "{} bytes", page.len());
     assert!(page.contains(&label("agents (mean of 42 rounds)")));
 }

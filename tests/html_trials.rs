@@ -6,8 +6,8 @@
 mod html;
 
 use html::{
-    MAX_REPORT_BYTES, assert_as_small, assert_labels, assert_no_labels, assert_same_report, report,
-    report_once, svgs,
+    LONG_RUN, MAX_REPORT_BYTES, assert_as_small, assert_labels, assert_no_labels,
+    assert_same_report, report, report_once, svgs,
 };
 
 #[test]
@@ -140,19 +140,7 @@ fn byzantine_trials_show_the_rates_with_intervals_and_decisions() {
 
 #[test]
 fn long_trials_are_drawn_in_bins_of_rounds() {
-    let page = report(
-        "long",
-        &[
-            "gossip",
-            "--agents",
-            "20",
-            "--rounds",
-            "5000",
-            "--no-early-stop",
-            "--trials",
-            "3",
-        ],
-    );
+    let page = report("long", &[LONG_RUN, &["--trials", "3"]].concat());
     assert!(page.len() < MAX_REPORT_BYTES, "{} bytes", page.len());
     assert_labels(&page, &["agreement (share of votes) (mean of 42 rounds)"]);
 }

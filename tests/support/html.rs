@@ -26,6 +26,16 @@ pub const EQUIVOCATORS: &[&str] = &[
     "2",
 ];
 
+/// A gossip run long enough (5,000 rounds) to be drawn in bins of rounds.
+pub const LONG_RUN: &[&str] = &[
+    "gossip",
+    "--agents",
+    "20",
+    "--rounds",
+    "5000",
+    "--no-early-stop",
+];
+
 /// A sweep of gossip trials over the fanout.
 pub const GOSSIP_SWEEP: &[&str] = &[
     "gossip",
