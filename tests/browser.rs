@@ -9,12 +9,19 @@
 
 #[path = "support/browser.rs"]
 mod browser;
+#[path = "support/html.rs"]
+mod html;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use browser::{Browser, Expect, Rendered, TempDir};
+
+/// A chart of `series` series and at least `labels` labels.
+const fn chart(series: usize, labels: usize) -> Expect {
+    Expect { series, labels }
+}
 
 /// Every report kind the browser opens: its name, the moai arguments that
 /// make it (the harness appends `--report FILE.html`), and the charts it
@@ -23,111 +30,33 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
     (
         "gossip single run",
         &["gossip", "stubborn-lossy"],
-        &[
-            Expect {
-                series: 2,
-                labels: 23,
-            },
-            Expect {
-                series: 2,
-                labels: 19,
-            },
-            Expect {
-                series: 1,
-                labels: 19,
-            },
-        ],
+        &[chart(2, 23), chart(2, 19), chart(1, 19)],
     ),
     (
         "byzantine single run",
         &["byzantine", "random-voters"],
-        &[
-            Expect {
-                series: 4,
-                labels: 16,
-            },
-            Expect {
-                series: 2,
-                labels: 17,
-            },
-            Expect {
-                series: 1,
-                labels: 8,
-            },
-        ],
+        &[chart(4, 16), chart(2, 17), chart(1, 8)],
     ),
     ("check", &["check", "scenarios/"], &[]),
     (
         "byzantine single run",
         &["byzantine", "infra"],
-        &[
-            Expect {
-                series: 4,
-                labels: 10,
-            },
-            Expect {
-                series: 2,
-                labels: 10,
-            },
-            Expect {
-                series: 1,
-                labels: 8,
-            },
-        ],
+        &[chart(4, 10), chart(2, 10), chart(1, 8)],
     ),
     (
         "gossip trials with the exact law",
         &["gossip", "--trials", "200", "--exact"],
-        &[
-            Expect {
-                series: 2,
-                labels: 19,
-            },
-            Expect {
-                series: 2,
-                labels: 19,
-            },
-            Expect {
-                series: 2,
-                labels: 25,
-            },
-            Expect {
-                series: 2,
-                labels: 15,
-            },
-        ],
+        &[chart(2, 19), chart(2, 19), chart(2, 25), chart(2, 15)],
     ),
     (
         "gossip exact law",
         &["gossip", "--exact"],
-        &[
-            Expect {
-                series: 2,
-                labels: 23,
-            },
-            Expect {
-                series: 2,
-                labels: 24,
-            },
-            Expect {
-                series: 2,
-                labels: 14,
-            },
-        ],
+        &[chart(2, 23), chart(2, 24), chart(2, 14)],
     ),
     (
         "byzantine trials with the exact law",
         &["byzantine", "random-voters", "--trials", "300", "--exact"],
-        &[
-            Expect {
-                series: 2,
-                labels: 16,
-            },
-            Expect {
-                series: 2,
-                labels: 16,
-            },
-        ],
+        &[chart(2, 16), chart(2, 16)],
     ),
     // Causality graphs: a series is a role's chromatic paint (the winner's
     // fill and its inner outline, a sibling's fill; grey dominated and
@@ -136,43 +65,13 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
     (
         "resolve",
         &["resolve", "scenarios/vector-clocks.toml"],
-        &[
-            Expect {
-                series: 2,
-                labels: 9,
-            },
-            Expect {
-                series: 3,
-                labels: 8,
-            },
-            Expect {
-                series: 3,
-                labels: 11,
-            },
-        ],
+        &[chart(2, 9), chart(3, 8), chart(3, 11)],
     ),
     // The writes-lost bars (crdt's near-white fill is no series), then one graph per key.
     (
         "resolve --compare",
         &["resolve", "scenarios/hybrid.toml", "--compare"],
-        &[
-            Expect {
-                series: 3,
-                labels: 12,
-            },
-            Expect {
-                series: 3,
-                labels: 8,
-            },
-            Expect {
-                series: 2,
-                labels: 9,
-            },
-            Expect {
-                series: 3,
-                labels: 8,
-            },
-        ],
+        &[chart(3, 12), chart(3, 8), chart(2, 9), chart(3, 8)],
     ),
     (
         "resolve --explain",
@@ -182,35 +81,12 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
             "--explain",
             "config",
         ],
-        &[Expect {
-            series: 3,
-            labels: 11,
-        }],
+        &[chart(3, 11)],
     ),
     (
         "gossip sweep",
-        &[
-            "gossip",
-            "stubborn-lossy",
-            "--trials",
-            "200",
-            "--sweep",
-            "fanout=2..6",
-        ],
-        &[
-            Expect {
-                series: 1,
-                labels: 19,
-            },
-            Expect {
-                series: 3,
-                labels: 17,
-            },
-            Expect {
-                series: 1,
-                labels: 14,
-            },
-        ],
+        html::GOSSIP_SWEEP,
+        &[chart(1, 19), chart(3, 17), chart(1, 14)],
     ),
     (
         "gossip sweep with the exact law",
@@ -222,71 +98,44 @@ const REPORTS: &[(&str, &[&str], &[Expect])] = &[
             "--sweep",
             "fanout=3..5",
         ],
-        &[
-            Expect {
-                series: 2,
-                labels: 19,
-            },
-            Expect {
-                series: 3,
-                labels: 15,
-            },
-            Expect {
-                series: 3,
-                labels: 15,
-            },
-            Expect {
-                series: 2,
-                labels: 14,
-            },
-        ],
+        &[chart(2, 19), chart(3, 15), chart(3, 15), chart(2, 14)],
     ),
     (
         "byzantine sweep with the exact law",
-        &[
-            "byzantine",
-            "random-voters",
-            "--trials",
-            "300",
-            "--exact",
-            "--sweep",
-            "rounds=3..6",
-        ],
-        &[
-            Expect {
-                series: 4,
-                labels: 22,
-            },
-            Expect {
-                series: 4,
-                labels: 22,
-            },
-        ],
+        html::BYZANTINE_SWEEP,
+        &[chart(4, 22), chart(4, 22)],
     ),
 ];
 
+/// Runs `test` with the browser, or skips it where there is none (see the
+/// file's doc).
+fn with_browser(test: impl FnOnce(&Browser)) {
+    if let Some(browser) = browser::browser_or_skip() {
+        test(&browser);
+    }
+}
+
 #[test]
 fn every_report_renders_clean() {
-    let Some(browser) = browser::browser_or_skip() else {
-        return;
-    };
-    for (name, args, expected) in REPORTS {
-        let dir = TempDir::new().unwrap();
-        let report = dir.join("report.html");
-        let out = Command::new(env!("CARGO_BIN_EXE_moai"))
-            .args(*args)
-            .arg("--report")
-            .arg(&report)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: moai {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let problems = render(&browser, &report).problems(expected);
-        assert!(problems.is_empty(), "{name}: {problems:#?}");
-    }
+    with_browser(|browser| {
+        for (name, args, expected) in REPORTS {
+            let dir = TempDir::new().unwrap();
+            let report = dir.join("report.html");
+            let out = html::moai()
+                .args(*args)
+                .arg("--report")
+                .arg(&report)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{name}: moai {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let problems = render(browser, &report).problems(expected);
+            assert!(problems.is_empty(), "{name}: {problems:#?}");
+        }
+    });
 }
 
 /// The good fixture: a report-like page with two charts in plotters' SVG.
@@ -296,16 +145,7 @@ fn fixture() -> PathBuf {
 
 /// What the good fixture must show: the agreement chart's two lines (the
 /// grey threshold rule is no series) and the stacked bars' three votes.
-const FIXTURE_CHARTS: [Expect; 2] = [
-    Expect {
-        series: 2,
-        labels: 18,
-    },
-    Expect {
-        series: 3,
-        labels: 16,
-    },
-];
+const FIXTURE_CHARTS: [Expect; 2] = [chart(2, 18), chart(3, 16)];
 
 /// Renders `page`, failing the test when the browser does.
 fn render(browser: &Browser, page: &Path) -> Rendered {
@@ -332,189 +172,182 @@ fn with_in_body(html: &str, element: &str) -> String {
 
 #[test]
 fn a_good_page_passes_with_its_counts() {
-    let Some(browser) = browser::browser_or_skip() else {
-        return;
-    };
-    let rendered = render(&browser, &fixture());
-    assert_eq!(rendered.problems(&FIXTURE_CHARTS), Vec::<String>::new());
-    let names: Vec<&str> = rendered.charts.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["agreement", "votes"]);
-    let agreement = &rendered.charts[0];
-    assert_eq!((agreement.width, agreement.height), (640.0, 360.0));
-    assert_eq!((agreement.series, agreement.labels.len()), (2, 18));
-    for label in ["round", "agreement (share of agents)", "0.6", "exact"] {
-        assert!(agreement.labels.iter().any(|l| l == label), "{label}");
-    }
-    let votes = &rendered.charts[1];
-    assert_eq!((votes.series, votes.labels.len()), (3, 16));
-    assert!(votes.labels.iter().any(|l| l == "abstain"));
-    // Wrong expectations are problems too.
-    let expected_more = [FIXTURE_CHARTS[0], FIXTURE_CHARTS[1], FIXTURE_CHARTS[1]];
-    assert_eq!(
-        rendered.problems(&expected_more),
-        ["2 charts rendered, 3 expected"]
-    );
-    let more_series = [Expect {
-        series: 3,
-        labels: 19,
-    }];
-    assert_eq!(
-        rendered.problems(&more_series)[1..],
-        [
-            "chart agreement: 2 series, 3 expected",
-            "chart agreement: 18 labels, at least 19 expected"
-        ]
-    );
+    with_browser(|browser| {
+        let rendered = render(browser, &fixture());
+        assert_eq!(rendered.problems(&FIXTURE_CHARTS), Vec::<String>::new());
+        let names: Vec<&str> = rendered.charts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["agreement", "votes"]);
+        let agreement = &rendered.charts[0];
+        assert_eq!((agreement.width, agreement.height), (640.0, 360.0));
+        assert_eq!((agreement.series, agreement.labels.len()), (2, 18));
+        for label in ["round", "agreement (share of agents)", "0.6", "exact"] {
+            assert!(agreement.labels.iter().any(|l| l == label), "{label}");
+        }
+        let votes = &rendered.charts[1];
+        assert_eq!((votes.series, votes.labels.len()), (3, 16));
+        assert!(votes.labels.iter().any(|l| l == "abstain"));
+        // Wrong expectations are problems too.
+        let expected_more = [FIXTURE_CHARTS[0], FIXTURE_CHARTS[1], FIXTURE_CHARTS[1]];
+        assert_eq!(
+            rendered.problems(&expected_more),
+            ["2 charts rendered, 3 expected"]
+        );
+        let more_series = [chart(3, 19)];
+        assert_eq!(
+            rendered.problems(&more_series)[1..],
+            [
+                "chart agreement: 2 series, 3 expected",
+                "chart agreement: 18 labels, at least 19 expected"
+            ]
+        );
+    });
 }
 
 #[test]
 fn every_external_reference_is_a_network_request() {
-    let Some(browser) = browser::browser_or_skip() else {
-        return;
-    };
-    let cases = [
-        (
-            r#"<img src="https://example.com/logo.png" alt="">"#,
-            "https://example.com/logo.png",
-        ),
-        (
-            r#"<script src="https://cdn.example.com/chart.js"></script>"#,
-            "https://cdn.example.com/chart.js",
-        ),
-        (
-            r#"<link rel="stylesheet" href="https://example.com/style.css">"#,
-            "https://example.com/style.css",
-        ),
-        (
-            r#"<div style="background: url('https://example.com/bg.png'); height: 9px"></div>"#,
-            "https://example.com/bg.png",
-        ),
-        // A file beside the report is no better: the report must stand alone.
-        (r#"<img src="logo.png" alt="">"#, "logo.png"),
-    ];
-    for (element, url) in cases {
-        let problems = problems_of_variant(&browser, |html| with_in_body(html, element));
-        assert_eq!(problems.len(), 1, "{element}: {problems:?}");
-        assert!(
-            problems[0].starts_with("network request: ") && problems[0].ends_with(url),
-            "{element}: {problems:?}"
-        );
-    }
+    with_browser(|browser| {
+        let cases = [
+            (
+                r#"<img src="https://example.com/logo.png" alt="">"#,
+                "https://example.com/logo.png",
+            ),
+            (
+                r#"<script src="https://cdn.example.com/chart.js"></script>"#,
+                "https://cdn.example.com/chart.js",
+            ),
+            (
+                r#"<link rel="stylesheet" href="https://example.com/style.css">"#,
+                "https://example.com/style.css",
+            ),
+            (
+                r#"<div style="background: url('https://example.com/bg.png'); height: 9px"></div>"#,
+                "https://example.com/bg.png",
+            ),
+            // A file beside the report is no better: the report must stand alone.
+            (r#"<img src="logo.png" alt="">"#, "logo.png"),
+        ];
+        for (element, url) in cases {
+            let problems = problems_of_variant(browser, |html| with_in_body(html, element));
+            assert_eq!(problems.len(), 1, "{element}: {problems:?}");
+            assert!(
+                problems[0].starts_with("network request: ") && problems[0].ends_with(url),
+                "{element}: {problems:?}"
+            );
+        }
+    });
 }
 
 #[test]
 fn an_empty_or_blank_chart_fails() {
-    let Some(browser) = browser::browser_or_skip() else {
-        return;
-    };
-    let problems = problems_of_variant(&browser, |html| {
-        html.replacen(
-            r#"<svg width="640" height="360""#,
-            r#"<svg width="0" height="0""#,
-            1,
-        )
+    with_browser(|browser| {
+        let problems = problems_of_variant(browser, |html| {
+            html.replacen(
+                r#"<svg width="640" height="360""#,
+                r#"<svg width="0" height="0""#,
+                1,
+            )
+        });
+        assert!(
+            problems.contains(&"chart agreement: empty box 0x0".to_string()),
+            "{problems:?}"
+        );
+        let hidden = problems_of_variant(browser, |html| {
+            html.replace(r#"<figure id="votes">"#, r#"<figure id="votes" hidden>"#)
+        });
+        assert!(
+            hidden.contains(&"chart votes: empty box 0x0".to_string()),
+            "{hidden:?}"
+        );
+        let blank = problems_of_variant(browser, |html| {
+            let start = html.find("<figure id=\"votes\">").unwrap();
+            let svg = start + html[start..].find('>').unwrap() + 1;
+            let svg = svg + html[svg..].find('>').unwrap() + 1;
+            let end = svg + html[svg..].find("</svg>").unwrap();
+            format!("{}{}", &html[..svg], &html[end..])
+        });
+        assert_eq!(
+            blank,
+            [
+                "chart votes: nothing drawn",
+                "chart votes: 0 series, 3 expected",
+                "chart votes: 0 labels, at least 16 expected"
+            ]
+        );
     });
-    assert!(
-        problems.contains(&"chart agreement: empty box 0x0".to_string()),
-        "{problems:?}"
-    );
-    let hidden = problems_of_variant(&browser, |html| {
-        html.replace(r#"<figure id="votes">"#, r#"<figure id="votes" hidden>"#)
-    });
-    assert!(
-        hidden.contains(&"chart votes: empty box 0x0".to_string()),
-        "{hidden:?}"
-    );
-    let blank = problems_of_variant(&browser, |html| {
-        let start = html.find("<figure id=\"votes\">").unwrap();
-        let svg = start + html[start..].find('>').unwrap() + 1;
-        let svg = svg + html[svg..].find('>').unwrap() + 1;
-        let end = svg + html[svg..].find("</svg>").unwrap();
-        format!("{}{}", &html[..svg], &html[end..])
-    });
-    assert_eq!(
-        blank,
-        [
-            "chart votes: nothing drawn",
-            "chart votes: 0 series, 3 expected",
-            "chart votes: 0 labels, at least 16 expected"
-        ]
-    );
 }
 
 #[test]
 fn a_script_error_fails() {
-    let Some(browser) = browser::browser_or_skip() else {
-        return;
-    };
-    let thrown = problems_of_variant(&browser, |html| {
-        with_in_body(html, r#"<script>throw new Error("boom")</script>"#)
+    with_browser(|browser| {
+        let thrown = problems_of_variant(browser, |html| {
+            with_in_body(html, r#"<script>throw new Error("boom")</script>"#)
+        });
+        assert_eq!(thrown, ["error: uncaught boom"]);
+        let logged = problems_of_variant(browser, |html| {
+            with_in_body(html, r#"<script>console.error("bad", 42)</script>"#)
+        });
+        assert_eq!(logged, ["error: console.error bad 42"]);
+        let rejected = problems_of_variant(browser, |html| {
+            with_in_body(
+                html,
+                r#"<script>Promise.reject(new Error("late"))</script>"#,
+            )
+        });
+        assert_eq!(rejected, ["error: unhandled rejection late"]);
     });
-    assert_eq!(thrown, ["error: uncaught boom"]);
-    let logged = problems_of_variant(&browser, |html| {
-        with_in_body(html, r#"<script>console.error("bad", 42)</script>"#)
-    });
-    assert_eq!(logged, ["error: console.error bad 42"]);
-    let rejected = problems_of_variant(&browser, |html| {
-        with_in_body(
-            html,
-            r#"<script>Promise.reject(new Error("late"))</script>"#,
-        )
-    });
-    assert_eq!(rejected, ["error: unhandled rejection late"]);
 }
 
 #[test]
 fn overlapping_labels_fail() {
-    let Some(browser) = browser::browser_or_skip() else {
-        return;
-    };
-    let problems = problems_of_variant(&browser, |html| {
-        html.replacen(
-            ">round</text>",
-            ">round</text>\n<text x=\"340\" y=\"338\" font-size=\"12\">rounds</text>",
-            1,
-        )
+    with_browser(|browser| {
+        let problems = problems_of_variant(browser, |html| {
+            html.replacen(
+                ">round</text>",
+                ">round</text>\n<text x=\"340\" y=\"338\" font-size=\"12\">rounds</text>",
+                1,
+            )
+        });
+        assert_eq!(
+            problems,
+            [r#"chart agreement: labels overlap: "round" / "rounds""#]
+        );
     });
-    assert_eq!(
-        problems,
-        [r#"chart agreement: labels overlap: "round" / "rounds""#]
-    );
 }
 
 #[test]
 fn series_that_only_colour_tells_apart_fail() {
-    let Some(browser) = browser::browser_or_skip() else {
-        return;
-    };
-    // Okabe and Ito's bluish green and vermillion: two greys of one lightness.
-    let problems = problems_of_variant(&browser, |html| html.replace("#8B1A00", "#D55E00"));
-    assert_eq!(
-        problems,
-        ["chart votes: series alike in greyscale: rgb(0, 158, 115) none / rgb(213, 94, 0) none"]
-    );
-    // Two lines of one lightness, without markers: a dash pattern tells
-    // them apart; without it, nothing but colour does.
-    let sienna = |html: &str| {
-        let lines: Vec<&str> = html.lines().filter(|l| !l.starts_with("<circle")).collect();
-        lines.join("\n").replace("#E69F00", "#A0522D")
-    };
-    assert_eq!(problems_of_variant(&browser, sienna), Vec::<String>::new());
-    let solid = problems_of_variant(&browser, |html| {
-        sienna(html).replace(r#" stroke-dasharray="8,4""#, "")
+    with_browser(|browser| {
+        // Okabe and Ito's bluish green and vermillion: two greys of one lightness.
+        let problems = problems_of_variant(browser, |html| html.replace("#8B1A00", "#D55E00"));
+        assert_eq!(
+            problems,
+            [
+                "chart votes: series alike in greyscale: rgb(0, 158, 115) none / rgb(213, 94, 0) none"
+            ]
+        );
+        // Two lines of one lightness, without markers: a dash pattern tells
+        // them apart; without it, nothing but colour does.
+        let sienna = |html: &str| {
+            let lines: Vec<&str> = html.lines().filter(|l| !l.starts_with("<circle")).collect();
+            lines.join("\n").replace("#E69F00", "#A0522D")
+        };
+        assert_eq!(problems_of_variant(browser, sienna), Vec::<String>::new());
+        let solid = problems_of_variant(browser, |html| {
+            sienna(html).replace(r#" stroke-dasharray="8,4""#, "")
+        });
+        assert_eq!(
+            solid,
+            [
+                "chart agreement: series alike in greyscale: rgb(0, 114, 178) none / rgb(160, 82, 45) none"
+            ]
+        );
+        // The blue line's markers tell it from a solid line without them.
+        let marked = problems_of_variant(browser, |html| {
+            html.replace("#E69F00", "#A0522D")
+                .replace(r#" stroke-dasharray="8,4""#, "")
+        });
+        assert_eq!(marked, Vec::<String>::new());
     });
-    assert_eq!(
-        solid,
-        [
-            "chart agreement: series alike in greyscale: rgb(0, 114, 178) none / rgb(160, 82, 45) none"
-        ]
-    );
-    // The blue line's markers tell it from a solid line without them.
-    let marked = problems_of_variant(&browser, |html| {
-        html.replace("#E69F00", "#A0522D")
-            .replace(r#" stroke-dasharray="8,4""#, "")
-    });
-    assert_eq!(marked, Vec::<String>::new());
 }
 
 #[test]

@@ -2,28 +2,16 @@
 //! was detected, and charts the detections per round (checked from the
 //! page's HTML; the browser test renders it).
 
-use std::path::PathBuf;
-use std::time::Duration;
+#[path = "support/html.rs"]
+mod html;
 
-use assert_cmd::Command;
+use html::{EQUIVOCATORS, assert_labels, reported, svgs};
 
-/// Runs `moai byzantine ARGS --report FILE` and returns stdout and the page.
+/// Runs `moai ARGS` with and without `--report FILE` ([`reported`], exit
+/// 0) and returns stdout and the page.
 fn report(name: &str, args: &[&str]) -> (String, String) {
-    let dir = std::env::temp_dir().join(format!("moai-html-byz-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let file: PathBuf = dir.join("report.html");
-    let out = Command::cargo_bin("moai")
-        .unwrap()
-        .timeout(Duration::from_secs(300))
-        .arg("byzantine")
-        .args(args)
-        .args(["--report", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{args:?}");
-    let page = std::fs::read_to_string(&file).unwrap();
-    (String::from_utf8(out.stdout).unwrap(), page)
+    let out = reported(name, args, 0);
+    (out.stdout, out.page)
 }
 
 /// The detected-agents table's rows, as (agent, round, why).
@@ -53,15 +41,10 @@ fn rows(page: &str) -> Vec<(String, u32, String)> {
         .collect()
 }
 
-/// How plotters writes a text element's content.
-fn label(text: &str) -> String {
-    format!(">\n{text}\n</text>")
-}
-
 #[test]
 fn each_detected_agent_has_its_detection_round_and_why() {
     // Example 1: three flips among ten agents, five rounds.
-    let (_, page) = report("infra", &["infra"]);
+    let (_, page) = report("infra", &["byzantine", "infra"]);
     let rows = rows(&page);
     let agents: Vec<&str> = rows.iter().map(|(a, _, _)| a.as_str()).collect();
     assert_eq!(agents, ["agent-8", "agent-9", "agent-10"]);
@@ -69,33 +52,22 @@ fn each_detected_agent_has_its_detection_round_and_why() {
         assert!((2..=5).contains(round), "{agent} in round {round}");
         assert_eq!(why, "changed vote");
     }
-    for text in [
-        "Agents detected per round",
-        "agents first detected",
-        "round",
-    ] {
-        assert!(page.contains(&label(text)), "{text}");
-    }
-    assert_eq!(page.matches("<svg").count(), 3);
+    assert_labels(
+        &page,
+        &[
+            "Agents detected per round",
+            "agents first detected",
+            "round",
+        ],
+    );
+    assert_eq!(svgs(&page).len(), 3);
 }
 
 #[test]
 fn equivocators_are_detected_in_round_one() {
     // Five honest relayers: an equivocator escapes a round only when all
     // five get the same vote, so with this seed both are caught at once.
-    let (_, page) = report(
-        "equivocate",
-        &[
-            "--agents",
-            "7",
-            "--faulty",
-            "2",
-            "--behavior",
-            "equivocate",
-            "--fault-tolerance",
-            "2",
-        ],
-    );
+    let (_, page) = report("equivocate", EQUIVOCATORS);
     let rows = rows(&page);
     assert_eq!(rows.len(), 2, "{page}");
     for (agent, round, why) in &rows {
@@ -105,8 +77,18 @@ fn equivocators_are_detected_in_round_one() {
 
 #[test]
 fn the_table_lists_only_what_list_limit_lets_through_and_stdout_is_unchanged() {
-    let (full_out, full) = report("full", &["infra", "--format", "json"]);
-    let (cut_out, cut) = report("cut", &["infra", "--format", "json", "--list-limit", "1"]);
+    let (full_out, full) = report("full", &["byzantine", "infra", "--format", "json"]);
+    let (cut_out, cut) = report(
+        "cut",
+        &[
+            "byzantine",
+            "infra",
+            "--format",
+            "json",
+            "--list-limit",
+            "1",
+        ],
+    );
     assert_eq!(rows(&cut), rows(&full)[..1]);
     assert!(cut.contains("2 more not listed (--list-limit)."));
     // The chart counts every detection, listed or not.

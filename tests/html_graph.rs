@@ -7,25 +7,10 @@ use moai::report::html::graph::causality_svg;
 use moai::resolve::resolve;
 use moai::scenario::{Document, Scenario, Strategy};
 
-/// The boxes' classes and the arrows drawn in one graph.
-fn shape(svg: &str) -> (Vec<String>, usize) {
-    let doc = roxmltree::Document::parse(svg).expect("the SVG parses as XML");
-    let classes = doc
-        .descendants()
-        .filter_map(|n| n.attribute("class"))
-        .filter_map(|c| c.strip_prefix("version "))
-        .map(str::to_string)
-        .collect();
-    let arrows = doc
-        .descendants()
-        .filter(|n| n.attribute("class") == Some("arrow"))
-        .filter(|n| {
-            n.ancestors()
-                .all(|a| a.attribute("class") != Some("legend"))
-        })
-        .count();
-    (classes, arrows)
-}
+#[path = "support/html.rs"]
+mod html;
+
+use html::{causality, owned};
 
 #[test]
 fn example_four_draws_one_arrow_and_the_concurrent_siblings() {
@@ -45,8 +30,7 @@ fn example_four_draws_one_arrow_and_the_concurrent_siblings() {
         .zip(&resolutions)
         .map(|(state, resolution)| causality_svg(state, resolution))
         .collect();
-    let shapes: Vec<(Vec<String>, usize)> = svgs.iter().map(|s| shape(s)).collect();
-    let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let shapes: Vec<(Vec<String>, usize)> = svgs.iter().map(|s| causality(s)).collect();
     assert_eq!(
         shapes,
         [
@@ -107,7 +91,7 @@ versions = [
     let svg = causality_svg(state, resolution);
     // alice1 → bob, carol, dave; bob, carol → alice2 → erin → gus;
     // dave → frank, gus.
-    let (classes, arrows) = shape(&svg);
+    let (classes, arrows) = causality(&svg);
     assert_eq!(arrows, 9);
     assert_eq!(classes.iter().filter(|c| *c == "winner").count(), 1);
     assert!(svg.contains("<title>dave v5 (winner)"));

@@ -1,31 +1,13 @@
 //! `--report FILE.html`: one self-contained page beside the usual output,
 //! checked from its HTML text (the browser test renders it).
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+#[path = "support/html.rs"]
+mod html;
 
-use assert_cmd::Command;
-
-/// A report's size bound, whatever the swarm (README, "Reports").
-const MAX_REPORT_BYTES: usize = 1 << 20;
-
-fn moai() -> Command {
-    let mut cmd = Command::cargo_bin("moai").unwrap();
-    cmd.timeout(Duration::from_secs(300));
-    cmd
-}
-
-/// A new empty directory outside the repository.
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("moai-html-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use html::{
+    EQUIVOCATORS, LONG_RUN, MAX_REPORT_BYTES, assert_as_small, assert_labels, assert_same_report,
+    fresh_dir, label, moai, report, report_once, reported, s, svgs,
+};
 
 struct Run {
     code: Option<i32>,
@@ -42,43 +24,6 @@ fn run(args: &[&str]) -> Run {
     }
 }
 
-/// Runs `args` with and without `--report`, checks that stdout, stderr and
-/// the exit code are the same, and returns the page.
-fn report(name: &str, args: &[&str]) -> String {
-    let dir = fresh_dir(name);
-    let file = dir.join("report.html");
-    let plain = run(args);
-    let mut with: Vec<&str> = args.to_vec();
-    with.extend(["--report", s(&file)]);
-    let reported = run(&with);
-    assert_eq!(reported.stdout, plain.stdout, "{args:?}");
-    assert_eq!(reported.stderr, plain.stderr, "{args:?}");
-    assert_eq!(reported.code, plain.code, "{args:?}");
-    let page = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", reported.stderr));
-    assert_self_contained(&page);
-    page
-}
-
-/// No script and no reference to anything outside the page.
-fn assert_self_contained(page: &str) {
-    assert!(page.starts_with("<!DOCTYPE html>"));
-    for external in [
-        "http://", "https://", "src=", "href=", "@import", "url(", "<script", "<link",
-    ] {
-        assert!(!page.contains(external), "{external} in the page");
-    }
-}
-
-/// How plotters writes a text element's content.
-fn label(text: &str) -> String {
-    format!(">\n{text}\n</text>")
-}
-
-fn charts(page: &str) -> usize {
-    page.matches("<svg").count()
-}
-
 #[test]
 fn a_gossip_run_reports_agreement_votes_and_lost_exchanges_with_partitions_shaded() {
     let page = report("gossip", &["gossip", "partitioned-swarm"]);
@@ -91,31 +36,32 @@ fn a_gossip_run_reports_agreement_votes_and_lost_exchanges_with_partitions_shade
         "<td>{}, results stream ",
         env!("CARGO_PKG_VERSION")
     )));
-    assert_eq!(charts(&page), 3);
-    for text in [
-        "Agreement per round",
-        "Votes held per round",
-        "Lost exchanges per round",
-        "round",
-        "agreement (share of votes)",
-        "agents",
-        "exchanges",
-        "convergence threshold 0.95",
-        "converged: round 9",
-        "partitioned",
-        "approve",
-        "reject",
-        "abstain",
-    ] {
-        assert!(page.contains(&label(text)), "{text}");
-    }
+    assert_eq!(svgs(&page).len(), 3);
+    assert_labels(
+        &page,
+        &[
+            "Agreement per round",
+            "Votes held per round",
+            "Lost exchanges per round",
+            "round",
+            "agreement (share of votes)",
+            "agents",
+            "exchanges",
+            "convergence threshold 0.95",
+            "converged: round 9",
+            "partitioned",
+            "approve",
+            "reject",
+            "abstain",
+        ],
+    );
     assert!(page.contains("Converged in round 9 of 12"));
 }
 
 #[test]
 fn a_gossip_run_that_does_not_converge_has_no_converged_mark() {
     let page = report("unconverged", &["gossip", "--rounds", "1", "--loss", "1"]);
-    assert_eq!(charts(&page), 3);
+    assert_eq!(svgs(&page).len(), 3);
     assert!(!page.contains("converged: round"));
     assert!(page.contains("Did not converge in 1 rounds"));
 }
@@ -124,19 +70,20 @@ fn a_gossip_run_that_does_not_converge_has_no_converged_mark() {
 fn a_byzantine_run_reports_votes_the_2f_plus_1_line_and_who_was_detected_why() {
     let page = report("byzantine", &["byzantine", "infra"]);
     assert!(page.contains("<title>moai report: infra</title>"));
-    assert_eq!(charts(&page), 3);
-    for text in [
-        "Votes cast per round",
-        "votes",
-        "agents",
-        "2f+1 = 7",
-        "for",
-        "against",
-        "equivocated",
-        "silent",
-    ] {
-        assert!(page.contains(&label(text)), "{text}");
-    }
+    assert_eq!(svgs(&page).len(), 3);
+    assert_labels(
+        &page,
+        &[
+            "Votes cast per round",
+            "votes",
+            "agents",
+            "2f+1 = 7",
+            "for",
+            "against",
+            "equivocated",
+            "silent",
+        ],
+    );
     for agent in ["agent-8", "agent-9", "agent-10"] {
         assert!(
             page.contains(&format!("<tr><td>{agent}</td><td>"))
@@ -144,20 +91,7 @@ fn a_byzantine_run_reports_votes_the_2f_plus_1_line_and_who_was_detected_why() {
             "{agent}"
         );
     }
-    let page = report(
-        "equivocate",
-        &[
-            "byzantine",
-            "--agents",
-            "7",
-            "--faulty",
-            "2",
-            "--behavior",
-            "equivocate",
-            "--fault-tolerance",
-            "2",
-        ],
-    );
+    let page = report("equivocate", EQUIVOCATORS);
     assert!(page.contains("<td>equivocated</td>"), "{page}");
     assert!(page.contains("Rounds with equivocations: "));
 }
@@ -167,15 +101,15 @@ fn a_proposal_sequence_reports_each_proposal() {
     let page = report("sequence", &["byzantine", "rolling-upgrade"]);
     assert!(page.contains("Proposal 1: Votes"));
     assert!(page.contains("Proposal 2: "));
-    assert_eq!(charts(&page) % 3, 0);
-    assert!(charts(&page) >= 3);
+    assert_eq!(svgs(&page).len() % 3, 0);
+    assert!(svgs(&page).len() >= 3);
 }
 
 #[test]
 fn run_reports_the_kind_its_scenario_names() {
     let page = report("run", &["run", "gossip-swarm"]);
     assert!(page.contains("<p class=\"kind\">gossip, single run</p>"));
-    assert_eq!(charts(&page), 3);
+    assert_eq!(svgs(&page).len(), 3);
 }
 
 #[test]
@@ -195,9 +129,9 @@ fn check_reports_one_row_per_scenario_failures_first() {
     .unwrap();
     let broken = dir.join("broken.toml");
     std::fs::write(&broken, "algorithm = \"gossip\"\nfanout = \n").unwrap();
-    let page = report("check", &["check", s(&good), s(&bad), s(&broken)]);
+    let page = reported("check", &["check", s(&good), s(&bad), s(&broken)], 2).page;
     assert!(page.contains("<title>moai report: moai check</title>"));
-    assert_eq!(charts(&page), 0);
+    assert_eq!(svgs(&page).len(), 0);
     let fail = page
         .find("<td rowspan=\"1\" class=\"fail\">fail</td>")
         .unwrap();
@@ -211,57 +145,27 @@ fn check_reports_one_row_per_scenario_failures_first() {
 
 #[test]
 fn a_million_agents_give_a_report_as_small_as_twenty() {
-    let dir = fresh_dir("size");
     let size = |agents: &str| {
-        let file = dir.join(format!("{agents}.html"));
-        let out = run(&[
-            "gossip",
-            "--agents",
-            agents,
-            "--rounds",
-            "3",
-            "--report",
-            s(&file),
-        ]);
-        assert_eq!(out.code, Some(0), "{}", out.stderr);
-        std::fs::read_to_string(&file).unwrap().len()
+        report_once(
+            &format!("size-{agents}"),
+            &["gossip", "--agents", agents, "--rounds", "3"],
+        )
+        .len()
     };
     let (small, large) = (size("20"), size("1000000"));
-    assert!(large < MAX_REPORT_BYTES, "{large} bytes");
-    assert!(
-        large < small * 2,
-        "{small} bytes for 20 agents, {large} for a million"
-    );
+    assert_as_small("a million agents", large, small);
 }
 
 #[test]
 fn a_long_run_is_drawn_in_bins_and_stays_small() {
-    let dir = fresh_dir("long");
-    let file = dir.join("long.html");
-    let out = run(&[
-        "gossip",
-        "--agents",
-        "20",
-        "--rounds",
-        "5000",
-        "--no-early-stop",
-        "--report",
-        s(&file),
-    ]);
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    let page = std::fs::read_to_string(&file).unwrap();
+    let page = report_once("long", LONG_RUN);
     assert!(page.len() < MAX_REPORT_BYTES, "{} bytes", page.len());
     assert!(page.contains(&label("agents (mean of 42 rounds)")));
 }
 
 #[test]
 fn the_same_run_gives_the_same_report() {
-    let dir = fresh_dir("same");
-    let (a, b) = (dir.join("a.html"), dir.join("b.html"));
-    for file in [&a, &b] {
-        run(&["gossip", "partitioned-swarm", "--report", s(file)]);
-    }
-    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_same_report(&["gossip", "partitioned-swarm"]);
 }
 
 #[test]

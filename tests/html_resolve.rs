@@ -3,81 +3,21 @@
 //! marked), the tables, and no external reference, checked from the page's
 //! HTML (tests/browser.rs renders it).
 
-use std::path::PathBuf;
-use std::time::Duration;
+#[path = "support/html.rs"]
+mod html;
 
-use assert_cmd::Command;
-
-fn moai() -> Command {
-    let mut cmd = Command::cargo_bin("moai").unwrap();
-    cmd.timeout(Duration::from_secs(120));
-    cmd
-}
+use html::{MAX_REPORT_BYTES, assert_labels, causality, fresh_dir, moai, owned, reported, s, svgs};
 
 fn scenario(name: &str) -> String {
     format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `moai args... --report FILE` (exit 0, stdout the same as without
-/// `--report`) and returns the page.
+/// The page of `moai ARGS --report FILE` ([`reported`], exit 0), which
+/// prints nothing on stderr.
 fn page(name: &str, args: &[&str]) -> String {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("moai-html-resolve-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("report.html");
-    let plain = moai().args(args).output().unwrap();
-    let out = moai()
-        .args(args)
-        .arg("--report")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{args:?}");
-    assert_eq!(out.stdout, plain.stdout, "{args:?}");
+    let out = reported(name, args, 0);
     assert!(out.stderr.is_empty(), "{args:?}");
-    let page = std::fs::read_to_string(&file).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    for external in [
-        "http:", "https:", "url(", "href", "src=", "@import", "<script",
-    ] {
-        assert!(!page.contains(external), "{name}: {external}");
-    }
-    page
-}
-
-/// Every `<svg>...</svg>` of the page, in order.
-fn svgs(page: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = page;
-    while let Some(start) = rest.find("<svg") {
-        let end = start + rest[start..].find("</svg>").unwrap() + "</svg>".len();
-        out.push(&rest[start..end]);
-        rest = &rest[end..];
-    }
-    out
-}
-
-/// One causality graph: its boxes' roles in file order and its arrows
-/// (the legend's sample arrow left out).
-fn graph(svg: &str) -> (Vec<String>, usize) {
-    let doc = roxmltree::Document::parse(svg).expect("the graph parses as XML");
-    assert_eq!(doc.root_element().attribute("class"), Some("causality"));
-    let roles = doc
-        .descendants()
-        .filter_map(|n| n.attribute("class"))
-        .filter_map(|c| c.strip_prefix("version "))
-        .map(str::to_string)
-        .collect();
-    let arrows = doc
-        .descendants()
-        .filter(|n| n.attribute("class") == Some("arrow"))
-        .filter(|n| {
-            n.ancestors()
-                .all(|a| a.attribute("class") != Some("legend"))
-        })
-        .count();
-    (roles, arrows)
+    out.page
 }
 
 /// The graphs of the page (plotters charts left out).
@@ -85,12 +25,8 @@ fn graphs(page: &str) -> Vec<(Vec<String>, usize)> {
     svgs(page)
         .into_iter()
         .filter(|s| s.starts_with("<svg class=\"causality\""))
-        .map(graph)
+        .map(causality)
         .collect()
-}
-
-fn owned(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
 }
 
 #[test]
@@ -140,10 +76,10 @@ fn compare_sets_the_strategies_side_by_side_under_the_writes_lost() {
     let all = svgs(&page);
     // The bar chart of writes lost first, then one graph per key.
     assert!(!all[0].contains("class=\"causality\""));
-    assert!(all[0].contains(">\nwrites lost (versions)\n</text>"));
-    for name in ["lww", "vector", "crdt", "hybrid"] {
-        assert!(all[0].contains(&format!(">\n{name}\n</text>")), "{name}");
-    }
+    assert_labels(
+        all[0],
+        &["writes lost (versions)", "lww", "vector", "crdt", "hybrid"],
+    );
     assert_eq!(
         graphs(&page),
         [
@@ -242,20 +178,22 @@ fn many_keys(dir: &std::path::Path, keys: usize) -> String {
     }
     let path = dir.join("many-keys.toml");
     std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    s(&path).to_string()
 }
 
 #[test]
 fn many_keys_draw_twenty_graphs_list_five_hundred_and_stay_under_a_mebibyte() {
-    let dir =
-        std::env::temp_dir().join(format!("moai-html-resolve-scenario-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("scenario");
     let file = many_keys(&dir, 600);
     for (name, extra) in [("many", None), ("many-compare", Some("--compare"))] {
         let mut args = vec!["resolve", file.as_str()];
         args.extend(extra);
         let page = page(name, &args);
-        assert!(page.len() < 1 << 20, "{name}: {} bytes", page.len());
+        assert!(
+            page.len() < MAX_REPORT_BYTES,
+            "{name}: {} bytes",
+            page.len()
+        );
         let shapes = graphs(&page);
         assert_eq!(shapes.len(), 20, "{name}");
         assert!(

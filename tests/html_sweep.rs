@@ -1,83 +1,13 @@
 //! `--sweep --report FILE.html`: each summary figure against the swept
 //! value, checked from the page's HTML text (tests/browser.rs renders it).
 
-use std::path::PathBuf;
-use std::time::Duration;
+#[path = "support/html.rs"]
+mod html;
 
-use assert_cmd::Command;
-
-/// A report's size bound, whatever the swarm, the trials or the values
-/// (README, "Reports").
-const MAX_REPORT_BYTES: usize = 1 << 20;
-
-fn moai() -> Command {
-    let mut cmd = Command::cargo_bin("moai").unwrap();
-    cmd.timeout(Duration::from_secs(300));
-    cmd
-}
-
-/// A new empty directory outside the repository.
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("moai-html-sweep-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `args` with and without `--report`, checks that stdout, stderr and
-/// the exit code (0) are the same, and returns the page.
-fn report(name: &str, args: &[&str]) -> String {
-    let file = fresh_dir(name).join("report.html");
-    let plain = moai().args(args).output().unwrap();
-    let with = moai()
-        .args(args)
-        .arg("--report")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(plain.status.code(), Some(0), "{args:?}");
-    assert_eq!(with.status.code(), Some(0), "{args:?}");
-    assert_eq!(with.stdout, plain.stdout, "{args:?}");
-    assert_eq!(with.stderr, plain.stderr, "{args:?}");
-    let page = std::fs::read_to_string(&file).unwrap();
-    assert_self_contained(&page);
-    assert!(
-        page.len() < MAX_REPORT_BYTES,
-        "{name}: {} bytes",
-        page.len()
-    );
-    page
-}
-
-/// No script and no reference to anything outside the page.
-fn assert_self_contained(page: &str) {
-    assert!(page.starts_with("<!DOCTYPE html>"));
-    for external in [
-        "http://", "https://", "src=", "href=", "@import", "url(", "<script", "<link",
-    ] {
-        assert!(!page.contains(external), "{external} in the page");
-    }
-}
-
-/// How plotters writes a text element's content.
-fn label(text: &str) -> String {
-    format!(">\n{text}\n</text>")
-}
-
-/// The page's charts, in order.
-fn charts(page: &str) -> Vec<&str> {
-    page.split("<svg")
-        .skip(1)
-        .map(|s| &s[..s.find("</svg>").unwrap()])
-        .collect()
-}
-
-/// Asserts every text of `labels` is a label of `chart`.
-fn assert_labels(chart: &str, labels: &[&str]) {
-    for text in labels {
-        assert!(chart.contains(&label(text)), "{text} missing");
-    }
-}
+use html::{
+    BYZANTINE_SWEEP, GOSSIP_SWEEP, MAX_REPORT_BYTES, assert_labels, assert_no_labels,
+    assert_same_report, report, svgs,
+};
 
 /// Error bars: plotters draws each as three `<line>`s (the bar and its two
 /// caps); grid lines are `<line>`s too, so this counts the caps' shape.
@@ -90,19 +20,9 @@ fn error_bars(chart: &str) -> usize {
 
 #[test]
 fn a_gossip_sweep_draws_rate_with_intervals_rounds_percentiles_and_agreement() {
-    let page = report(
-        "gossip",
-        &[
-            "gossip",
-            "stubborn-lossy",
-            "--trials",
-            "200",
-            "--sweep",
-            "fanout=2..6",
-        ],
-    );
+    let page = report("gossip", GOSSIP_SWEEP);
     assert!(!page.contains("are not built yet"));
-    let charts = charts(&page);
+    let charts = svgs(&page);
     assert_eq!(charts.len(), 3);
     let x = "fanout (peers per round)";
     assert_labels(
@@ -117,7 +37,7 @@ fn a_gossip_sweep_draws_rate_with_intervals_rounds_percentiles_and_agreement() {
     );
     // One error bar per value, and no legend for the one series.
     assert_eq!(error_bars(charts[0]), 5);
-    assert!(!charts[0].contains(&label("convergence rate (trials)")));
+    assert_no_labels(charts[0], &["convergence rate (trials)"]);
     assert_labels(
         charts[1],
         &[
@@ -154,7 +74,7 @@ fn exact_and_trials_share_each_chart() {
             "fanout=3,5",
         ],
     );
-    let charts = charts(&page);
+    let charts = svgs(&page);
     assert_eq!(charts.len(), 4);
     assert_labels(
         charts[0],
@@ -187,7 +107,7 @@ fn the_exact_law_alone_draws_its_figures_alone() {
         "exact-alone",
         &["gossip", "--exact", "--sweep", "loss=0..0.2:0.1"],
     );
-    let charts = charts(&page);
+    let charts = svgs(&page);
     assert_eq!(charts.len(), 3);
     assert_labels(
         charts[0],
@@ -201,19 +121,8 @@ fn the_exact_law_alone_draws_its_figures_alone() {
 
 #[test]
 fn a_byzantine_sweep_draws_detection_and_safety_rates_with_the_exact_law() {
-    let page = report(
-        "byzantine",
-        &[
-            "byzantine",
-            "random-voters",
-            "--trials",
-            "300",
-            "--exact",
-            "--sweep",
-            "rounds=3..6",
-        ],
-    );
-    let charts = charts(&page);
+    let page = report("byzantine", BYZANTINE_SWEEP);
+    let charts = svgs(&page);
     assert_eq!(charts.len(), 2);
     let x = "rounds (rounds per run)";
     assert_labels(
@@ -256,7 +165,7 @@ fn a_byzantine_sweep_of_trials_alone_has_no_exact_series() {
             "fault_tolerance=1,2,3",
         ],
     );
-    let charts = charts(&page);
+    let charts = svgs(&page);
     assert_eq!(charts.len(), 2);
     assert_labels(
         charts[0],
@@ -281,7 +190,7 @@ fn many_values_draw_interval_bands_and_stay_small() {
             "rounds=3..1002",
         ],
     );
-    let charts = charts(&page);
+    let charts = svgs(&page);
     assert_eq!(charts.len(), 2);
     assert_eq!(error_bars(charts[0]), 0);
     assert_labels(
@@ -310,6 +219,5 @@ fn more_trials_give_a_report_as_small() {
 
 #[test]
 fn the_same_sweep_gives_the_same_report() {
-    let args = ["gossip", "--trials", "50", "--sweep", "loss=0,0.1"];
-    assert_eq!(report("same-a", &args), report("same-b", &args));
+    assert_same_report(&["gossip", "--trials", "50", "--sweep", "loss=0,0.1"]);
 }

@@ -2,86 +2,18 @@
 //! (`--exact`) and of both: the charts each page has, checked from its HTML
 //! text (tests/browser.rs renders them).
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+#[path = "support/html.rs"]
+mod html;
 
-use assert_cmd::Command;
-
-/// A report's size bound, whatever the swarm or the trial count (README,
-/// "Reports").
-const MAX_REPORT_BYTES: usize = 1 << 20;
-
-fn moai() -> Command {
-    let mut cmd = Command::cargo_bin("moai").unwrap();
-    cmd.timeout(Duration::from_secs(600));
-    cmd
-}
-
-/// A new empty directory outside the repository.
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("moai-html-trials-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-/// Runs `args` with `--report` and returns the page, after checking that
-/// stdout is what the same run prints without it and that the page is
-/// self-contained.
-fn report(name: &str, args: &[&str]) -> String {
-    let file = fresh_dir(name).join("report.html");
-    let plain = moai().args(args).output().unwrap();
-    let reported = moai()
-        .args(args)
-        .args(["--report", s(&file)])
-        .output()
-        .unwrap();
-    assert_eq!(reported.status.code(), Some(0), "{args:?}");
-    assert_eq!(reported.stdout, plain.stdout, "{args:?}");
-    assert_eq!(reported.stderr, plain.stderr, "{args:?}");
-    let page = std::fs::read_to_string(&file).unwrap();
-    assert!(page.starts_with("<!DOCTYPE html>"));
-    for external in [
-        "http://", "https://", "src=", "href=", "@import", "url(", "<script", "<link",
-    ] {
-        assert!(
-            !page.contains(external),
-            "{external} in the page of {args:?}"
-        );
-    }
-    assert!(!page.contains("not built yet"), "{args:?}");
-    page
-}
-
-/// How plotters writes a text element's content.
-fn label(text: &str) -> String {
-    format!(">\n{text}\n</text>")
-}
-
-fn charts(page: &str) -> usize {
-    page.matches("<svg").count()
-}
-
-fn assert_labels(page: &str, labels: &[&str]) {
-    for text in labels {
-        assert!(page.contains(&label(text)), "label {text} missing");
-    }
-}
-
-fn assert_no_labels(page: &str, labels: &[&str]) {
-    for text in labels {
-        assert!(!page.contains(&label(text)), "label {text} present");
-    }
-}
+use html::{
+    LONG_RUN, MAX_REPORT_BYTES, assert_as_small, assert_labels, assert_no_labels,
+    assert_same_report, report, report_once, svgs,
+};
 
 #[test]
 fn gossip_trials_show_the_converged_round_the_agreement_fan_and_decisions() {
     let page = report("gossip", &["gossip", "--trials", "200"]);
-    assert_eq!(charts(&page), 3);
+    assert_eq!(svgs(&page).len(), 3);
     assert_labels(
         &page,
         &[
@@ -119,7 +51,7 @@ fn gossip_trials_show_the_converged_round_the_agreement_fan_and_decisions() {
 #[test]
 fn gossip_trials_with_the_exact_law_overlay_it_and_list_the_z_scores() {
     let page = report("gossip-exact", &["gossip", "--trials", "200", "--exact"]);
-    assert_eq!(charts(&page), 4);
+    assert_eq!(svgs(&page).len(), 4);
     assert_labels(
         &page,
         &[
@@ -140,7 +72,7 @@ fn gossip_trials_with_the_exact_law_overlay_it_and_list_the_z_scores() {
 #[test]
 fn the_gossip_exact_law_alone_is_drawn_without_trials() {
     let page = report("gossip-exact-alone", &["gossip", "--exact"]);
-    assert_eq!(charts(&page), 3);
+    assert_eq!(svgs(&page).len(), 3);
     assert_labels(
         &page,
         &[
@@ -164,7 +96,7 @@ fn byzantine_trials_show_the_rates_with_intervals_and_decisions() {
         "byzantine",
         &["byzantine", "random-voters", "--trials", "300"],
     );
-    assert_eq!(charts(&page), 2);
+    assert_eq!(svgs(&page).len(), 2);
     assert_labels(
         &page,
         &[
@@ -185,7 +117,7 @@ fn byzantine_trials_show_the_rates_with_intervals_and_decisions() {
         "byzantine-exact",
         &["byzantine", "random-voters", "--trials", "300", "--exact"],
     );
-    assert_eq!(charts(&page), 2);
+    assert_eq!(svgs(&page).len(), 2);
     assert_labels(
         &page,
         &[
@@ -201,87 +133,44 @@ fn byzantine_trials_show_the_rates_with_intervals_and_decisions() {
         "byzantine-exact-alone",
         &["byzantine", "random-voters", "--exact"],
     );
-    assert_eq!(charts(&page), 2);
+    assert_eq!(svgs(&page).len(), 2);
     assert_labels(&page, &["source (1: exact law)"]);
     assert!(!page.contains("Trials against the exact law"));
 }
 
 #[test]
 fn long_trials_are_drawn_in_bins_of_rounds() {
-    let page = report(
-        "long",
-        &[
-            "gossip",
-            "--agents",
-            "20",
-            "--rounds",
-            "5000",
-            "--no-early-stop",
-            "--trials",
-            "3",
-        ],
-    );
+    let page = report("long", &[LONG_RUN, &["--trials", "3"]].concat());
     assert!(page.len() < MAX_REPORT_BYTES, "{} bytes", page.len());
     assert_labels(&page, &["agreement (share of votes) (mean of 42 rounds)"]);
 }
 
 /// The size of the report of `gossip ARGS`.
-fn size(dir: &Path, name: &str, args: &[&str]) -> usize {
-    let file = dir.join(format!("{name}.html"));
-    let out = moai()
-        .arg("gossip")
-        .args(args)
-        .args(["--report", s(&file)])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(&file).unwrap().len()
+fn size(name: &str, args: &[&str]) -> usize {
+    report_once(&format!("size-{name}"), &[&["gossip"], args].concat()).len()
 }
 
 #[test]
 fn a_million_agents_or_a_million_trials_give_a_report_as_small_as_twenty() {
-    let dir = fresh_dir("size");
     let small = size(
-        &dir,
         "small",
         &["--agents", "20", "--trials", "3", "--rounds", "3"],
     );
     let agents = size(
-        &dir,
         "agents",
         &["--agents", "1000000", "--trials", "3", "--rounds", "3"],
     );
     let trials = size(
-        &dir,
         "trials",
         &["--agents", "5", "--trials", "1000000", "--rounds", "3"],
     );
-    for (what, bytes) in [("a million agents", agents), ("a million trials", trials)] {
-        assert!(bytes < MAX_REPORT_BYTES, "{what}: {bytes} bytes");
-        assert!(
-            bytes < small * 2,
-            "{small} bytes for 20 agents and 3 trials, {bytes} for {what}"
-        );
-    }
+    assert_as_small("a million agents", agents, small);
+    assert_as_small("a million trials", trials, small);
 }
 
 #[test]
 fn the_same_trials_give_the_same_report() {
-    let dir = fresh_dir("same");
-    let (a, b) = (dir.join("a.html"), dir.join("b.html"));
-    for file in [&a, &b] {
-        let out = moai()
-            .args(["gossip", "--trials", "50", "--exact", "--report", s(file)])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0));
-    }
-    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_same_report(&["gossip", "--trials", "50", "--exact"]);
 }
 
 #[test]
@@ -299,7 +188,7 @@ fn trials_that_never_converge_have_no_converged_round_chart() {
     );
     assert!(page.contains("0 of 20 trials converged (0.00%, 95% interval 0.00%–16.11%)."));
     assert_no_labels(&page, &["Converged round across trials"]);
-    assert_eq!(charts(&page), 2);
+    assert_eq!(svgs(&page).len(), 2);
     assert_labels(
         &page,
         &["Agreement per round across trials", "Decision shares"],
