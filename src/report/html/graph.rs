@@ -697,6 +697,11 @@ mod tests {
         h: f64,
     }
 
+    /// The box drawn for `agent`.
+    fn of<'a>(boxes: &'a [Drawn], agent: &str) -> &'a Drawn {
+        boxes.iter().find(|b| b.agent == agent).unwrap()
+    }
+
     fn number(node: roxmltree::Node, name: &str) -> f64 {
         node.attribute(name).unwrap().parse().unwrap()
     }
@@ -845,7 +850,7 @@ mod tests {
         let (boxes, arrows) = drawn(&vector_svg(&s));
         assert_eq!(sorted(arrows), pairs(&[("a", "b"), ("b", "c")]));
         // Time runs left to right.
-        let x = |agent: &str| boxes.iter().find(|b| b.agent == agent).unwrap().x;
+        let x = |agent| of(&boxes, agent).x;
         assert!(x("a") < x("b") && x("b") < x("c"));
     }
 
@@ -905,32 +910,12 @@ mod tests {
         // from it to the write that causally follows it.
         let (boxes, arrows) = drawn(&causality_svg(&s, &lww::resolve(&s)));
         assert_eq!(arrows, pairs(&[("old", "new")]));
-        let class = |agent: &str| {
-            boxes
-                .iter()
-                .find(|b| b.agent == agent)
-                .unwrap()
-                .class
-                .clone()
-        };
-        assert_eq!(
-            (class("old"), class("new")),
-            ("winner".into(), "discarded".into())
-        );
+        let class = |agent| of(&boxes, agent).class.as_str();
+        assert_eq!((class("old"), class("new")), ("winner", "discarded"));
         let (boxes, arrows) = drawn(&vector_svg(&s));
         assert_eq!(arrows, pairs(&[("old", "new")]));
-        let class = |agent: &str| {
-            boxes
-                .iter()
-                .find(|b| b.agent == agent)
-                .unwrap()
-                .class
-                .clone()
-        };
-        assert_eq!(
-            (class("old"), class("new")),
-            ("dominated".into(), "winner".into())
-        );
+        let class = |agent| of(&boxes, agent).class.as_str();
+        assert_eq!((class("old"), class("new")), ("dominated", "winner"));
     }
 
     #[test]
@@ -1094,7 +1079,7 @@ mod tests {
             ],
         );
         let (boxes, _) = drawn(&vector_svg(&s));
-        let y = |agent: &str| boxes.iter().find(|b| b.agent == agent).unwrap().y;
+        let y = |agent| of(&boxes, agent).y;
         assert!(y("a") < y("b"));
         assert!(y("A") < y("B"), "{boxes:?}");
     }
