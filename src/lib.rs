@@ -21,6 +21,10 @@
 //!   [`memory`] (the model of what a run holds, checked against the budget);
 //! - [`cli`] and [`app`]: the command line, and the pipeline that ties it all.
 
+// The one unsafe code of the library: memory hints for graph builds
+// (`consensus::topology::hints`).
+#![deny(unsafe_code)]
+
 pub mod app;
 pub mod budget;
 pub mod cli;
