@@ -162,7 +162,7 @@ fn gossip_1m_fanout5_20_rounds_one_thread(bencher: Bencher, run: &str) {
 fn graph_build_1m_degree_10(bencher: Bencher, topology: &str) {
     bencher.bench(|| match topology {
         "small-world" => topology::small_world(1_000_000, 10, 0.1, &mut generator(42)),
-        _ => topology::random_regular(1_000_000, 10, &mut generator(42)),
+        _ => topology::random_regular(1_000_000, 10, &mut generator(42), false),
     });
 }
 

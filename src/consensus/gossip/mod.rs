@@ -576,7 +576,9 @@ pub fn run_blocks(
             agents: n,
             half: config.degree / 2,
         }),
-        Topology::RandomRegular => Network::Graph(topology::random_regular(n, config.degree, rng)),
+        Topology::RandomRegular => {
+            Network::Graph(topology::random_regular(n, config.degree, rng, parallel))
+        }
         Topology::SmallWorld => {
             Network::Graph(topology::small_world(n, config.degree, config.rewire, rng))
         }
@@ -1218,7 +1220,7 @@ mod tests {
     #[test]
     fn blocks_give_the_same_run_on_one_thread_or_two() {
         // 20,000 agents: five blocks, each with its own random window; the
-        // fault-free loop, the one with faults, and a graph's.
+        // fault-free loop, the one with faults, a ring's and a graph's.
         let agents = swarm(&[(Vote::For, 11_000), (Vote::Against, 9_000)]);
         let lossy = GossipConfig {
             loss: 0.1,
@@ -1229,7 +1231,13 @@ mod tests {
             degree: 40,
             ..config(5, 6)
         };
-        for cfg in [config(5, 6), lossy, ring] {
+        // Its defects are looked for on the pool's threads.
+        let regular = GossipConfig {
+            topology: Topology::RandomRegular,
+            degree: 12,
+            ..config(5, 6)
+        };
+        for cfg in [config(5, 6), lossy, ring, regular] {
             let on = |threads: usize| {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)

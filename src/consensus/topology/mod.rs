@@ -89,6 +89,7 @@
 mod hints;
 
 use rand::Rng;
+use rayon::prelude::*;
 
 use crate::rng::SimRng;
 
@@ -387,10 +388,11 @@ impl Rewiring<'_> {
 /// A random `degree`-regular simple graph: the pairing model with its defects
 /// switched away, or the switch chain from a circulant graph when that
 /// repair takes too long (see the module documentation). Needs
-/// `1 <= degree < n` and `n * degree` even.
-pub fn random_regular(n: u32, degree: u32, rng: &mut SimRng) -> Graph {
+/// `1 <= degree < n` and `n * degree` even. With `parallel`, the defects
+/// are looked for on the pool's threads: the same graph.
+pub fn random_regular(n: u32, degree: u32, rng: &mut SimRng, parallel: bool) -> Graph {
     let mut pairing = RegularMultigraph::pairing(n, degree, rng);
-    if pairing.repair(rng) {
+    if pairing.repair(rng, parallel) {
         return pairing.into_graph();
     }
     // Freed before the circulant is built: never two multigraphs at once.
@@ -573,26 +575,43 @@ impl RegularMultigraph {
 
     /// The defective edges `a — b`, `a <= b`: each self loop once and each
     /// copy of a repeated edge, by agent `a`, then by first place in its row.
-    fn defects(&self) -> Vec<(u32, u32)> {
-        let mut defects = Vec::new();
-        for (a, row) in self.rows.chunks_exact(self.degree as usize).enumerate() {
-            let a = a as u32;
-            // Loops and repeated edges alike repeat an entry.
-            if !repeats(row) {
-                continue;
-            }
-            for (i, &b) in row.iter().enumerate() {
-                if b < a || row[..i].contains(&b) {
+    /// The rows are read in chunks, on the pool's threads when `parallel`:
+    /// the same list either way.
+    fn defects(&self, parallel: bool) -> Vec<(u32, u32)> {
+        const AGENTS_PER_CHUNK: usize = 1 << 14;
+        let k = self.degree as usize;
+        let defects_in = |(chunk, rows): (usize, &[u32])| {
+            let mut defects = Vec::new();
+            for (i, row) in rows.chunks_exact(k).enumerate() {
+                let a = (chunk * AGENTS_PER_CHUNK + i) as u32;
+                // Loops and repeated edges alike repeat an entry.
+                if !repeats(row) {
                     continue;
                 }
-                let copies = row.iter().filter(|&&x| x == b).count();
-                let edges = if b == a { copies / 2 } else { copies };
-                if b == a || copies > 1 {
-                    defects.extend(std::iter::repeat_n((a, b), edges));
+                for (i, &b) in row.iter().enumerate() {
+                    if b < a || row[..i].contains(&b) {
+                        continue;
+                    }
+                    let copies = row.iter().filter(|&&x| x == b).count();
+                    let edges = if b == a { copies / 2 } else { copies };
+                    if b == a || copies > 1 {
+                        defects.extend(std::iter::repeat_n((a, b), edges));
+                    }
                 }
             }
+            defects
+        };
+        let chunk = k * AGENTS_PER_CHUNK;
+        if parallel {
+            let chunks = self.rows.par_chunks(chunk).enumerate();
+            chunks.flat_map_iter(defects_in).collect()
+        } else {
+            self.rows
+                .chunks(chunk)
+                .enumerate()
+                .flat_map(defects_in)
+                .collect()
         }
-        defects
     }
 
     /// The edge from slot `slot`'s agent to its entry.
@@ -632,8 +651,8 @@ impl RegularMultigraph {
     /// partners drawn uniformly (one draw per proposal), until the graph is
     /// simple; gives up (returns false) after [`SWITCH_PROPOSALS_PER_EDGE`]
     /// proposals per edge.
-    fn repair(&mut self, rng: &mut SimRng) -> bool {
-        let mut defects = self.defects();
+    fn repair(&mut self, rng: &mut SimRng, parallel: bool) -> bool {
+        let mut defects = self.defects(parallel);
         for i in (1..defects.len() as u32).rev() {
             let j = rng.random_range(0..=i);
             defects.swap(i as usize, j as usize);
@@ -676,7 +695,7 @@ impl RegularMultigraph {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use rand::RngCore;
 
@@ -761,7 +780,7 @@ mod tests {
         ];
         for (n, k) in cases {
             for seed in 0..8 {
-                let graph = random_regular(n, k, &mut generator(seed));
+                let graph = random_regular(n, k, &mut generator(seed), false);
                 assert_eq!(edge_count_of_simple_graph(&graph, n), u64::from(n * k / 2));
                 assert!(degrees(&graph, n).iter().all(|&d| d == k), "n={n} k={k}");
             }
@@ -865,11 +884,11 @@ mod tests {
             rows: vec![0, 0, 1, 1, 3, 3, 2, 2],
         };
         assert_eq!(
-            multigraph.defects(),
+            multigraph.defects(false),
             [(0, 0), (1, 1), (2, 3), (2, 3)],
             "both loops and both copies of 2—3 are defects"
         );
-        assert!(multigraph.repair(&mut generator(3)));
+        assert!(multigraph.repair(&mut generator(3), false));
         let graph = multigraph.into_graph();
         assert_eq!(edge_count_of_simple_graph(&graph, 4), 4);
         assert!(degrees(&graph, 4).iter().all(|&d| d == 2));
@@ -879,7 +898,7 @@ mod tests {
     fn the_fallback_switch_chain_keeps_circulants_simple_and_regular() {
         for (n, k) in [(2, 1), (5, 2), (6, 3), (6, 5), (9, 8), (50, 7), (64, 10)] {
             let circulant = RegularMultigraph::circulant(n, k);
-            assert_eq!(circulant.defects(), []);
+            assert_eq!(circulant.defects(false), []);
             let start = circulant.into_graph();
             assert_eq!(edge_count_of_simple_graph(&start, n), u64::from(n * k / 2));
             let mut mixed = RegularMultigraph::circulant(n, k);
@@ -898,7 +917,7 @@ mod tests {
         // 4 agents of degree 2: each of the three 4-cycles must come up.
         let mut seen = std::collections::BTreeSet::new();
         for seed in 0..60 {
-            let graph = random_regular(4, 2, &mut generator(seed));
+            let graph = random_regular(4, 2, &mut generator(seed), false);
             let mut row = graph.neighbours(0).to_vec();
             row.sort_unstable();
             seen.insert(row);
@@ -1122,8 +1141,26 @@ mod tests {
     }
 
     #[test]
+    fn defects_are_found_alike_on_one_thread_and_many() {
+        // Several chunks of agents, and enough defects to be in several.
+        for (n, k, seed) in [(50_000, 6, 1), (40_000, 9, 2), (60_000, 12, 3)] {
+            let pairing = RegularMultigraph::pairing(n, k, &mut generator(seed));
+            let defects = pairing.defects(false);
+            let chunks: BTreeSet<u32> = defects.iter().map(|&(a, _)| a >> 14).collect();
+            assert!(chunks.len() > 1, "n={n} k={k}: defects in {chunks:?}");
+            assert!(defects.is_sorted_by_key(|&(a, _)| a), "n={n} k={k}");
+            for &(a, b) in &defects {
+                assert!(a <= b && pairing.is_defective(a, b), "n={n} k={k}: {a}—{b}");
+            }
+            assert_eq!(pairing.defects(true), defects, "n={n} k={k}");
+            let build = |parallel| random_regular(n, k, &mut generator(seed), parallel);
+            assert_eq!(build(true), build(false), "n={n} k={k}");
+        }
+    }
+
+    #[test]
     fn builds_are_reproducible_per_seed() {
-        let regular = |seed| random_regular(200, 5, &mut generator(seed));
+        let regular = |seed| random_regular(200, 5, &mut generator(seed), false);
         let small = |seed| small_world(200, 6, 0.3, &mut generator(seed));
         assert_eq!(regular(4), regular(4));
         assert_eq!(small(4), small(4));
