@@ -176,7 +176,8 @@ pub struct MergeArgs {
     /// order, or directories of them (every *.json file inside).
     #[arg(required = true, value_name = "PART")]
     pub parts: Vec<PathBuf>,
-    /// Output format (table or json).
+    /// Output format: table, json, or csv when the shards kept their
+    /// per-round histories (`--history`).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Also write the self-contained HTML report to FILE.

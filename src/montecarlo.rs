@@ -11,8 +11,8 @@ use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::consensus::byzantine::ByzantineOutcome;
-use crate::consensus::gossip::GossipOutcome;
+use crate::consensus::byzantine::{ByzantineOutcome, ByzantineRound};
+use crate::consensus::gossip::{GossipOutcome, GossipRound};
 use crate::scenario::Decision;
 
 /// Most worker threads `--threads` may ask for. The pool starts them all at
@@ -121,6 +121,29 @@ pub fn run_trials<T: Send>(
     let mut all = Vec::new();
     fold_trials(trials, threads, run, done, |result| all.push(result))?;
     Ok(all)
+}
+
+/// The per-round history of every trial, in trial order: kept only when
+/// it is written as CSV (`--format csv`, `--history`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrialRuns {
+    /// Byzantine trials.
+    Byzantine(Vec<Vec<ByzantineRound>>),
+    /// Gossip trials.
+    Gossip(Vec<Vec<GossipRound>>),
+}
+
+impl TrialRuns {
+    /// Appends the trials of `other`, which follow these.
+    pub fn extend(&mut self, other: TrialRuns) -> Result<(), String> {
+        match (self, other) {
+            (TrialRuns::Byzantine(a), TrialRuns::Byzantine(b)) => a.extend(b),
+            (TrialRuns::Gossip(a), TrialRuns::Gossip(b)) => a.extend(b),
+            _ => return Err("the parts are of different algorithms".to_string()),
+        }
+        Ok(())
+    }
 }
 
 /// Converged rounds counted by value: exact nearest-rank percentiles, a

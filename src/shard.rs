@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use crate::montecarlo::{BandTotals, ByzantineTrials, GossipTrials};
+use crate::montecarlo::{BandTotals, ByzantineTrials, GossipTrials, TrialRuns};
 
 /// Most shards a plan may be cut into.
 pub const MAX_SHARDS: u64 = 100_000;
@@ -27,7 +27,7 @@ pub enum TrialSource {
     #[default]
     Run,
     /// Run the slice `--shard` asks for; the command line after `moai`
-    /// without `--shard`, which a partial result records.
+    /// without `--shard` and `--threads`, which a partial result records.
     Shard {
         /// The command, to run again at the merge.
         command: Vec<String>,
@@ -49,7 +49,7 @@ pub enum ShardSpec {
 }
 
 /// Slice `index` (from 1) of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
     /// Which slice, from 1.
     pub index: u64,
@@ -106,11 +106,9 @@ impl ShardSpec {
             let first = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
             let count = number("SLURM_ARRAY_TASK_COUNT")?
                 .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
-            if given.is_some_and(|n| n != count) {
+            if let Some(n) = given.filter(|&n| n != count) {
                 return Err(format!(
-                    "auto/{} asks for {} shards but SLURM_ARRAY_TASK_COUNT is {count}",
-                    given.unwrap_or_default(),
-                    given.unwrap_or_default()
+                    "auto/{n} asks for {n} shards but SLURM_ARRAY_TASK_COUNT is {count}"
                 ));
             }
             let index = id
@@ -190,6 +188,9 @@ pub struct PartBatch {
     pub trials: [u64; 2],
     /// Their sums.
     pub sums: Sums,
+    /// Their per-round histories, when the shard ran with `--history`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<TrialRuns>,
 }
 
 /// Mergeable sums of trials.
@@ -257,7 +258,7 @@ pub struct Plan {
     pub stream: u32,
     /// The seed in force.
     pub seed: u64,
-    /// The command line after `moai`, without `--shard`.
+    /// The command line after `moai`, without `--shard` and `--threads`.
     pub command: Vec<String>,
     /// A hash of the scenario's text.
     pub scenario_hash: String,
@@ -335,6 +336,9 @@ pub struct Merged {
     pub plan: Plan,
     /// Each batch's sums over all its trials, in plan order.
     pub sums: Vec<Sums>,
+    /// Each batch's per-round histories of all its trials, when the shards
+    /// kept them (`--history`).
+    pub runs: Vec<Option<TrialRuns>>,
 }
 
 /// Checks that `parts` are the shards 1..N of one plan, each once, with
@@ -445,9 +449,12 @@ pub fn merge(mut parts: Vec<NamedPart>) -> Result<Merged, (String, String)> {
         ));
     }
     let mut sums = Vec::with_capacity(plan.settings.len());
+    let mut runs = Vec::with_capacity(plan.settings.len());
     for b in 0..plan.settings.len() {
         let mut next = 0;
         let mut total: Option<Sums> = None;
+        let mut histories: Option<TrialRuns> = None;
+        let kept = parts[0].part.batches[b].runs.is_some();
         for named in &parts {
             let batch = &named.part.batches[b];
             let [first, end] = batch.trials;
@@ -461,6 +468,20 @@ pub fn merge(mut parts: Vec<NamedPart>) -> Result<Merged, (String, String)> {
                 ));
             }
             next = end;
+            match (batch.runs.clone(), &mut histories) {
+                (Some(more), Some(all)) => all
+                    .extend(more)
+                    .map_err(|message| (named.name.clone(), message))?,
+                (Some(more), None) if kept => histories = Some(more),
+                (None, _) if !kept => {}
+                _ => {
+                    return Err((
+                        named.name.clone(),
+                        "some parts keep per-round histories (--history) and some do not"
+                            .to_string(),
+                    ));
+                }
+            }
             match &mut total {
                 None => total = Some(batch.sums.clone()),
                 Some(total) => total
@@ -479,8 +500,9 @@ pub fn merge(mut parts: Vec<NamedPart>) -> Result<Merged, (String, String)> {
             ));
         }
         sums.push(total.expect("a plan has at least one shard"));
+        runs.push(histories);
     }
-    Ok(Merged { plan, sums })
+    Ok(Merged { plan, sums, runs })
 }
 
 #[cfg(test)]

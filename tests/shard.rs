@@ -27,13 +27,14 @@ fn run(args: &[&str], env: &[(&str, &str)], code: i32) -> (String, String) {
 }
 
 /// Writes the parts of `args` cut into `count` shards into `dir`, each from
-/// its own process, and returns their paths in shard order.
+/// its own process (on 1 or 2 threads: the machines of a plan may differ),
+/// and returns their paths in shard order.
 fn parts(dir: &Path, args: &[&str], count: u64) -> Vec<PathBuf> {
     (1..=count)
         .map(|k| {
-            let shard = format!("{k}/{count}");
+            let (shard, threads) = (format!("{k}/{count}"), (k % 2 + 1).to_string());
             let mut all = args.to_vec();
-            all.extend(["--shard", &shard, "--format", "json"]);
+            all.extend(["--shard", &shard, "--format", "json", "--threads", &threads]);
             let path = dir.join(format!("part-{k}-of-{count}.json"));
             std::fs::write(&path, run(&all, &[], 0).0).unwrap();
             path
@@ -327,19 +328,54 @@ fn shard_flags_that_cannot_work_are_refused() {
     refused(&["--trials", "4", "--shard", "1/2"], "add --format json");
     refused(
         &[
-            "--trials",
-            "4",
-            "--shard",
-            "1/2",
-            "--format",
-            "json",
-            "--history",
-            "h.csv",
+            "--trials", "4", "--shard", "1/2", "--format", "json", "--report", "r.html",
         ],
-        "drop --history",
+        "move --report to `moai merge`",
     );
     let (_, stderr) = run(&["gossip", "--trials", "4", "--shard", "3/2"], &[], 2);
     assert!(stderr.contains("K must be from 1 to 2"), "{stderr}");
-    let (_, stderr) = run(&["merge", "x.json", "--format", "csv"], &[], 2);
-    assert!(stderr.contains("a merge prints tables or JSON"), "{stderr}");
+}
+
+#[test]
+fn histories_kept_by_the_shards_merge_to_the_unsharded_csv() {
+    // With --history the shards keep every trial's rounds: the merge prints
+    // them as CSV and writes the --history file, as the unsharded run does.
+    let dir = fresh_dir("history");
+    let gossip = [
+        "gossip",
+        "--agents",
+        "60",
+        "--trials",
+        "7",
+        "--sweep",
+        "fanout=2,4",
+    ];
+    let byzantine = ["byzantine", "--trials", "9"];
+    for (name, command) in [("gossip", &gossip[..]), ("byzantine", &byzantine[..])] {
+        let whole = dir.join(format!("{name}-whole.csv"));
+        let csv = run(&[command, &["--format", "csv"]].concat(), &[], 0).0;
+        run(&[command, &["--history", s(&whole)]].concat(), &[], 0);
+        let merged = dir.join(format!("{name}-merged.csv"));
+        let args = [command, &["--history", s(&merged)]].concat();
+        let paths = parts(&dir, &args, 3);
+        assert!(!merged.exists(), "a shard writes no history of its own");
+        let mut merge = vec!["merge", "--format", "csv"];
+        merge.extend(shuffled(&paths));
+        assert_eq!(run(&merge, &[], 0).0, csv, "{name}");
+        assert_eq!(
+            std::fs::read_to_string(&merged).unwrap(),
+            std::fs::read_to_string(&whole).unwrap(),
+            "{name}"
+        );
+        assert!(csv.lines().count() > 9, "{csv}");
+    }
+    // Parts without histories cannot print them.
+    let paths = parts(&dir, &["byzantine", "--trials", "4"], 2);
+    let mut merge = vec!["merge", "--format", "csv"];
+    merge.extend(paths.iter().map(|p| s(p)));
+    let (_, stderr) = run(&merge, &[], 2);
+    assert!(
+        stderr.contains("the parts keep no per-round history"),
+        "{stderr}"
+    );
 }

@@ -16,10 +16,10 @@ use crate::consensus::gossip::{self, SettingWarning};
 use crate::error::{Error, InvalidSetting};
 use crate::exact::{self, ExactSummary};
 use crate::memory;
-use crate::montecarlo::{self, AgreementBands, ByzantineTrials, GossipTrials, Sweep};
+use crate::montecarlo::{self, AgreementBands, ByzantineTrials, GossipTrials, Sweep, TrialRuns};
 use crate::report::{
     self, ConsensusReport, Format, MadeBy, ProposalSequence, Report, Settings, Statistics,
-    SweepReport, SweepRow, TrialRuns, TrialsReport, TrialsSummary,
+    SweepReport, SweepRow, TrialsReport, TrialsSummary,
 };
 use crate::rng::{self, SimRng};
 use crate::scenario::{
@@ -457,7 +457,10 @@ pub(super) fn run_byzantine(
             },
             |outcome| trials.add(outcome),
         )?;
-        Ok((Sums::Byzantine(trials), kept.map(TrialRuns::Byzantine)))
+        let histories = |kept: Vec<byzantine::ByzantineOutcome>| {
+            TrialRuns::Byzantine(kept.into_iter().map(|o| o.metadata.round_history).collect())
+        };
+        Ok((Sums::Byzantine(trials), kept.map(histories)))
     };
     plan.report(
         doc,
@@ -583,7 +586,10 @@ pub(super) fn run_gossip(
             trials,
             agreement_by_round: bands.totals(),
         };
-        Ok((sums, kept.map(TrialRuns::Gossip)))
+        let histories = |kept: Vec<gossip::GossipOutcome>| {
+            TrialRuns::Gossip(kept.into_iter().map(|o| o.metadata.round_history).collect())
+        };
+        Ok((sums, kept.map(histories)))
     };
     plan.report(
         doc,
@@ -775,11 +781,6 @@ fn check_shard(
     if common.format != Format::Json {
         return Err(refuse(
             "a shard prints a partial result as JSON, for `moai merge`: add --format json",
-        ));
-    }
-    if args.history.is_some() {
-        return Err(refuse(
-            "shards keep sums, not every trial: drop --history (no per-round CSV from a merge)",
         ));
     }
     if common.report.is_some() {
@@ -1049,7 +1050,15 @@ impl TrialPlan {
                     let sums = merged.sums.get(b).ok_or_else(|| {
                         Error::Usage("the parts have fewer batches than their command".into())
                     })?;
-                    (sums.clone(), None)
+                    let runs = merged.runs.get(b).cloned().flatten();
+                    if self.keep_runs && runs.is_none() {
+                        return Err(Error::Usage(
+                            "the parts keep no per-round history, which --format csv and \
+                             --history print: run the shards with --history FILE"
+                                .into(),
+                        ));
+                    }
+                    (sums.clone(), runs.filter(|_| self.keep_runs))
                 }
                 _ => batch(p, progress, 0..self.trials)?,
             };
@@ -1161,13 +1170,14 @@ impl TrialPlan {
         let (mut batches, mut settings, mut seed) = (Vec::new(), Vec::new(), 0);
         for (&value, range) in values.iter().zip(slices) {
             let p = prepared(value, &warnings)?;
-            let (sums, _) = batch(&p, &progress, range.clone())?;
+            let (sums, runs) = batch(&p, &progress, range.clone())?;
             seed = p.seed;
             settings.push(serde_json::to_value(p.settings()).unwrap_or_default());
             batches.push(PartBatch {
                 value: value.cloned(),
                 trials: [range.start, range.end],
                 sums,
+                runs,
             });
         }
         progress.finish_and_clear();

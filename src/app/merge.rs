@@ -15,7 +15,6 @@ use clap::Parser;
 use super::{Output, execute_with, trial_args};
 use crate::cli::{Cli, Command, CommonArgs, MergeArgs};
 use crate::error::{Error, Location};
-use crate::report::Format;
 use crate::scenario::Document;
 use crate::shard::{self, NamedPart, Partial, TrialSource};
 
@@ -23,15 +22,20 @@ use crate::shard::{self, NamedPart, Partial, TrialSource};
 /// with the trials), so a wrong file is refused before it fills memory.
 const MAX_PART_BYTES: u64 = 256 << 20;
 
-/// The command line after `moai` without `--shard` and its value: what
-/// every shard of a plan shares, and what the merge runs again.
+/// The command line after `moai` without `--shard` and `--threads` (which
+/// never changes a result, and may differ between the machines of one
+/// plan): what every shard of a plan shares, and what the merge runs again.
 pub(super) fn unsharded_command(args: &[OsString]) -> Vec<String> {
+    const DROPPED: [&str; 2] = ["--shard", "--threads"];
     let mut command = Vec::with_capacity(args.len());
     let mut args = args.iter().map(|a| a.to_string_lossy().into_owned());
     while let Some(arg) = args.next() {
-        if arg == "--shard" {
+        if DROPPED.contains(&arg.as_str()) {
             args.next();
-        } else if !arg.starts_with("--shard=") {
+        } else if !DROPPED
+            .iter()
+            .any(|flag| arg.starts_with(&format!("{flag}=")))
+        {
             command.push(arg);
         }
     }
@@ -40,14 +44,6 @@ pub(super) fn unsharded_command(args: &[OsString]) -> Vec<String> {
 
 /// `moai merge PART... [--format F] [--report FILE]`.
 pub(super) fn run(args: &MergeArgs) -> Result<Output, Error> {
-    if args.format == Format::Csv {
-        return Err(Error::Flag {
-            flag: "--format",
-            message: "a merge prints tables or JSON: shards keep their trials' sums, not the \
-                      per-round rows of every trial that CSV lists"
-                .to_string(),
-        });
-    }
     let parts = part_files(&args.parts)?
         .iter()
         .map(|path| read_part(path))
@@ -174,7 +170,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_command_drops_the_shard_in_either_form() {
+    fn the_command_drops_the_shard_and_threads_in_either_form() {
         let args = |list: &[&str]| list.iter().map(OsString::from).collect::<Vec<_>>();
         assert_eq!(
             unsharded_command(&args(&["gossip", "--shard", "2/3", "--trials", "9"])),
@@ -183,6 +179,10 @@ mod tests {
         assert_eq!(
             unsharded_command(&args(&["gossip", "--shard=auto", "--format", "json"])),
             ["gossip", "--format", "json"]
+        );
+        assert_eq!(
+            unsharded_command(&args(&["byzantine", "--threads", "8", "--threads=2", "x"])),
+            ["byzantine", "x"]
         );
     }
 }

@@ -366,6 +366,8 @@ fn execute_with(command: Command, preloaded: Option<Document>) -> Result<Output,
             let report = run_scenario(&doc, &scenario, &trials, &common)?;
             let mismatches = match &scenario.expect {
                 None => None,
+                // A shard's part is checked by the merge.
+                Some(_) if trials.shard.is_some() => None,
                 Some(file_expect) => {
                     // The single run shown is the one `moai check` compares;
                     // trials and sweeps shown are not, so it runs its own.
@@ -511,8 +513,10 @@ fn consensus_output(
         }
     };
     report::limit_lists(&mut report, common.list_limit);
+    // A shard keeps the histories in its part; the merge writes them.
+    let shard = matches!(report, Report::Partial(_));
     Ok(Output {
-        history: trials.history.clone(),
+        history: trials.history.clone().filter(|_| !shard),
         verdict,
         ..Output::of_common(report, common)
     })

@@ -8,7 +8,7 @@
 use std::num::NonZeroU32;
 
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{VoteCounts, require_agents};
 use crate::error::InvalidSetting;
@@ -63,7 +63,7 @@ impl ByzantineConfig {
 }
 
 /// Votes cast in one round, as the honest agents saw them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ByzantineRound {
     /// Round number, from 1.
     pub round: u32,

@@ -7,13 +7,13 @@ pub mod byzantine;
 pub mod gossip;
 pub mod topology;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidSetting;
 use crate::scenario::{Swarm, Vote};
 
 /// How many votes of each kind a set of agents cast.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoteCounts {
     /// Votes for the proposal.
     pub votes_for: u64,

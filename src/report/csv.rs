@@ -3,9 +3,10 @@
 //! `#` comment saying what made the rows (moai version, stream, scenario,
 //! seed, overrides and settings), as the JSON output records them.
 
-use super::{ConsensusReport, MadeBy, Overrides, Report, Settings, TrialRuns};
-use crate::consensus::byzantine::ByzantineOutcome;
-use crate::consensus::gossip::GossipOutcome;
+use super::{ConsensusReport, MadeBy, Overrides, Report, Settings};
+use crate::consensus::byzantine::ByzantineRound;
+use crate::consensus::gossip::GossipRound;
+use crate::montecarlo::TrialRuns;
 
 const GOSSIP_COLUMNS: [&str; 9] = [
     "trial",
@@ -37,13 +38,23 @@ pub(super) fn render(report: &Report) -> Option<String> {
             let trial = r.trial.unwrap_or(0);
             out = single_writer(r);
             out.write_record(BYZANTINE_COLUMNS).ok()?;
-            byzantine_rows(&mut out, &[], trial as usize, &r.outcome)?;
+            byzantine_rows(
+                &mut out,
+                &[],
+                trial as usize,
+                &r.outcome.metadata.round_history,
+            )?;
         }
         Report::Gossip(r) => {
             let trial = r.trial.unwrap_or(0);
             out = single_writer(r);
             out.write_record(GOSSIP_COLUMNS).ok()?;
-            gossip_rows(&mut out, &[], trial as usize, &r.outcome)?;
+            gossip_rows(
+                &mut out,
+                &[],
+                trial as usize,
+                &r.outcome.metadata.round_history,
+            )?;
         }
         Report::Trials(r) => {
             let trials = match r.statistics.trials_summary.as_ref()? {
@@ -161,14 +172,14 @@ fn write_header(out: &mut Out, prefix: &[&str], runs: &TrialRuns) -> Option<()> 
 
 fn trial_rows(out: &mut Out, prefix: &[&str], runs: &TrialRuns) -> Option<()> {
     match runs {
-        TrialRuns::Byzantine(outcomes) => {
-            for (trial, outcome) in outcomes.iter().enumerate() {
-                byzantine_rows(out, prefix, trial, outcome)?;
+        TrialRuns::Byzantine(histories) => {
+            for (trial, history) in histories.iter().enumerate() {
+                byzantine_rows(out, prefix, trial, history)?;
             }
         }
-        TrialRuns::Gossip(outcomes) => {
-            for (trial, outcome) in outcomes.iter().enumerate() {
-                gossip_rows(out, prefix, trial, outcome)?;
+        TrialRuns::Gossip(histories) => {
+            for (trial, history) in histories.iter().enumerate() {
+                gossip_rows(out, prefix, trial, history)?;
             }
         }
     }
@@ -179,9 +190,9 @@ fn gossip_rows(
     out: &mut Out,
     prefix: &[&str],
     trial: usize,
-    outcome: &GossipOutcome,
+    history: &[GossipRound],
 ) -> Option<()> {
-    for r in &outcome.metadata.round_history {
+    for r in history {
         let fields = [
             trial.to_string(),
             r.round.to_string(),
@@ -203,9 +214,9 @@ fn byzantine_rows(
     out: &mut Out,
     prefix: &[&str],
     trial: usize,
-    outcome: &ByzantineOutcome,
+    history: &[ByzantineRound],
 ) -> Option<()> {
-    for r in &outcome.metadata.round_history {
+    for r in history {
         let fields = [
             trial.to_string(),
             r.round.to_string(),

@@ -174,15 +174,6 @@ pub enum TrialsSummary {
     Gossip(GossipTrialsSummary),
 }
 
-/// The outcome of every trial, kept only when the history is written as CSV.
-#[derive(Debug, Clone)]
-pub enum TrialRuns {
-    /// Byzantine trials in order.
-    Byzantine(Vec<ByzantineOutcome>),
-    /// Gossip trials in order.
-    Gossip(Vec<GossipOutcome>),
-}
-
 /// What a batch found: its trials' statistics and outcomes (`--trials`),
 /// its exact law (`--exact`) and, with both, the trials' z-scores against
 /// the law.
@@ -199,14 +190,14 @@ pub struct Statistics {
     pub z_scores: Option<ZScores>,
     /// Every trial's outcome, for the CSV history.
     #[serde(skip)]
-    pub runs: Option<TrialRuns>,
+    pub runs: Option<crate::montecarlo::TrialRuns>,
 }
 
 impl Statistics {
     /// What `trials` (their summary and kept outcomes) and `exact` found
     /// together.
     pub fn of(
-        trials: Option<(TrialsSummary, Option<TrialRuns>)>,
+        trials: Option<(TrialsSummary, Option<crate::montecarlo::TrialRuns>)>,
         exact: Option<ExactSummary>,
     ) -> Self {
         let z_scores = match (&trials, &exact) {

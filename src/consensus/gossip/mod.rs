@@ -64,7 +64,7 @@ use std::collections::HashMap;
 
 use rand::SeedableRng;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod sampler;
 
@@ -459,7 +459,7 @@ fn resolve_partitions(
 }
 
 /// The state of the swarm after one round.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GossipRound {
     /// Round number, from 1.
     pub round: u32,
