@@ -13,7 +13,7 @@ use std::sync::Arc;
 use clap::Parser;
 
 use super::{Output, execute_with, trial_args};
-use crate::cli::{Cli, Command, CommonArgs, MergeArgs};
+use crate::cli::{Cli, MergeArgs};
 use crate::error::{Error, Location};
 use crate::scenario::Document;
 use crate::shard::{self, NamedPart, Partial, TrialSource};
@@ -68,24 +68,13 @@ pub(super) fn run(args: &MergeArgs) -> Result<Output, Error> {
         &plan.scenario.stem,
         &plan.scenario.text,
     );
-    let trials = trial_args(&mut cli.command)
+    let (trials, common) = trial_args(&mut cli.command)
         .ok_or_else(|| damaged("its command runs no trials".to_string()))?;
     trials.shard = None;
     trials.source = TrialSource::Merged(Arc::new(merged));
-    let common = common_args(&mut cli.command).expect("a command with trials has common flags");
     common.format = args.format;
     common.report = args.report.clone();
     execute_with(cli.command, Some(doc))
-}
-
-/// The options every simulation takes, of a command that runs trials.
-fn common_args(command: &mut Command) -> Option<&mut CommonArgs> {
-    match command {
-        Command::Byzantine(args) => Some(&mut args.common),
-        Command::Gossip(args) => Some(&mut args.common),
-        Command::Run(args) => Some(&mut args.common),
-        _ => None,
-    }
 }
 
 /// The part files: each path given, or every `*.json` file in a directory

@@ -106,7 +106,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return clap_exit(error),
     };
-    if let Some(trials) = trial_args(&mut cli.command).filter(|t| t.shard.is_some()) {
+    if let Some((trials, _)) = trial_args(&mut cli.command).filter(|(t, _)| t.shard.is_some()) {
         trials.source = TrialSource::Shard {
             command: merge::unsharded_command(&args[1..]),
         };
@@ -139,12 +139,13 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-/// The Monte Carlo options of a command that runs trials.
-fn trial_args(command: &mut Command) -> Option<&mut TrialArgs> {
+/// The Monte Carlo options and the options every simulation takes, of a
+/// command that runs trials.
+fn trial_args(command: &mut Command) -> Option<(&mut TrialArgs, &mut CommonArgs)> {
     match command {
-        Command::Byzantine(args) => Some(&mut args.trials),
-        Command::Gossip(args) => Some(&mut args.trials),
-        Command::Run(args) => Some(&mut args.trials),
+        Command::Byzantine(args) => Some((&mut args.trials, &mut args.common)),
+        Command::Gossip(args) => Some((&mut args.trials, &mut args.common)),
+        Command::Run(args) => Some((&mut args.trials, &mut args.common)),
         _ => None,
     }
 }
