@@ -62,8 +62,9 @@ cd "$(dirname "$0")/../.."
 repo=$PWD
 export PATH="$PATH:/usr/sbin:/sbin"
 
+# Why it cannot run here, with what it needs, on one line.
 skip() {
-  echo "tests/slurm/run.sh: skipped: $*" >&2
+  echo "tests/slurm/run.sh: skipped: $*; it runs as root with Debian's Slurm and munge installed (\`apt-get install slurm-wlm munge\`, as root)" >&2
   exit 77
 }
 tmp=""
@@ -72,10 +73,10 @@ fail() {
   exit 1
 }
 
-[ "$(id -u)" -eq 0 ] || skip "runs as root (it starts munged, slurmctld and slurmd)"
+[ "$(id -u)" -eq 0 ] || skip "not root"
 for command in munged mungekey slurmctld slurmd sbatch squeue sinfo scontrol scancel; do
   command -v "$command" >/dev/null \
-    || skip "$command not found: install Slurm and munge with \`apt-get install slurm-wlm munge\` (as root)"
+    || skip "$command not found"
 done
 
 moai=${MOAI:-target/debug/moai}
@@ -243,7 +244,7 @@ if [ "$completed" -ne 4 ]; then
   bad=$(grep -v 'JobState=COMPLETED ' <<<"$tasks" | head -n 1)
   id=$(sed -nE 's/.* ArrayTaskId=([0-9]+) .*/\1/p' <<<"$bad")
   what=$(sed -nE 's/.*(JobState=[A-Z_]+).*(ExitCode=[0-9:]+).*/\1 \2/p' <<<"$bad")
-  out=$(tail -n 1 "slurm-${job}_${id}.out" 2>/dev/null || true)
+  out=$(head -n 1 "slurm-${job}_${id}.out" 2>/dev/null || true)
   fail "$completed of 4 array tasks completed; task ${id:-?}: ${what:-?}: ${out:-no output}"
 fi
 job=""
