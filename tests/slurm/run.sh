@@ -57,6 +57,9 @@
 # - `sbatch --wait` polls with growing sleeps (seconds), which would inflate
 #   the timing; squeue is polled every 0.1 s instead.
 # - Jobs submitted by root run as root; Slurm allows it.
+# - A Slurm command whose controller is gone does not fail: it retries for
+#   minutes (squeue, scancel). Each one runs under `timeout`, and the daemons
+#   are checked to be alive on every poll.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -97,25 +100,52 @@ job_timeout=300
 
 pids=()
 job=""
+# The processes this cluster left behind, by pid: the job steps that slurmd
+# started in sessions of their own (slurmstepd and the job's processes), which
+# outlive a slurmd stopped while a job runs. They are told from every other
+# process by the SLURM_CONF in their environment, which names this script's
+# own temporary directory; this script's own session is left out.
+leftovers() {
+  local environ pid session
+  session=$(ps -o sid= -p $$ | tr -d ' ')
+  for environ in /proc/[0-9]*/environ; do
+    pid=${environ#/proc/}
+    pid=${pid%/environ}
+    grep -qxzF "SLURM_CONF=$SLURM_CONF" "$environ" 2>/dev/null || continue
+    [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$session" ] || echo "$pid"
+  done
+}
+# Stops process $1: SIGTERM, 10 s to exit, then SIGKILL.
+stop() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 100); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$1" 2>/dev/null
+}
 cleanup() {
   status=$?
   set +e
+  # A job still queued or running is cancelled, and given 15 s to go.
   if [ -n "$job" ]; then
-    scancel "$job" 2>/dev/null
-  fi
-  # Stopped in the reverse order of their start, each by its pid; given 10 s
-  # to stop on SIGTERM, then killed.
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null
-  done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do
-      kill -0 "$pid" 2>/dev/null || break
+    timeout 10 scancel "$job" 2>/dev/null
+    for _ in $(seq 150); do
+      queued=$(timeout 10 squeue -h -j "$job" -o %i 2>/dev/null) && [ -z "$queued" ] && break
       sleep 0.1
     done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+  fi
+  # The daemons, in the reverse order of their start (slurmd, slurmctld,
+  # munged), each by its pid.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    stop "${pids[i]}"
+    wait "${pids[i]}" 2>/dev/null
   done
+  if [ -n "${SLURM_CONF:-}" ]; then
+    for pid in $(leftovers); do
+      stop "$pid"
+    done
+  fi
   if [ -n "$tmp" ] && [ "$status" -eq 0 ]; then
     rm -rf "$tmp"
   fi
@@ -198,7 +228,8 @@ munged -F --socket="$munge_socket" --key-file="$tmp/munge/munge.key" \
   --pid-file="$tmp/munge/munged.pid" --log-file="$tmp/log/munged.log" \
   --seed-file="$tmp/munge/munged.seed" >>"$tmp/log/munged.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do
+deadline=$((SECONDS + 10))
+while [ "$SECONDS" -lt "$deadline" ]; do
   [ -S "$munge_socket" ] && break
   kill -0 "${pids[0]}" 2>/dev/null || fail "munged exited: $(tail -n 1 "$tmp/log/munged.out")"
   sleep 0.1
@@ -210,13 +241,20 @@ pids+=($!)
 slurmd -D -f "$SLURM_CONF" >>"$tmp/log/slurmd.out" 2>&1 &
 pids+=($!)
 
+# Fails when one of the daemons has exited.
+alive() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || fail "a daemon exited (pid $pid): see its log"
+  done
+}
+
 # The node must be idle (registered, nothing running) before the job goes in.
 state=""
-for _ in $(seq $((node_timeout * 10))); do
-  for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || fail "a Slurm daemon exited on start (pid $pid): see slurmctld.log, slurmd.log"
-  done
-  state=$(sinfo -h -N -n "$host" -o %t 2>/dev/null || true)
+deadline=$((SECONDS + node_timeout))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  alive
+  state=$(timeout 10 sinfo -h -N -n "$host" -o %t 2>/dev/null || true)
   [ "$state" = idle ] && break
   sleep 0.1
 done
@@ -225,11 +263,15 @@ done
 # The sharded run: submission to the last part written.
 cd "$tmp/work"
 start=$(date +%s.%N)
-job=$(sbatch --parsable "$repo/examples/slurm-sweep.sbatch") || fail "sbatch refused the job"
+job=$(timeout 10 sbatch --parsable "$repo/examples/slurm-sweep.sbatch") \
+  || fail "sbatch refused the job"
 job=${job%%;*}
 done_at=""
-for _ in $(seq $((job_timeout * 10))); do
-  if [ -z "$(squeue -h -j "$job" -o %i 2>/dev/null)" ]; then
+deadline=$((SECONDS + job_timeout))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  alive
+  # Done when squeue answers and lists none of the job's tasks.
+  if queued=$(timeout 10 squeue -h -j "$job" -o %i 2>/dev/null) && [ -z "$queued" ]; then
     done_at=$(date +%s.%N)
     break
   fi
@@ -238,7 +280,7 @@ done
 [ -n "$done_at" ] || fail "job array $job not finished after ${job_timeout} s"
 
 # Every task must have completed; a failed one is named with its output.
-tasks=$(scontrol -o show job "$job" 2>/dev/null) || fail "scontrol knows no job $job"
+tasks=$(timeout 10 scontrol -o show job "$job" 2>/dev/null) || fail "scontrol knows no job $job"
 completed=$(grep -c 'JobState=COMPLETED ' <<<"$tasks" || true)
 if [ "$completed" -ne 4 ]; then
   bad=$(grep -v 'JobState=COMPLETED ' <<<"$tasks" | head -n 1)
