@@ -7,11 +7,20 @@
 //! Where it cannot run (no Slurm or munge installed, or not root: the script
 //! exits 77) the test prints one line on stderr and passes, unless `CI=true`,
 //! where that fails it (.ci/run installs Slurm).
+//!
+//! The job scripts of examples/ (Slurm, a Kubernetes Indexed Job, a GitHub
+//! Actions matrix) also run here without their scheduler, on every machine:
+//! each shard's command as written in the example, with the variables the
+//! scheduler would set, then `moai merge` of the parts.
 
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The moai binary of this build.
+const MOAI: &str = env!("CARGO_BIN_EXE_moai");
 
 /// The script, from the crate's root.
 const SCRIPT: &str = "tests/slurm/run.sh";
@@ -66,7 +75,7 @@ fn run_script() -> (Option<i32>, String, String) {
     let mut child = Command::new("bash")
         .arg(SCRIPT)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("MOAI", env!("CARGO_BIN_EXE_moai"))
+        .env("MOAI", MOAI)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -177,7 +186,7 @@ fn the_script_says_why_it_cannot_run() {
     let out = command
         .arg(SCRIPT)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("MOAI", env!("CARGO_BIN_EXE_moai"))
+        .env("MOAI", MOAI)
         .output()
         .expect("the script runs");
     assert_eq!(out.status.code(), Some(CANNOT_RUN));
@@ -188,4 +197,213 @@ fn the_script_says_why_it_cannot_run() {
         "tests/slurm/run.sh: skipped: not root; it runs as root with Debian's Slurm and munge \
          installed (`apt-get install slurm-wlm munge`, as root)\n"
     );
+}
+
+/// A fresh, empty directory for the test `name`.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("moai-slurm-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    dir
+}
+
+/// Runs `command`, expects success and nothing on stderr; returns stdout.
+fn stdout_of(command: &mut Command) -> Vec<u8> {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{command:?}: {}, stderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Checks that `moai merge` of the parts in `parts` prints what the
+/// unsharded `moai ARGS` prints, as a table and in JSON.
+fn assert_merges_to_unsharded(parts: &Path, args: &[&str]) {
+    for format in ["table", "json"] {
+        let merged = stdout_of(
+            Command::new(MOAI)
+                .arg("merge")
+                .arg(parts)
+                .args(["--format", format]),
+        );
+        let unsharded = stdout_of(Command::new(MOAI).args(args).args(["--format", format]));
+        assert!(
+            merged == unsharded,
+            "--format {format}: merged:\n{}\nunsharded:\n{}",
+            String::from_utf8_lossy(&merged),
+            String::from_utf8_lossy(&unsharded)
+        );
+    }
+}
+
+/// The block of lines under the first line of `text` that reads `start`
+/// (leading spaces aside): the lines indented deeper than it, less that
+/// indent, up to the first line that is not.
+fn block_under(text: &str, start: &str) -> String {
+    let mut lines = text.lines().skip_while(|line| line.trim_start() != start);
+    let head = lines.next().unwrap_or_else(|| panic!("no line {start:?}"));
+    let indent = head.len() - head.trim_start().len();
+    let body: Vec<&str> = lines
+        .take_while(|line| line.len() - line.trim_start().len() > indent)
+        .collect();
+    let inner = body
+        .iter()
+        .map(|line| line.len() - line.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    body.iter()
+        .map(|line| format!("{}\n", &line[inner..]))
+        .collect()
+}
+
+/// examples/slurm-sweep.sbatch, as each task of a job array `--array=5-8`
+/// runs it (Slurm's variables set by hand, the tasks run in shuffled order),
+/// writes 4 parts that merge to the unsharded run's bytes.
+#[test]
+fn the_slurm_job_script_shards_a_sweep_that_merges_exactly() {
+    let dir = scratch("sbatch");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slurm-sweep.sbatch");
+    for id in ["7", "5", "8", "6"] {
+        stdout_of(
+            Command::new("bash")
+                .arg(&script)
+                .current_dir(&dir)
+                .env_remove("SLURM_CPUS_PER_TASK")
+                .envs([
+                    ("MOAI", MOAI),
+                    ("MOAI_SCENARIO", "gossip-swarm"),
+                    ("MOAI_TRIALS", "30"),
+                    ("MOAI_SWEEP", "fanout=2,3,4,5"),
+                    ("MOAI_ARGS", "--agents 300 --loss 0.1"),
+                    ("SLURM_ARRAY_TASK_ID", id),
+                    ("SLURM_ARRAY_TASK_MIN", "5"),
+                    ("SLURM_ARRAY_TASK_COUNT", "4"),
+                ]),
+        );
+    }
+    let mut parts: Vec<String> = std::fs::read_dir(dir.join("parts"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    parts.sort();
+    assert_eq!(
+        parts,
+        ["part-5.json", "part-6.json", "part-7.json", "part-8.json"]
+    );
+    assert_merges_to_unsharded(
+        &dir.join("parts"),
+        &[
+            "gossip",
+            "gossip-swarm",
+            "--trials",
+            "30",
+            "--sweep",
+            "fanout=2,3,4,5",
+            "--agents",
+            "300",
+            "--loss",
+            "0.1",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The command of examples/k8s-indexed-job.yaml's pods, run with each
+/// JOB_COMPLETION_INDEX (0 to 3) as Kubernetes sets it, writes 4 parts that
+/// merge to the unsharded run's bytes.
+#[test]
+fn the_kubernetes_pod_command_shards_a_sweep_that_merges_exactly() {
+    let dir = scratch("k8s");
+    let yaml = std::fs::read_to_string("examples/k8s-indexed-job.yaml").unwrap();
+    let command = block_under(&yaml, "- |");
+    assert!(command.contains("moai gossip gossip-swarm --trials 1000 --sweep fanout=2,3,4,5"));
+    let command = command.replace("/parts/", &format!("{}/parts/", dir.display()));
+    let bin = Path::new(MOAI).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for index in ["2", "0", "3", "1"] {
+        stdout_of(
+            Command::new("sh")
+                .args(["-c", &command])
+                .env("PATH", &path)
+                .env("JOB_COMPLETION_INDEX", index),
+        );
+    }
+    assert_merges_to_unsharded(
+        &dir.join("parts"),
+        &[
+            "gossip",
+            "gossip-swarm",
+            "--trials",
+            "1000",
+            "--sweep",
+            "fanout=2,3,4,5",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// examples/ci-matrix.yml's steps, run as its jobs would: the shard step once
+/// per matrix value, then the merge job's step on the downloaded parts; its
+/// table and JSON are the unsharded run's bytes, and it writes the report.
+#[test]
+fn the_ci_matrix_shards_a_sweep_that_merges_exactly() {
+    let dir = scratch("ci");
+    let yaml = std::fs::read_to_string("examples/ci-matrix.yml").unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    // A folded scalar: its lines are one command.
+    let shard = block_under(&yaml, "- run: >").replace('\n', " ");
+    assert!(shard.contains("--shard ${{ matrix.shard }}/4 --format json"));
+    for k in ["3", "1", "4", "2"] {
+        let command = shard
+            .replace("${{ matrix.shard }}", k)
+            .replace("bin/moai", MOAI)
+            .replace("scenarios/", &format!("{root}/scenarios/"));
+        stdout_of(
+            Command::new("bash")
+                .args(["-c", &command])
+                .current_dir(dir.join("parts")),
+        );
+    }
+    let merge = block_under(&yaml, "- run: |").replace("bin/moai", MOAI);
+    let table = stdout_of(
+        Command::new("bash")
+            .args(["-e", "-c", &merge])
+            .current_dir(&dir),
+    );
+    let args = [
+        "gossip",
+        &format!("{root}/scenarios/gossip-swarm.toml"),
+        "--trials",
+        "1000",
+        "--sweep",
+        "fanout=2,3,4,5",
+    ]
+    .map(String::from);
+    let unsharded =
+        |format: &str| stdout_of(Command::new(MOAI).args(&args).args(["--format", format]));
+    assert_eq!(
+        String::from_utf8(table).unwrap(),
+        String::from_utf8(unsharded("table")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(dir.join("sweep.txt")).unwrap(),
+        unsharded("table")
+    );
+    assert_eq!(
+        std::fs::read(dir.join("sweep.json")).unwrap(),
+        unsharded("json")
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("sweep.html"))
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
