@@ -87,6 +87,8 @@ moai=${MOAI:-target/debug/moai}
 moai=$(realpath "$moai")
 
 scenario=${MOAI_SCENARIO:-gossip-swarm}
+# A scenario file is named by its absolute path: the job runs elsewhere.
+if [ -f "$scenario" ]; then scenario=$(realpath "$scenario"); fi
 trials=${MOAI_TRIALS:-40}
 sweep=${MOAI_SWEEP:-fanout=2,3,4,5}
 if [ -n "${MOAI_ARGS+set}" ]; then extra=$MOAI_ARGS; else extra="--agents 2000"; fi
@@ -301,8 +303,10 @@ single_end=$(date +%s.%N)
 "$moai" gossip "$scenario" --trials "$trials" --sweep "$sweep" "${extra_args[@]}" \
   >single.txt || fail "the unsharded run (table) failed"
 
+merge_start=$(date +%s.%N)
 "$moai" merge parts/ --format json >merged.json 2>merge.err \
   || fail "moai merge --format json failed: $(head -n 1 merge.err)"
+merge_end=$(date +%s.%N)
 "$moai" merge parts/ >merged.txt 2>merge.err \
   || fail "moai merge failed: $(head -n 1 merge.err)"
 cmp -s merged.json single.json \
@@ -313,5 +317,6 @@ cmp -s merged.txt single.txt \
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 echo "moai gossip $scenario --trials $trials --sweep $sweep $extra"
 echo "sharded: 4 Slurm array tasks on $(nproc) cores, submission to the last part: $(seconds "$start" "$done_at") s"
+echo "merge: $(seconds "$merge_start" "$merge_end") s"
 echo "unsharded: one process: $(seconds "$single_start" "$single_end") s"
 echo "moai merge parts/ equals the unsharded run, byte for byte, in JSON and as a table"
