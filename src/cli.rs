@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::montecarlo::Sweep;
 use crate::report::Format;
 use crate::scenario::{Behavior, Decision, Strategy, Topology};
+use crate::shard::{ShardSpec, TrialSource};
 
 /// Simulate multi-agent coordination: Byzantine and gossip consensus, and
 /// conflict resolution between versions of shared state.
@@ -63,6 +64,9 @@ pub enum Command {
     New(NewArgs),
     /// Run scenarios and compare them with their [expect] tables (for CI).
     Check(CheckArgs),
+    /// Merge the partial results of `--shard K/N` runs into what the
+    /// unsharded run prints.
+    Merge(MergeArgs),
     /// Check scenario files without running them.
     Validate(FilesArgs),
     /// Print the JSON Schema of scenario files, for editors and validators.
@@ -146,6 +150,15 @@ pub struct TrialArgs {
     /// runs of the whole run, trials and sweep) passes its cap.
     #[arg(long)]
     pub allow_long: bool,
+    /// Run only slice K of N of the trials (of every swept value), balanced
+    /// by work, and print a partial result as JSON for `moai merge`; `auto`
+    /// takes the slice from a Slurm job array, `auto/N` from a Kubernetes
+    /// Indexed Job's completion index.
+    #[arg(long, value_name = "K/N|auto|auto/N", conflicts_with = "trial")]
+    pub shard: Option<ShardSpec>,
+    /// Where the trials' sums come from: run here, or given by `moai merge`.
+    #[arg(skip)]
+    pub source: TrialSource,
 }
 
 /// `--expect-decision`.
@@ -154,6 +167,21 @@ pub struct ExpectArgs {
     /// Exit with code 1 unless the decision is VALUE (after printing the result).
     #[arg(long, value_enum, value_name = "VALUE")]
     pub expect_decision: Option<Decision>,
+}
+
+/// `moai merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The parts: JSON files printed by `--shard K/N --format json`, in any
+    /// order, or directories of them (every *.json file inside).
+    #[arg(required = true, value_name = "PART")]
+    pub parts: Vec<PathBuf>,
+    /// Output format (table or json).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write the self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// The scenario files `moai check` and `moai validate` take.

@@ -58,6 +58,27 @@ pub enum Error {
     /// The command line itself is malformed (reported by clap).
     #[error("{}", one_line(.0))]
     Usage(String),
+    /// A partial result given to `moai merge` is unreadable, damaged, or not
+    /// part of the same plan as the others.
+    #[error("{}", part_message(.path, .location, .message))]
+    Part {
+        /// The file at fault; empty when the parts as a whole are (a shard
+        /// missing).
+        path: String,
+        /// Where in the file, when known.
+        location: Option<Location>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn part_message(path: &str, location: &Option<Location>, message: &str) -> String {
+    let place = match (path, location) {
+        ("", _) => String::new(),
+        (path, None) => format!("{}: ", one_line(path)),
+        (path, Some(location)) => format!("{}:{location}: ", one_line(path)),
+    };
+    format!("{place}{}", one_line(message))
 }
 
 /// A setting the chosen algorithm cannot use, before it is tied to a place:

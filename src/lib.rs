@@ -15,7 +15,9 @@
 //!   scenario returning plain data; beside them [`work`], the total-work cap;
 //! - [`montecarlo`]: trials on all cores, sweeps and their statistics;
 //! - [`exact`]: the exact probability law of a run, where the model allows
-//!   it, and how far trials stray from it;
+//!   it, and how far trials stray from it; beside it [`shard`], the slices
+//!   of a plan of trials (`--shard K/N`) and the merge of their partial
+//!   results;
 //! - [`report`]: one result model rendered as tables, JSON, CSV or JUnit;
 //! - [`expect`] (a report compared with the scenario's expectations) and
 //!   [`memory`] (the model of what a run holds, checked against the budget);
@@ -39,4 +41,5 @@ pub mod report;
 pub mod resolve;
 pub mod rng;
 pub mod scenario;
+pub mod shard;
 pub mod work;

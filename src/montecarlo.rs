@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use indexmap::IndexMap;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::consensus::byzantine::ByzantineOutcome;
 use crate::consensus::gossip::GossipOutcome;
@@ -20,6 +20,8 @@ use crate::scenario::Decision;
 pub const MAX_THREADS: usize = 1_024;
 /// Most values one sweep may have.
 pub const MAX_SWEEP_VALUES: usize = 1_000;
+/// 2^64, the unit of exact agreement sums.
+const TWO_TO_64: f64 = 18_446_744_073_709_551_616.0;
 
 /// Runs `work` on a pool of `threads` worker threads: everything it runs in
 /// parallel (trials, blocks of a round) uses that many threads.
@@ -124,7 +126,7 @@ pub fn run_trials<T: Send>(
 /// Converged rounds counted by value: exact nearest-rank percentiles, a
 /// mean and a maximum in memory that does not grow with the trials (rounds
 /// are bounded integers).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RoundHistogram {
     /// `counts[r]`: how many trials converged in round `r`.
     counts: Vec<u64>,
@@ -144,6 +146,18 @@ impl RoundHistogram {
         self.counts[r] += 1;
         self.total += 1;
         self.sum += u64::from(round);
+    }
+
+    /// Adds the rounds another histogram counted.
+    pub fn merge(&mut self, other: &RoundHistogram) {
+        if self.counts.len() < other.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (count, more) in self.counts.iter_mut().zip(&other.counts) {
+            *count += more;
+        }
+        self.total += other.total;
+        self.sum += other.sum;
     }
 
     /// The nearest-rank `percent` percentile (`None` if empty), as
@@ -338,6 +352,16 @@ pub struct AgreementBands {
 #[derive(Debug)]
 struct BandCounts {
     bins: Bins,
+    totals: BandTotals,
+}
+
+/// The counts of an [`AgreementBands`], as a partial result of a sharded
+/// run carries them: adding two gives the counts of both sets of trials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BandTotals {
+    /// The counted agents and the room for bins, which set the bins.
+    agents: u64,
+    room: usize,
     trials: u64,
     /// Row `r` (round `r + 1`), bin `b`: the change, from round `r` to round
     /// `r + 1`, of the trials whose agreement is in bin `b` (a trial enters
@@ -346,6 +370,49 @@ struct BandCounts {
     /// Per round, the change of the sum of the trials' agreement, in units
     /// of 2^-64.
     sums: Vec<i128>,
+}
+
+impl BandCounts {
+    fn new(totals: BandTotals) -> Self {
+        BandCounts {
+            bins: Bins::new(totals.agents, totals.room),
+            totals,
+        }
+    }
+}
+
+impl BandTotals {
+    /// Makes room for `rounds` rounds of `width` bins.
+    fn grow(&mut self, rounds: usize, width: usize) {
+        if self.sums.len() < rounds {
+            self.sums.resize(rounds, 0);
+            self.moves.resize(rounds * width, 0);
+        }
+    }
+
+    /// Adds the counts of `other`, recorded of other trials of the same runs
+    /// (so with the same bins); an error when the bins differ.
+    pub fn merge(&mut self, other: &BandTotals) -> Result<(), String> {
+        if (self.agents, self.room) != (other.agents, other.room) {
+            return Err("the parts bin agreement differently".to_string());
+        }
+        let width = self.moves.len().checked_div(self.sums.len()).unwrap_or(0);
+        let other_width = other.moves.len().checked_div(other.sums.len()).unwrap_or(0);
+        if self.sums.is_empty() || other.sums.is_empty() || width == other_width {
+            let width = width.max(other_width);
+            self.grow(other.sums.len(), width);
+            for (sum, more) in self.sums.iter_mut().zip(&other.sums) {
+                *sum += more;
+            }
+            for (count, more) in self.moves.iter_mut().zip(&other.moves) {
+                *count += more;
+            }
+            self.trials += other.trials;
+            Ok(())
+        } else {
+            Err("the parts bin agreement differently".to_string())
+        }
+    }
 }
 
 impl AgreementBands {
@@ -359,31 +426,29 @@ impl AgreementBands {
         }
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let counts = guard.get_or_insert_with(|| {
-            let agents = outcome.metadata.initial_distribution.total();
-            BandCounts {
-                bins: Bins::new(agents, agreement_room(outcome.metadata.max_rounds)),
+            BandCounts::new(BandTotals {
+                agents: outcome.metadata.initial_distribution.total(),
+                room: agreement_room(outcome.metadata.max_rounds),
                 trials: 0,
                 moves: Vec::new(),
                 sums: Vec::new(),
-            }
+            })
         });
         let width = counts.bins.count();
-        if counts.sums.len() < history.len() {
-            counts.sums.resize(history.len(), 0);
-            counts.moves.resize(history.len() * width, 0);
-        }
-        counts.trials += 1;
+        counts.totals.grow(history.len(), width);
+        let BandCounts { bins, totals } = counts;
+        totals.trials += 1;
         let (mut bin, mut fixed) = (None, 0i128);
         for (r, round) in history.iter().enumerate() {
             let c = &round.counts;
             let decided = c.votes_for + c.votes_against;
             let most = c.votes_for.max(c.votes_against);
-            let now = counts.bins.index(most, decided);
+            let now = bins.index(most, decided);
             if bin != Some(now) {
                 if let Some(before) = bin {
-                    counts.moves[r * width + before] -= 1;
+                    totals.moves[r * width + before] -= 1;
                 }
-                counts.moves[r * width + now] += 1;
+                totals.moves[r * width + now] += 1;
                 bin = Some(now);
             }
             let value = if decided == 0 {
@@ -391,8 +456,22 @@ impl AgreementBands {
             } else {
                 ((u128::from(most) << 64) / u128::from(decided)) as i128
             };
-            counts.sums[r] += value - fixed;
+            totals.sums[r] += value - fixed;
             fixed = value;
+        }
+    }
+
+    /// The counts recorded (none before the first trial), for a partial
+    /// result.
+    pub fn totals(&self) -> Option<BandTotals> {
+        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().map(|c| c.totals.clone())
+    }
+
+    /// Bands holding `totals`, the sum of partial results' counts.
+    pub fn of_totals(totals: Option<BandTotals>) -> Self {
+        AgreementBands {
+            inner: std::sync::Mutex::new(totals.map(BandCounts::new)),
         }
     }
 
@@ -413,18 +492,19 @@ impl AgreementBands {
             return Vec::new();
         };
         let width = counts.bins.count();
-        let trials = counts.trials;
+        let trials = counts.totals.trials;
         let mut histogram = vec![0i64; width];
         let mut sum = 0i128;
         let rank = |percent: u64| (percent * trials).div_ceil(100).max(1);
         let ranks = [rank(10), rank(50), rank(90)];
         counts
+            .totals
             .sums
             .iter()
             .enumerate()
             .map(|(r, delta)| {
                 sum += delta;
-                for (slot, change) in histogram.iter_mut().zip(&counts.moves[r * width..]) {
+                for (slot, change) in histogram.iter_mut().zip(&counts.totals.moves[r * width..]) {
                     *slot += change;
                 }
                 let [p10, p50, p90] = ranks.map(|rank| {
@@ -443,7 +523,7 @@ impl AgreementBands {
                     p10,
                     p50,
                     p90,
-                    mean: sum as f64 / trials as f64 / 2f64.powi(64),
+                    mean: sum as f64 / trials as f64 / TWO_TO_64,
                 }
             })
             .collect()
@@ -478,6 +558,46 @@ pub fn wilson_interval(successes: u64, trials: u64) -> [f64; 2] {
 /// Zero trials of each possible decision, in order.
 fn decision_counts(possible: &[Decision]) -> IndexMap<&'static str, u64> {
     possible.iter().map(|d| (d.name(), 0)).collect()
+}
+
+/// How many trials reached each decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct DecisionCounts {
+    approved: u64,
+    rejected: u64,
+    timeout: u64,
+}
+
+impl DecisionCounts {
+    fn add(&mut self, decision: Decision) {
+        *self.count(decision) += 1;
+    }
+
+    fn count(&mut self, decision: Decision) -> &mut u64 {
+        match decision {
+            Decision::Approved => &mut self.approved,
+            Decision::Rejected => &mut self.rejected,
+            Decision::Timeout => &mut self.timeout,
+        }
+    }
+
+    fn merge(&mut self, other: &DecisionCounts) {
+        self.approved += other.approved;
+        self.rejected += other.rejected;
+        self.timeout += other.timeout;
+    }
+
+    /// The counts of the `listed` decisions, then of any other reached.
+    fn listed(mut self, listed: &[Decision]) -> IndexMap<&'static str, u64> {
+        let mut counts = decision_counts(listed);
+        for decision in [Decision::Approved, Decision::Rejected, Decision::Timeout] {
+            let count = *self.count(decision);
+            if count > 0 || listed.contains(&decision) {
+                counts.insert(decision.name(), count);
+            }
+        }
+        counts
+    }
 }
 
 fn rate(count: u64, trials: u64) -> f64 {
@@ -538,14 +658,18 @@ impl GossipTrialsSummary {
     }
 }
 
-/// Gossip trial outcomes summed as they come, in trial order: what a
-/// [`GossipTrialsSummary`] needs, in memory that does not grow with the trials.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Gossip trial outcomes summed as they come: what a
+/// [`GossipTrialsSummary`] needs, in memory that does not grow with the
+/// trials. Every sum is of integers, so trials added in any order, or split
+/// between parts and merged, give the same summary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GossipTrials {
     trials: u64,
     rounds: RoundHistogram,
-    decisions: IndexMap<&'static str, u64>,
-    agreement: f64,
+    decisions: DecisionCounts,
+    /// The sum of the final agreement ratios, in units of 2^-64: exact, as
+    /// a ratio is 0 or at least 1/2.
+    agreement: u128,
 }
 
 impl GossipTrials {
@@ -555,11 +679,16 @@ impl GossipTrials {
         if let Some(round) = outcome.metadata.converged_round {
             self.rounds.add(round);
         }
-        if self.decisions.is_empty() {
-            self.decisions = decision_counts(&[Decision::Approved, Decision::Rejected]);
-        }
-        *self.decisions.entry(outcome.decision.name()).or_insert(0) += 1;
-        self.agreement += outcome.metadata.agreement_ratio;
+        self.decisions.add(outcome.decision);
+        self.agreement += (outcome.metadata.agreement_ratio * TWO_TO_64) as u128;
+    }
+
+    /// Adds the trials another part summed.
+    pub fn merge(&mut self, other: &GossipTrials) {
+        self.trials += other.trials;
+        self.rounds.merge(&other.rounds);
+        self.decisions.merge(&other.decisions);
+        self.agreement += other.agreement;
     }
 
     /// The summary of the outcomes added, with the agreement per round
@@ -578,15 +707,13 @@ impl GossipTrials {
             rounds_p99: self.rounds.percentile(99),
             rounds_max: self.rounds.max(),
             rounds_histogram: self.rounds.from_round_one().to_vec(),
-            decisions: if self.decisions.is_empty() {
-                decision_counts(&[Decision::Approved, Decision::Rejected])
-            } else {
-                self.decisions.clone()
-            },
+            decisions: self
+                .decisions
+                .listed(&[Decision::Approved, Decision::Rejected]),
             mean_final_agreement: if trials == 0 {
                 0.0
             } else {
-                self.agreement / trials as f64
+                self.agreement as f64 / TWO_TO_64 / trials as f64
             },
             agreement_by_round: bands.bands(),
             agreement_by_round_exact: bands.exact(),
@@ -633,11 +760,11 @@ impl ByzantineTrialsSummary {
 
 /// Byzantine trial outcomes counted as they come: what a
 /// [`ByzantineTrialsSummary`] needs, in memory that does not grow with the
-/// trials.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// trials. Counts only, so parts of the trials merge exactly.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ByzantineTrials {
     trials: u64,
-    decisions: IndexMap<&'static str, u64>,
+    decisions: DecisionCounts,
     missed: u64,
     false_positives: u64,
     unsafe_trials: u64,
@@ -652,10 +779,7 @@ impl ByzantineTrials {
     pub fn add(&mut self, outcome: &ByzantineOutcome) {
         let m = &outcome.metadata;
         self.trials += 1;
-        if self.decisions.is_empty() {
-            self.decisions = Self::no_decisions();
-        }
-        *self.decisions.entry(outcome.decision.name()).or_insert(0) += 1;
+        self.decisions.add(outcome.decision);
         let any = |list: &[String], unlisted: u64| !list.is_empty() || unlisted > 0;
         self.missed += u64::from(any(&m.detection.missed, m.unlisted.missed));
         self.false_positives += u64::from(any(
@@ -668,8 +792,16 @@ impl ByzantineTrials {
         self.unguaranteed += u64::from(!m.detection.safety_guaranteed);
     }
 
-    fn no_decisions() -> IndexMap<&'static str, u64> {
-        decision_counts(&[Decision::Approved, Decision::Rejected, Decision::Timeout])
+    /// Adds the trials another part counted.
+    pub fn merge(&mut self, other: &ByzantineTrials) {
+        self.trials += other.trials;
+        self.decisions.merge(&other.decisions);
+        self.missed += other.missed;
+        self.false_positives += other.false_positives;
+        self.unsafe_trials += other.unsafe_trials;
+        self.against += other.against;
+        self.detected += other.detected;
+        self.unguaranteed += other.unguaranteed;
     }
 
     /// The summary of the outcomes added.
@@ -677,11 +809,11 @@ impl ByzantineTrials {
         let n = self.trials;
         ByzantineTrialsSummary {
             trials: n,
-            decisions: if self.decisions.is_empty() {
-                Self::no_decisions()
-            } else {
-                self.decisions.clone()
-            },
+            decisions: self.decisions.listed(&[
+                Decision::Approved,
+                Decision::Rejected,
+                Decision::Timeout,
+            ]),
             missed_rate: rate(self.missed, n),
             false_positive_rate: rate(self.false_positives, n),
             byzantine_unsafe_rate: rate(self.unsafe_trials, n),
@@ -1275,8 +1407,12 @@ mod tests {
             }
             let guard = bands.inner.lock().unwrap();
             let counts = guard.as_ref().unwrap();
-            assert_eq!(counts.trials, trials as u64);
-            (counts.moves.len(), counts.sums.len(), counts.bins.count())
+            assert_eq!(counts.totals.trials, trials as u64);
+            (
+                counts.totals.moves.len(),
+                counts.totals.sums.len(),
+                counts.bins.count(),
+            )
         };
         assert_eq!(size(3), size(30_000));
         assert_eq!(size(3).0, 12 * size(3).2);

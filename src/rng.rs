@@ -13,8 +13,9 @@ use rand_chacha::ChaCha8Rng;
 /// 1: the first release; 2: gossip rounds drawn in blocks of 4096 agents;
 /// 3: gossip agreement counts only live agents; min_participation;
 /// 4: gossip loss drawn as a count per agent, graph peers from subset
-/// tables, and faster graph builds.
-pub const STREAM_VERSION: u32 = 4;
+/// tables, and faster graph builds; 5: gossip trials' mean final agreement
+/// summed exactly (so sharded trials merge to the same bytes).
+pub const STREAM_VERSION: u32 = 5;
 
 /// The generator type every simulation draws from.
 pub type SimRng = ChaCha8Rng;

@@ -11,7 +11,7 @@ const FLOORS: &[&[&str]] = &[
     &["scenario"],
     &["consensus", "resolve", "work"],
     &["montecarlo"],
-    &["exact"],
+    &["exact", "shard"],
     &["report"],
     &["expect", "memory"],
     &["cli"],

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
+use std::ops::Range;
 
 use indexmap::IndexMap;
 use indicatif::ProgressBar;
@@ -25,6 +26,7 @@ use crate::scenario::{
     self, Algorithm, Behavior, ByzantineConfig, Document, GossipConfig, KeyPath, Scenario, Swarm,
     Vote,
 };
+use crate::shard::{self, PartBatch, Shard, Sums, TrialSource};
 use crate::work::Work;
 
 /// The settings flags changed, with the value each set: the output shows
@@ -438,10 +440,14 @@ pub(super) fn run_byzantine(
         ));
     };
     let prepare = |args: &ByzantineArgs, _: &Warnings| prepare_byzantine(doc, scenario, args);
-    let batch = |p: &Prepared<ByzantineConfig>, progress: &ProgressBar| -> Result<Batch, Error> {
+    let batch = |p: &Prepared<ByzantineConfig>,
+                 progress: &ProgressBar,
+                 range: Range<u64>|
+     -> Result<Batch, Error> {
         let mut trials = ByzantineTrials::default();
         let kept = plan.run(
             p.seed,
+            range,
             progress,
             |rng| {
                 // Trial summaries only ask whether a list is empty.
@@ -451,12 +457,10 @@ pub(super) fn run_byzantine(
             },
             |outcome| trials.add(outcome),
         )?;
-        Ok((
-            TrialsSummary::Byzantine(trials.summary()),
-            kept.map(TrialRuns::Byzantine),
-        ))
+        Ok((Sums::Byzantine(trials), kept.map(TrialRuns::Byzantine)))
     };
     plan.report(
+        doc,
         scenario,
         Algorithm::Byzantine,
         args,
@@ -554,14 +558,18 @@ pub(super) fn run_gossip(
     };
     let prepare =
         |args: &GossipArgs, warnings: &Warnings| prepare_gossip(doc, scenario, args, warnings);
-    let batch = |p: &Prepared<GossipConfig>, progress: &ProgressBar| -> Result<Batch, Error> {
+    let batch = |p: &Prepared<GossipConfig>,
+                 progress: &ProgressBar,
+                 range: Range<u64>|
+     -> Result<Batch, Error> {
         // With a trial on every thread, a trial's blocks run on its own
         // thread: one waiting for a block never starts another trial.
-        let parallel_blocks = plan.trials < plan.threads as u64;
+        let parallel_blocks = range.end - range.start < plan.threads as u64;
         let mut trials = GossipTrials::default();
         let bands = AgreementBands::default();
         let kept = plan.run(
             p.seed,
+            range,
             progress,
             |rng| {
                 let mut outcome = gossip::run_blocks(&p.agents, &p.config, rng, parallel_blocks);
@@ -571,12 +579,14 @@ pub(super) fn run_gossip(
             },
             |outcome| trials.add(outcome),
         )?;
-        Ok((
-            TrialsSummary::Gossip(trials.summary(&bands)),
-            kept.map(TrialRuns::Gossip),
-        ))
+        let sums = Sums::Gossip {
+            trials,
+            agreement_by_round: bands.totals(),
+        };
+        Ok((sums, kept.map(TrialRuns::Gossip)))
     };
     plan.report(
+        doc,
         scenario,
         Algorithm::Gossip,
         args,
@@ -665,8 +675,21 @@ fn in_sweep(error: Error, sweep: &Sweep, value: &str) -> Error {
     }
 }
 
-/// One batch of trials: their statistics, and their outcomes when kept.
-type Batch = (TrialsSummary, Option<TrialRuns>);
+/// One batch of trials: their sums, and their outcomes when kept.
+type Batch = (Sums, Option<TrialRuns>);
+
+/// The statistics of trials from their sums.
+fn summary_of(sums: &Sums) -> TrialsSummary {
+    match sums {
+        Sums::Gossip {
+            trials,
+            agreement_by_round,
+        } => TrialsSummary::Gossip(
+            trials.summary(&AgreementBands::of_totals(agreement_by_round.clone())),
+        ),
+        Sums::Byzantine(trials) => TrialsSummary::Byzantine(trials.summary()),
+    }
+}
 
 /// The exact law of a prepared run; a law refused is an error at `--exact`.
 fn exact_law<C>(p: &Prepared<C>, threads: usize) -> Result<ExactSummary, Error>
@@ -733,6 +756,41 @@ fn no_history(format: Format, history: bool) -> Result<(), Error> {
     })
 }
 
+/// Checks `--shard` against the other flags and finds its slice (from the
+/// scheduler's variables for `auto`).
+fn check_shard(
+    spec: shard::ShardSpec,
+    args: &TrialArgs,
+    common: &CommonArgs,
+) -> Result<Shard, Error> {
+    let refuse = |message: &str| Error::Flag {
+        flag: "--shard",
+        message: message.to_string(),
+    };
+    if args.trials.is_none() && args.sweep.is_none() {
+        return Err(refuse(
+            "a shard runs a slice of the trials: give --trials N or --sweep",
+        ));
+    }
+    if common.format != Format::Json {
+        return Err(refuse(
+            "a shard prints a partial result as JSON, for `moai merge`: add --format json",
+        ));
+    }
+    if args.history.is_some() {
+        return Err(refuse(
+            "shards keep sums, not every trial: drop --history (no per-round CSV from a merge)",
+        ));
+    }
+    if common.report.is_some() {
+        return Err(refuse(
+            "the HTML report is written by the merge: move --report to `moai merge`",
+        ));
+    }
+    spec.resolve(|name| std::env::var(name).ok())
+        .map_err(|message| refuse(&message))
+}
+
 /// How many trials to run, on how many threads, whether to keep every
 /// outcome, and whether to compute the exact law.
 struct TrialPlan {
@@ -750,11 +808,19 @@ struct TrialPlan {
     list_limit: u64,
     /// `--format`: how the results print.
     format: Format,
+    /// Where the trials' sums come from.
+    source: TrialSource,
+    /// `--shard`: the slice of the plan to run.
+    shard: Option<Shard>,
 }
 
 impl TrialPlan {
     /// The plan the flags ask for, or `None` for a single run.
     fn of(args: &TrialArgs, common: &CommonArgs) -> Result<Option<Self>, Error> {
+        let shard = args
+            .shard
+            .map(|spec| check_shard(spec, args, common))
+            .transpose()?;
         if args.trials.is_none() && args.sweep.is_none() && !args.exact {
             return Ok(None);
         }
@@ -785,6 +851,8 @@ impl TrialPlan {
             allow_long: args.allow_long,
             list_limit: common.list_limit as u64,
             format: common.format,
+            source: args.source.clone(),
+            shard,
         }))
     }
 
@@ -830,22 +898,23 @@ impl TrialPlan {
         Ok(())
     }
 
-    /// Runs the trials of one batch; trial i draws from the seed's stream
-    /// i. Each outcome goes to `add` in trial order, and is kept (returned)
-    /// only when the plan keeps runs. [`Self::check_all`] has checked the
-    /// history limit and the memory it needs.
+    /// Runs the trials `range` of one batch; trial i draws from the seed's
+    /// stream i. Each outcome goes to `add` in trial order, and is kept
+    /// (returned) only when the plan keeps runs. [`Self::check_all`] has
+    /// checked the history limit and the memory it needs.
     fn run<O: Send>(
         &self,
         seed: u64,
+        range: Range<u64>,
         progress: &ProgressBar,
         run: impl Fn(&mut SimRng) -> O + Sync,
         mut add: impl FnMut(&O) + Send,
     ) -> Result<Option<Vec<O>>, Error> {
         let mut kept = self.keep_runs.then(Vec::new);
         montecarlo::fold_trials(
-            self.trials,
+            range.end - range.start,
             self.threads,
-            |trial| run(&mut rng::trial_generator(seed, trial)),
+            |trial| run(&mut rng::trial_generator(seed, range.start + trial)),
             || progress.inc(1),
             |outcome| {
                 add(&outcome);
@@ -951,22 +1020,40 @@ impl TrialPlan {
     /// report. Every value is prepared and checked ([`Self::check_all`])
     /// before any runs, and every exact law is computed before any trial,
     /// so a law refused costs no trials.
+    #[allow(clippy::too_many_arguments)]
     fn report<A: Clone, C>(
         &self,
+        doc: &Document,
         scenario: &Scenario,
         algorithm: Algorithm,
         args: &A,
         sweepable: &[Sweepable<A>],
         prepare: impl Fn(&A, &Warnings) -> Result<Prepared<C>, Error>,
-        batch: impl Fn(&Prepared<C>, &ProgressBar) -> Result<Batch, Error>,
+        batch: impl Fn(&Prepared<C>, &ProgressBar, Range<u64>) -> Result<Batch, Error>,
     ) -> Result<Report, Error>
     where
         Prepared<C>: Planned + Sync,
     {
         self.check_all(args, sweepable, &prepare)?;
+        if let Some(shard) = self.shard {
+            return self.partial(shard, doc, args, sweepable, &prepare, &batch);
+        }
         let warnings = Warnings::default();
-        let run_trials = |p: &Prepared<C>, progress: &ProgressBar| {
-            (self.trials > 0).then(|| batch(p, progress)).transpose()
+        // Batch `b`'s statistics: its trials run here, or their sums merged.
+        let run_trials = |b: usize, p: &Prepared<C>, progress: &ProgressBar| {
+            if self.trials == 0 {
+                return Ok(None);
+            }
+            let (sums, kept) = match &self.source {
+                TrialSource::Merged(merged) => {
+                    let sums = merged.sums.get(b).ok_or_else(|| {
+                        Error::Usage("the parts have fewer batches than their command".into())
+                    })?;
+                    (sums.clone(), None)
+                }
+                _ => batch(p, progress, 0..self.trials)?,
+            };
+            Ok::<_, Error>(Some((summary_of(&sums), kept)))
         };
         let Some(sweep) = &self.sweep else {
             let p = prepare(args, &warnings)?;
@@ -975,7 +1062,7 @@ impl TrialPlan {
                 .then(|| exact_law(&p, self.threads))
                 .transpose()?;
             let progress = self.progress();
-            let statistics = Statistics::of(run_trials(&p, &progress)?, exact);
+            let statistics = Statistics::of(run_trials(0, &p, &progress)?, exact);
             progress.finish_and_clear();
             return Ok(Report::Trials(Box::new(TrialsReport {
                 made_by: MadeBy::CURRENT,
@@ -1001,12 +1088,12 @@ impl TrialPlan {
         let mut rows = Vec::with_capacity(sweep.values.len());
         let mut seed = None;
         let mut overrides = None;
-        for value in &sweep.values {
+        for (b, value) in sweep.values.iter().enumerate() {
             let located = |e| in_sweep(e, sweep, value);
             let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
             let p = prepare(&args, &warnings).map_err(located)?;
             let statistics =
-                Statistics::of(run_trials(&p, &progress).map_err(located)?, laws.next());
+                Statistics::of(run_trials(b, &p, &progress).map_err(located)?, laws.next());
             seed = Some(p.seed);
             overrides.get_or_insert_with(|| {
                 let mut others = p.overrides.clone();
@@ -1031,6 +1118,86 @@ impl TrialPlan {
             overrides: overrides.unwrap_or_default(),
             trials: (self.trials > 0).then_some(self.trials),
             sweep: rows,
+        })))
+    }
+
+    /// `--shard`: runs the shard's slice of every batch's trials, balanced
+    /// by work, and returns the partial result. The exact law is left to
+    /// the merge. Each value is prepared once to weigh its work and again to
+    /// run, so no more than one swarm is held at a time.
+    fn partial<A: Clone, C>(
+        &self,
+        shard: Shard,
+        doc: &Document,
+        args: &A,
+        sweepable: &[Sweepable<A>],
+        prepare: &impl Fn(&A, &Warnings) -> Result<Prepared<C>, Error>,
+        batch: &impl Fn(&Prepared<C>, &ProgressBar, Range<u64>) -> Result<Batch, Error>,
+    ) -> Result<Report, Error>
+    where
+        Prepared<C>: Planned,
+    {
+        let values: Vec<Option<&String>> = match &self.sweep {
+            Some(sweep) => sweep.values.iter().map(Some).collect(),
+            None => vec![None],
+        };
+        let prepared = |value: Option<&String>, warnings: &Warnings| match (value, &self.sweep) {
+            (Some(value), Some(sweep)) => {
+                let located = |e| in_sweep(e, sweep, value);
+                let args = swept(args, sweepable, &sweep.param, value).map_err(located)?;
+                prepare(&args, warnings).map_err(located)
+            }
+            _ => prepare(args, warnings),
+        };
+        let quiet = Warnings::held();
+        let mut weights = Vec::with_capacity(values.len());
+        for &value in &values {
+            let work = prepared(value, &quiet)?.work();
+            weights.push(work.peer_contacts.max(work.agent_rounds));
+        }
+        let slices = shard::slices(&weights, self.trials, shard);
+        let warnings = Warnings::default();
+        let progress = self.progress();
+        let (mut batches, mut settings, mut seed) = (Vec::new(), Vec::new(), 0);
+        for (&value, range) in values.iter().zip(slices) {
+            let p = prepared(value, &warnings)?;
+            let (sums, _) = batch(&p, &progress, range.clone())?;
+            seed = p.seed;
+            settings.push(serde_json::to_value(p.settings()).unwrap_or_default());
+            batches.push(PartBatch {
+                value: value.cloned(),
+                trials: [range.start, range.end],
+                sums,
+            });
+        }
+        progress.finish_and_clear();
+        let command = match &self.source {
+            TrialSource::Shard { command } => command.clone(),
+            _ => Vec::new(),
+        };
+        let mut plan = shard::Plan {
+            fingerprint: String::new(),
+            moai_version: MadeBy::CURRENT.moai_version.to_string(),
+            stream: MadeBy::CURRENT.stream,
+            seed,
+            command,
+            scenario_hash: shard::scenario_hash(&doc.text),
+            scenario: shard::ScenarioText {
+                name: doc.name.clone(),
+                stem: doc.stem.clone(),
+                text: doc.text.clone(),
+            },
+            trials: self.trials,
+            settings,
+            shards: shard.count,
+        };
+        plan.fingerprint = plan.fingerprint_of();
+        Ok(Report::Partial(Box::new(shard::Partial {
+            partial: shard::Part {
+                shard: shard.index,
+                plan,
+                batches,
+            },
         })))
     }
 }

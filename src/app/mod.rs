@@ -12,6 +12,7 @@ mod compare;
 mod consensus;
 mod explain;
 mod generate;
+mod merge;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -30,6 +31,7 @@ use crate::report::{self, Format, Report, ResolveReport, ScenarioEntry};
 use crate::resolve;
 use crate::scenario::bundled::{self, Bundled};
 use crate::scenario::{Algorithm, Document, KeyPath, Scenario, Strategy};
+use crate::shard::TrialSource;
 
 /// Exit code when an expectation failed.
 pub const EXIT_EXPECTATION_FAILED: u8 = 1;
@@ -99,10 +101,16 @@ impl Output {
 /// Runs moai with the given arguments (the first is the program name) and
 /// returns the process exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let mut cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => return clap_exit(error),
     };
+    if let Some(trials) = trial_args(&mut cli.command).filter(|t| t.shard.is_some()) {
+        trials.source = TrialSource::Shard {
+            command: merge::unsharded_command(&args[1..]),
+        };
+    }
     match execute(cli.command).and_then(|output| emit(&output, cli.color).map(|()| output)) {
         Ok(Output {
             verdict: Verdict::Pass,
@@ -128,6 +136,16 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ..
         }) => ExitCode::from(EXIT_BAD_INPUT),
         Err(error) => fail(&error),
+    }
+}
+
+/// The Monte Carlo options of a command that runs trials.
+fn trial_args(command: &mut Command) -> Option<&mut TrialArgs> {
+    match command {
+        Command::Byzantine(args) => Some(&mut args.trials),
+        Command::Gossip(args) => Some(&mut args.trials),
+        Command::Run(args) => Some(&mut args.trials),
+        _ => None,
     }
 }
 
@@ -283,7 +301,19 @@ fn clap_exit(error: clap::Error) -> ExitCode {
 
 /// Runs one command.
 pub fn execute(command: Command) -> Result<Output, Error> {
+    execute_with(command, None)
+}
+
+/// Executes `command`, with the scenario `preloaded` instead of the one its
+/// arguments name when given (`moai merge` runs a part's command again with
+/// the scenario the part carries).
+fn execute_with(command: Command, preloaded: Option<Document>) -> Result<Output, Error> {
+    let load = |path: Option<&Path>, default: Bundled| match preloaded.clone() {
+        Some(doc) => Scenario::parse(&doc).map(|scenario| (doc, scenario)),
+        None => load(path, default),
+    };
     match command {
+        Command::Merge(args) => merge::run(&args),
         Command::Byzantine(args) => {
             refuse_overwrite(
                 "--history",
@@ -332,8 +362,7 @@ pub fn execute(command: Command) -> Result<Output, Error> {
         }) => {
             refuse_overwrite("--history", trials.history.as_deref(), [path.as_path()])?;
             refuse_report(&common, Some(path.as_path()))?;
-            let doc = Document::open(&path)?;
-            let scenario = Scenario::parse(&doc)?;
+            let (doc, scenario) = load(Some(path.as_path()), bundled::INFRA)?;
             let report = run_scenario(&doc, &scenario, &trials, &common)?;
             let mismatches = match &scenario.expect {
                 None => None,

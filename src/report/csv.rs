@@ -99,6 +99,7 @@ pub(super) fn render(report: &Report) -> Option<String> {
         | Report::Scenarios(_)
         | Report::Check(_)
         | Report::Text(_)
+        | Report::Partial(_)
         | Report::Explanation(_) => return None,
     }
     String::from_utf8(out.into_inner().ok()?).ok()

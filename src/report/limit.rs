@@ -98,6 +98,7 @@ pub fn limit_lists(report: &mut Report, limit: usize) {
         | Report::Scenarios(_)
         | Report::Check(_)
         | Report::Text(_)
+        | Report::Partial(_)
         | Report::Explanation(_) => {}
     }
 }

@@ -474,6 +474,8 @@ pub enum Report {
     /// Generated text printed as it is by the table format: the scenario
     /// schema, a completion script, the man page.
     Text(String),
+    /// A shard's partial result (`--shard K/N`), printed only as JSON.
+    Partial(Box<crate::shard::Partial>),
 }
 
 impl Report {

@@ -43,6 +43,10 @@ pub(super) fn render(report: &Report, color: bool) -> String {
         Report::Scenarios(entries) => scenarios(entries),
         // Generated text (schema, completions, man page) is printed as it is.
         Report::Text(text) => return text.clone(),
+        // A shard's partial result is data for `moai merge`: JSON only.
+        Report::Partial(partial) => {
+            return serde_json::to_string_pretty(partial).unwrap_or_default() + "\n";
+        }
     };
     if color { paint(&text) } else { text }
 }

@@ -111,7 +111,7 @@ pub fn render_html(report: &Report) -> Result<String, Error> {
             ),
             resolve::comparison(r)?,
         ),
-        Report::Scenarios(_) | Report::Text(_) => (
+        Report::Scenarios(_) | Report::Text(_) | Report::Partial(_) => (
             Header::plain("moai", "listing"),
             not_built("this command", "charts"),
         ),
