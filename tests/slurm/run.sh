@@ -56,6 +56,10 @@
 #   default), which is where they are checked.
 # - `sbatch --wait` polls with growing sleeps (seconds), which would inflate
 #   the timing; squeue is polled every 0.1 s instead.
+# - With its default scheduler settings, slurmctld starts a runnable batch
+#   job 1.5 to 2 s after it became runnable (at submission, and when a task
+#   frees a CPU): 4 one-CPU tasks on 2 CPUs spend about 3.5 s waiting for
+#   the scheduler on top of their work. That is Slurm's cost, left as it is.
 # - Jobs submitted by root run as root; Slurm allows it.
 # - A Slurm command whose controller is gone does not fail: it retries for
 #   minutes (squeue, scancel). Each one runs under `timeout`, and the daemons
